@@ -1,0 +1,46 @@
+# Two commands do everything: `make demo` (the instructor pipeline on the bundled sample class)
+# and `make test` (the whole test suite). Both build the environment first when it is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch; override (e.g. TORCH_SPEC='torch') to let pip choose a CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+CLASS  ?= classes/sample
+
+.PHONY: env demo test test-fast lab notebooks release benchmark clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/autograder demo --class-dir $(CLASS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -ra
+
+# The quick tests only (no notebook is run through a kernel).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -ra -m "not slow"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab release/
+
+# Rebuild the instructor .ipynb files from their jupytext twins, then the student release.
+notebooks: $(STAMP)
+	$(BIN)/autograder build-notebooks
+	$(BIN)/autograder release
+
+release: $(STAMP)
+	$(BIN)/autograder release
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf classes submitted autograded feedback gradebook.db grades.csv .pytest_cache

@@ -1,0 +1,172 @@
+"""The ``autograder`` command: the instructor pipeline on top of nbgrader, one subcommand per step.
+
+    autograder release                    # source_notebooks/ -> release/ (nbgrader generate_assignment)
+    autograder grade 03 submissions.zip   # collect, autograde with nbgrader, print the grade table
+    autograder feedback 03                # feedback HTML per student
+    autograder export                     # grades.csv
+    autograder demo                       # all of the above on the bundled sample class
+
+Run ``autograder COMMAND --help`` for each step's options.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import pipeline
+from .errors import GradingError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0],
+                  pretty_exceptions_enable=False)
+console = Console()
+
+CourseRoot = typer.Option(None, "--course-root", help="The course repository (default: found from the working directory).")
+ClassDir = typer.Option(None, "--class-dir",
+                        help="Folder for this class's submissions, grades and feedback (default: the course root).")
+ChapterArg = typer.Argument(..., help="Chapter id or number, e.g. 03 or 03-linear-models-and-softmax.")
+
+
+def _course(course_root: Optional[Path], class_dir: Optional[Path]) -> pipeline.Course:
+    try:
+        return pipeline.Course.open(course_root, class_dir)
+    except GradingError as err:
+        _fail(err)
+
+
+def _fail(err: Exception) -> None:
+    console.print(f"[bold red]error:[/] {err}")
+    raise typer.Exit(code=2)
+
+
+def _chapters(course: pipeline.Course, chapter: Optional[list[str]]) -> list[str]:
+    try:
+        return course.chapter_ids(chapter)
+    except GradingError as err:
+        _fail(err)
+
+
+@app.command("build-notebooks")
+def build_notebooks(chapter: Optional[list[str]] = typer.Argument(None, help="Chapters (default: all built)."),
+                    course_root: Optional[Path] = CourseRoot) -> None:
+    """Build each source .ipynb from its jupytext twin (source_notebooks/<id>/<id>.py)."""
+    course = _course(course_root, None)
+    for chapter_id in _chapters(course, chapter):
+        changed = course.build_notebook(chapter_id)
+        console.print(f"{chapter_id}: {'rebuilt' if changed else 'up to date'}")
+
+
+@app.command("check-chapter")
+def check_chapter(chapter: str = ChapterArg, course_root: Optional[Path] = CourseRoot) -> None:
+    """Score the reference answer, every mutant and every alternative of a chapter in-process.
+
+    Exits 1 if a mutant keeps full marks or the reference or an alternative loses any."""
+    course = _course(course_root, None)
+    try:
+        rows = course.check_chapter(course.chapter_ids([chapter])[0])
+    except GradingError as err:
+        _fail(err)
+    table = Table("exercise", "answer", "kind", "points", "verdict", title=f"mutant check: {chapter}")
+    bad = 0
+    for row in rows:
+        ok = row.ok
+        bad += not ok
+        table.add_row(row.exercise, row.label, row.kind, f"{row.score.earned:g}/{row.score.max_points:g}",
+                      "[green]ok[/]" if ok else "[red]WRONG[/]")
+    console.print(table)
+    for row in rows:
+        if not row.ok:
+            console.print(f"[red]{row.exercise} / {row.label}[/]: {row.score.failures or 'kept full marks'}")
+    raise typer.Exit(code=1 if bad else 0)
+
+
+@app.command()
+def release(chapter: Optional[list[str]] = typer.Argument(None, help="Chapters (default: all built)."),
+            course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir) -> None:
+    """Generate the student notebooks in release/ with nbgrader generate_assignment."""
+    course = _course(course_root, class_dir)
+    for chapter_id in _chapters(course, chapter):
+        try:
+            course.release(chapter_id)
+        except GradingError as err:
+            _fail(err)
+        console.print(f"released {chapter_id} -> {course.root / 'release' / chapter_id}")
+
+
+@app.command()
+def grade(chapter: str = ChapterArg,
+          submissions: Path = typer.Argument(..., help="A folder or .zip of submissions: <student>/<chapter>.ipynb "
+                                                       "or <student>.ipynb."),
+          course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir) -> None:
+    """Collect the submissions, autograde them with nbgrader, print the grade table."""
+    course = _course(course_root, class_dir)
+    try:
+        chapter_id = course.chapter_ids([chapter])[0]
+        students = course.collect(chapter_id, submissions)
+        results = course.autograde(chapter_id, students, progress=True)
+    except GradingError as err:
+        _fail(err)
+    _print_grades(course, [chapter_id])
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        console.print(f"[yellow]{result.student}[/]: {result.problem}")
+
+
+@app.command()
+def feedback(chapter: str = ChapterArg, course_root: Optional[Path] = CourseRoot,
+             class_dir: Optional[Path] = ClassDir) -> None:
+    """Write feedback HTML for every graded student (hidden tests and solutions stripped)."""
+    course = _course(course_root, class_dir)
+    try:
+        paths = course.feedback(course.chapter_ids([chapter])[0])
+    except GradingError as err:
+        _fail(err)
+    for path in paths:
+        console.print(f"feedback: {path}")
+
+
+@app.command()
+def export(output: Path = typer.Option(Path("grades.csv"), "--output", "-o", help="CSV file to write."),
+           course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir) -> None:
+    """Export every grade in the gradebook to CSV (one row per student and chapter)."""
+    course = _course(course_root, class_dir)
+    path = course.export_csv(output)
+    console.print(f"wrote {path}")
+
+
+@app.command()
+def demo(class_dir: Path = typer.Option(Path("classes/sample"), "--class-dir",
+                                        help="Where the sample class is graded (wiped first)."),
+         chapter: Optional[list[str]] = typer.Option(None, "--chapter", help="Chapters (default: all built)."),
+         course_root: Optional[Path] = CourseRoot) -> None:
+    """Release, make sample submissions (perfect, blank, partly wrong), grade, feedback, CSV."""
+    course = _course(course_root, class_dir)
+    chapter_ids = _chapters(course, chapter)
+    try:
+        summary = pipeline.run_demo(course, chapter_ids, log=console.print)
+    except GradingError as err:
+        _fail(err)
+    _print_grades(course, chapter_ids)
+    console.print(f"feedback HTML under {course.class_dir / 'feedback'}")
+    console.print(f"grades CSV: {summary.csv}")
+
+
+def _print_grades(course: pipeline.Course, chapter_ids: list[str]) -> None:
+    rows = course.grade_rows()
+    students = sorted({r.student for r in rows})
+    table = Table("student", *chapter_ids, title="grades (points / max)")
+    by_key = {(r.student, r.chapter): r for r in rows}
+    for student in students:
+        cells = []
+        for chapter_id in chapter_ids:
+            row = by_key.get((student, chapter_id))
+            cells.append("-" if row is None else f"{row.score:g} / {row.max_score:g}")
+        table.add_row(student, *cells)
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover
+    app()

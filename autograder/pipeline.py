@@ -1,0 +1,175 @@
+"""The instructor pipeline: the steps of :mod:`autograder`, composed for one course and one class.
+
+    course = Course.open()                        # the repository, grading in the repository root
+    course.release("03-linear-models-and-softmax")
+    students = course.collect("03-linear-models-and-softmax", Path("inbox.zip"))
+    course.autograde("03-linear-models-and-softmax", students)
+    course.feedback("03-linear-models-and-softmax")
+    course.export_csv(Path("grades.csv"))
+
+Each step is a function in its own module (:mod:`.intake`, :mod:`.grading`, :mod:`.report`,
+:mod:`.samples`); this class only holds the paths and the nbgrader API they share.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+from nbgrader.apps import NbGraderAPI
+
+from course import syllabus
+
+from . import grading, intake, mutants, report, samples
+from .config import nbgrader_api
+from .errors import GradingError
+from .inprocess import ExerciseScore, reference_namespace, score_exercise
+from .notebooks import build_notebook, read_notebook, write_notebook
+from .paths import CourseRootNotFound, find_course_root, release_notebook, source_notebook, source_script
+
+__all__ = ["Course", "MutantRow", "DemoSummary", "run_demo"]
+
+
+@dataclass(frozen=True)
+class MutantRow:
+    """One answer scored by :meth:`Course.check_chapter`; ``ok`` when its score is what it should be."""
+
+    exercise: str
+    label: str
+    kind: str  # "reference", "mutant" or "alternative"
+    score: ExerciseScore
+
+    @property
+    def ok(self) -> bool:
+        return (self.score.earned < self.score.max_points) if self.kind == "mutant" else self.score.full
+
+
+@dataclass
+class Course:
+    """A course repository (``root``) and the folder of the class being graded (``class_dir``)."""
+
+    root: Path
+    class_dir: Path
+
+    @classmethod
+    def open(cls, course_root: Path | None = None, class_dir: Path | None = None) -> "Course":
+        try:
+            root = find_course_root(course_root)
+        except CourseRootNotFound as err:
+            raise GradingError(str(err)) from None
+        folder = Path(class_dir).resolve() if class_dir else root
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(root, folder)
+
+    @cached_property
+    def api(self) -> NbGraderAPI:
+        return nbgrader_api(self.root, self.class_dir)
+
+    # -- chapters ----------------------------------------------------------------------------------
+    def chapter_ids(self, requested: list[str] | None = None) -> list[str]:
+        """Resolve chapter ids or numbers (default: every built chapter)."""
+        if not requested:
+            return [c.id for c in syllabus.chapters(built_only=True)]
+        out = []
+        for name in requested:
+            try:
+                chapter = syllabus.chapter(name)
+            except KeyError as err:
+                raise GradingError(err.args[0]) from None
+            out.append(chapter.id)
+        return out
+
+    def build_notebook(self, chapter_id: str) -> bool:
+        """Rebuild the source .ipynb from its jupytext twin; return whether it changed."""
+        script = source_script(self.root, chapter_id)
+        if not script.is_file():
+            raise GradingError(f"{chapter_id} has no jupytext script at {script}")
+        return write_notebook(build_notebook(script), source_notebook(self.root, chapter_id))
+
+    def check_chapter(self, chapter_id: str) -> list[MutantRow]:
+        """Score the reference, every mutant and every alternative of each exercise, in this process."""
+        nb = read_notebook(source_notebook(self.root, chapter_id))
+        module = mutants.for_chapter(chapter_id)
+        if module is None:
+            raise GradingError(f"{chapter_id} has no mutants module in autograder/mutants/")
+        namespace = reference_namespace(nb)
+        rows = []
+        for exercise in [e.name for e in syllabus.chapter(chapter_id).exercises] or list(module.MUTANTS):
+            rows.append(MutantRow(exercise, "reference", "reference", score_exercise(nb, exercise, None, namespace)))
+            for kind, table in (("mutant", module.MUTANTS), ("alternative", module.ALTERNATIVES)):
+                for label, source in table.get(exercise, {}).items():
+                    rows.append(MutantRow(exercise, label, kind, score_exercise(nb, exercise, source, namespace)))
+        return rows
+
+    # -- the grading steps ---------------------------------------------------------------------------
+    def release(self, chapter_id: str) -> Path:
+        """``nbgrader generate_assignment``: source_notebooks/<id> -> release/<id>, and into the gradebook."""
+        if not source_notebook(self.root, chapter_id).is_file():
+            raise GradingError(f"{chapter_id} has no notebook at {source_notebook(self.root, chapter_id)}: "
+                               "build it with `autograder build-notebooks`")
+        outcome = self.api.generate_assignment(chapter_id, force=True, create=True)
+        if not outcome["success"]:
+            raise GradingError(f"nbgrader could not generate {chapter_id}:\n{(outcome.get('error') or '')[-1500:]}")
+        return release_notebook(self.root, chapter_id)
+
+    def collect(self, chapter_id: str, submissions: Path) -> list[intake.Submission]:
+        """Find, check and file the submissions of ``chapter_id`` (a folder or a zip)."""
+        with intake.unpacked(submissions) as folder:
+            found = intake.find_submissions(folder, chapter_id)
+            intake.file_submissions(found, self.class_dir, chapter_id)
+        return found
+
+    def autograde(self, chapter_id: str, submissions: list[intake.Submission],
+                  progress: bool = False) -> list[grading.StudentResult]:
+        """Autograde the filed submissions (the gradebook must know the chapter: run release first)."""
+        return grading.autograde(self.api, chapter_id, submissions, progress=progress)
+
+    def feedback(self, chapter_id: str) -> list[Path]:
+        """Feedback HTML for every graded student of the chapter."""
+        return grading.generate_feedback(self.api, chapter_id)
+
+    def grade_rows(self) -> list[report.GradeRow]:
+        """Every grade in the class gradebook."""
+        return report.grade_rows(self.api.coursedir.db_url, self.api.coursedir.course_id,
+                                 grading.read_problems(self.class_dir))
+
+    def export_csv(self, path: Path) -> Path:
+        """Write every grade to ``path`` (relative paths are taken in the class folder)."""
+        path = path if path.is_absolute() else self.class_dir / path
+        return report.write_csv(self.grade_rows(), path)
+
+
+@dataclass
+class DemoSummary:
+    csv: Path
+    rows: list[report.GradeRow]
+
+
+_CLASS_ARTEFACTS = {"inbox", "submitted", "autograded", "feedback", "gradebook.db", "grades.csv", "problems.json",
+                    ".nbgrader.log"}
+
+
+def run_demo(course: Course, chapter_ids: list[str], log: Callable[[str], None] = print) -> DemoSummary:
+    """The whole pipeline on the sample class: release, sample submissions, grade, feedback, CSV."""
+    if course.class_dir == course.root:
+        raise GradingError("the demo wipes its class folder: give it its own --class-dir, not the course root")
+    unknown = {p.name for p in course.class_dir.iterdir()} - _CLASS_ARTEFACTS
+    if unknown:
+        raise GradingError(f"{course.class_dir} holds files the demo did not make ({', '.join(sorted(unknown))}); "
+                           "refusing to wipe it: pick an empty --class-dir")
+    for name in _CLASS_ARTEFACTS:
+        target = course.class_dir / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    for chapter_id in chapter_ids:
+        log(f"[bold]{chapter_id}[/]: releasing")
+        release_nb = course.release(chapter_id)
+        inbox = course.class_dir / "inbox" / chapter_id
+        samples.write_sample_class(source_notebook(course.root, chapter_id), release_nb, chapter_id, inbox)
+        students = course.collect(chapter_id, inbox)
+        log(f"{chapter_id}: grading {len(students)} sample submissions with nbgrader")
+        course.autograde(chapter_id, students, progress=True)
+        course.feedback(chapter_id)
+    csv = course.export_csv(Path("grades.csv"))
+    return DemoSummary(csv, course.grade_rows())

@@ -1,0 +1,35 @@
+"""nbgrader settings for the course; the `autograder` command reads this file too."""
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "dlcourse"
+c.CourseDirectory.source_directory = "source_notebooks"
+c.CourseDirectory.release_directory = "release"
+# The jupytext twins (*.py) beside each source notebook hold solutions: never copy them into a release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+
+# A correct answer must never lose points to a warning printed on stderr
+# (nbgrader scores any test cell with stderr output as 0).
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?s)^(?:(?!Traceback).)*Warning"
+
+# Cap what a runaway submission can print into the graded notebook and its feedback.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 60
+
+# Each cell gets a time limit in seconds; a cell that runs longer is interrupted and scores 0.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Feedback never shows hidden tests: nbgrader's ClearHiddenTests strips them from the cells, and the
+# course's ScrubHiddenTestOutputs strips the tracebacks that would quote them.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+from autograder.preprocessors import ScrubHiddenTestOutputs  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ScrubHiddenTestOutputs, CSSHTMLHeaderPreprocessor]
+
+# Keep the grading kernels' own start-up chatter out of the instructor's terminal.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]

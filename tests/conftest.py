@@ -1,0 +1,37 @@
+"""Shared fixtures: the course root, devices (CUDA added automatically when present) and dtypes."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    """The course repository."""
+    return ROOT
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> torch.device:
+    """Every available device: the CPU, and CUDA when a GPU is present."""
+    return torch.device(request.param)
+
+
+@pytest.fixture(params=[torch.float32, torch.float64], ids=["float32", "float64"])
+def dtype(request) -> torch.dtype:
+    """Both floating dtypes the reference code must support."""
+    return request.param
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "cuda" in item.name:
+            item.add_marker(pytest.mark.cuda)
