@@ -21,12 +21,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/autograder demo --class-dir $(CLASS)
 
+# The test suite, then every instructor notebook run top to bottom through a kernel (nbval).
+NOTEBOOKS := $(wildcard source_notebooks/*/*.ipynb)
 test: $(STAMP)
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra tests $(NOTEBOOKS) --nbval-lax -p no:cacheprovider
 
 # The quick tests only (no notebook is run through a kernel).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -ra -m "not slow"
+	$(BIN)/python -m pytest -ra tests -m "not slow"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab release/

@@ -35,3 +35,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.name:
             item.add_marker(pytest.mark.cuda)
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """The sample class (perfect, blank, partly wrong) of every built chapter, graded by real nbgrader.
+
+    Runs in a copy of the course (source notebooks and nbgrader_config.py) so the repository is untouched.
+    Yields the Course and the demo summary.
+    """
+    import shutil
+
+    from autograder.pipeline import Course, run_demo
+
+    course_root = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "source_notebooks", course_root / "source_notebooks")
+    shutil.copy(ROOT / "nbgrader_config.py", course_root)
+    course = Course.open(course_root, course_root / "classes" / "sample")
+    summary = run_demo(course, course.chapter_ids(), log=lambda *_: None)
+    return course, summary

@@ -1,0 +1,66 @@
+"""Every graded exercise fails its classic wrong answers and accepts correct alternatives.
+
+Each answer is scored on the exercise's real test cells (visible and hidden), taken from the source
+notebook, the way nbgrader scores them (see autograder.inprocess; test_roundtrip checks the two agree).
+"""
+from __future__ import annotations
+
+import pytest
+
+from autograder import mutants
+from autograder.inprocess import reference_namespace, score_exercise
+from autograder.notebooks import read_notebook
+from autograder.paths import source_notebook
+from course import syllabus
+
+BUILT = [c.id for c in syllabus.chapters(built_only=True)]
+CASES = []
+for _chapter in syllabus.chapters(built_only=True):
+    _module = mutants.for_chapter(_chapter.id)
+    for _exercise in _chapter.exercises:
+        for _kind, _table in (("mutant", getattr(_module, "MUTANTS", {})), ("alternative", getattr(_module, "ALTERNATIVES", {}))):
+            for _label in _table.get(_exercise.name, {}):
+                CASES.append(pytest.param(_chapter.id, _exercise.name, _kind, _label,
+                                          id=f"{_chapter.number}-{_exercise.name}-{_kind}-{_label}"))
+
+_CACHE: dict = {}
+
+
+def _chapter_env(root, chapter_id):
+    if chapter_id not in _CACHE:
+        nb = read_notebook(source_notebook(root, chapter_id))
+        _CACHE[chapter_id] = nb, reference_namespace(nb)
+    return _CACHE[chapter_id]
+
+
+@pytest.mark.parametrize("chapter_id", BUILT)
+def test_every_exercise_has_mutants_and_alternatives(chapter_id):
+    module = mutants.for_chapter(chapter_id)
+    assert module is not None, f"{chapter_id} needs autograder/mutants/chNN.py"
+    for exercise in syllabus.chapter(chapter_id).exercises:
+        assert len(module.MUTANTS.get(exercise.name, {})) >= 2, f"{exercise.name} needs at least two mutants"
+        assert len(module.ALTERNATIVES.get(exercise.name, {})) >= 1, f"{exercise.name} needs a correct alternative"
+    assert len(module.SAMPLE_WRONG) >= 1 and set(module.SAMPLE_WRONG) <= set(module.MUTANTS)
+
+
+@pytest.mark.parametrize("chapter_id", BUILT)
+def test_reference_answers_score_full_marks(root, chapter_id):
+    nb, namespace = _chapter_env(root, chapter_id)
+    for exercise in syllabus.chapter(chapter_id).exercises:
+        score = score_exercise(nb, exercise.name, None, namespace)
+        assert score.full, f"{exercise.name}: the reference loses points: {score.failures}"
+        assert score.max_points == exercise.points
+
+
+@pytest.mark.parametrize("chapter_id, exercise, kind, label", CASES)
+def test_answer_scores_as_it_should(root, chapter_id, exercise, kind, label):
+    nb, namespace = _chapter_env(root, chapter_id)
+    module = mutants.for_chapter(chapter_id)
+    source = (module.MUTANTS if kind == "mutant" else module.ALTERNATIVES)[exercise][label]
+    score = score_exercise(nb, exercise, source, namespace)
+    if kind == "mutant":
+        assert score.earned < score.max_points, f"mutant {label!r} of {exercise} keeps full marks"
+        hidden = [t for t in score.failures if t != f"test_{exercise}"]
+        assert hidden, f"mutant {label!r} of {exercise} passes every hidden test"
+    else:
+        assert score.full, f"correct alternative {label!r} of {exercise} loses points: {score.failures}"

@@ -1,0 +1,96 @@
+"""The whole instructor pipeline through real nbgrader on the sample class of every built chapter.
+
+The blank release scores 0, the solutions score full marks, the partly wrong student loses exactly the
+points of the exercises they got wrong, and feedback shows no hidden test and no reference code.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import re
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import mutants
+from autograder.inprocess import score_exercise
+from autograder.notebooks import nbgrader_meta, read_notebook, solution_cells, strip_solution_markers
+from autograder.paths import source_notebook
+from course import syllabus
+
+pytestmark = pytest.mark.slow
+BUILT = [c.id for c in syllabus.chapters(built_only=True)]
+
+
+def _scores(graded_class):
+    _, summary = graded_class
+    return {(r.student, r.chapter): r for r in summary.rows}
+
+
+def _cell_grades(course, chapter_id, student) -> dict[str, float]:
+    with Gradebook(course.api.coursedir.db_url, course.api.coursedir.course_id) as gb:
+        notebook = gb.find_submission_notebook(chapter_id, chapter_id, student)
+        return {g.name: float(g.score) for g in notebook.grades}
+
+
+@pytest.mark.parametrize("chapter_id", BUILT)
+def test_solution_scores_full_marks_and_blank_scores_zero(graded_class, chapter_id):
+    scores = _scores(graded_class)
+    total = syllabus.chapter(chapter_id).points
+    assert scores[("perfect", chapter_id)].score == scores[("perfect", chapter_id)].max_score == total
+    assert scores[("blank", chapter_id)].score == 0
+    assert 0 < scores[("partly-wrong", chapter_id)].score < total
+
+
+@pytest.mark.parametrize("chapter_id", BUILT)
+def test_partly_wrong_loses_exactly_its_wrong_exercises(graded_class, chapter_id):
+    course, _ = graded_class
+    module = mutants.for_chapter(chapter_id)
+    chapter = syllabus.chapter(chapter_id)
+    grades = _cell_grades(course, chapter_id, "partly-wrong")
+    nb = read_notebook(source_notebook(course.root, chapter_id))
+    for exercise in chapter.exercises:
+        earned = sum(grades[test] for test in exercise.tests)
+        if exercise.name in module.SAMPLE_WRONG:
+            assert earned < exercise.points, f"{exercise.name}: the mutant kept full marks in nbgrader"
+            # the in-process scorer used by the mutant tests agrees with nbgrader, cell by cell
+            answer = next(iter(module.MUTANTS[exercise.name].values()))
+            local = score_exercise(nb, exercise.name, answer)
+            assert local.earned == earned
+            assert set(local.failures) == {t for t in exercise.tests if grades[t] == 0}
+        else:
+            assert earned == exercise.points, f"{exercise.name}: a correct answer lost points in nbgrader"
+
+
+def _visible_text(path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+@pytest.mark.parametrize("chapter_id", BUILT)
+def test_feedback_shows_no_hidden_tests_or_reference_code(graded_class, chapter_id):
+    course, _ = graded_class
+    nb = read_notebook(source_notebook(course.root, chapter_id))
+    reference_lines = {line.strip() for cell in solution_cells(nb)
+                       for line in strip_solution_markers(cell.source).split('"""')[-1].splitlines()
+                       if len(line.strip()) >= 25 and not line.strip().startswith("#")}
+    for student in ("perfect", "blank", "partly-wrong"):
+        feedback = course.class_dir / "feedback" / student / chapter_id / f"{chapter_id}.html"
+        assert feedback.is_file(), f"no feedback for {student}"
+        text = _visible_text(feedback)
+        for word in ("BEGIN HIDDEN TESTS", "run_check", "_result"):
+            assert word not in text, f"{student}'s feedback shows {word!r}"
+        if student == "blank":
+            leaked = [line for line in reference_lines if line in text]
+            assert not leaked, f"blank feedback shows reference code: {leaked[:3]}"
+    partly = _visible_text(course.class_dir / "feedback" / "partly-wrong" / chapter_id / f"{chapter_id}.html")
+    assert "hidden cases" in partly, "a failed hidden test tells the student what went wrong"
+
+
+def test_csv_export_has_every_student_and_chapter(graded_class):
+    _, summary = graded_class
+    with summary.csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["student_id"], r["chapter"]) for r in rows} == {(s, c) for s in ("perfect", "blank", "partly-wrong")
+                                                               for c in BUILT}
+    for row in rows:
+        assert float(row["score"]) <= float(row["max_score"])
