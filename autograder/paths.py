@@ -13,13 +13,13 @@ class CourseRootNotFound(FileNotFoundError):
 
 def find_course_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` (default: $DLCOURSE_ROOT or the working directory)
-    holding ``nbgrader_config.py`` and ``source_notebooks/``."""
+    holding ``nbgrader_config.py``."""
     here = Path(start or os.environ.get("DLCOURSE_ROOT") or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "nbgrader_config.py").is_file() and (folder / "source_notebooks").is_dir():
+        if (folder / "nbgrader_config.py").is_file():
             return folder
     raise CourseRootNotFound(
-        f"no course root (a folder with nbgrader_config.py and source_notebooks/) at or above {here}; "
+        f"no course root (a folder with nbgrader_config.py) at or above {here}; "
         "run from inside the course repository or pass --course-root")
 
 

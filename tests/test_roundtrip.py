@@ -94,3 +94,24 @@ def test_csv_export_has_every_student_and_chapter(graded_class):
                                                                for c in BUILT}
     for row in rows:
         assert float(row["score"]) <= float(row["max_score"])
+
+
+def test_broken_submissions_get_zero_with_a_reason_and_touch_no_one_else(graded_class, tmp_path):
+    course, summary = graded_class
+    chapter_id = BUILT[0]
+    before = {(r.student, r.chapter): r.score for r in course.grade_rows()}
+    inbox = tmp_path / "inbox"
+    (inbox / "broken").mkdir(parents=True)
+    (inbox / "broken" / f"{chapter_id}.ipynb").write_text('{"cells": [')
+    (inbox / "renamer").mkdir()
+    (inbox / "renamer" / "homework.ipynb").write_text("{}")
+    (inbox / "empty.ipynb").write_text("")
+    students = course.collect(chapter_id, inbox)
+    results = {r.student: r for r in course.autograde(chapter_id, students)}
+    assert "not valid JSON" in results["broken"].problem
+    assert "renamed" in results["renamer"].problem
+    assert "empty" in results["empty"].problem
+    rows = {(r.student, r.chapter): r for r in course.grade_rows()}
+    for student in ("broken", "renamer", "empty"):
+        assert rows[(student, chapter_id)].score == 0 and rows[(student, chapter_id)].problem
+    assert {k: v.score for k, v in rows.items() if k in before} == before, "other students' grades changed"
