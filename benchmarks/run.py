@@ -1,0 +1,176 @@
+"""Time solutions_lib's hand-written forward + backward passes against PyTorch's built-ins with autograd.
+
+    python benchmarks/run.py                         # every op, on the CPU and on CUDA when present
+    python benchmarks/run.py --op conv2d --device cpu
+    python benchmarks/run.py --markdown              # the table as Markdown, for the README
+
+For each op and device both sides run on the same inputs, in the same process, one after the other:
+first their results are compared (so a fast but wrong kernel cannot pass), then each is timed with
+``torch.utils.benchmark`` (warm-up, CUDA synchronisation and repeated blocks handled there). The ratio
+is ours / PyTorch: below 1.0 the hand-written version is faster. Nothing is asserted about time: the
+numbers are for reading, on a machine that may be busy.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch.utils import benchmark
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from solutions_lib import conv, linear, normalization  # noqa: E402
+
+
+@dataclass
+class Case:
+    """One op on one device: the two implementations, each returning (output, *gradients)."""
+
+    op: str
+    shape: str
+    ours: Callable[[], tuple]
+    torch: Callable[[], tuple]
+
+
+def conv2d_case(device: torch.device, dtype: torch.dtype) -> Case:
+    g = torch.Generator(device=device).manual_seed(0)
+    x = torch.randn(32, 16, 32, 32, generator=g, device=device, dtype=dtype)
+    w = torch.randn(32, 16, 3, 3, generator=g, device=device, dtype=dtype) * 0.1
+    b = torch.randn(32, generator=g, device=device, dtype=dtype)
+    dout = torch.randn(32, 32, 32, 32, generator=g, device=device, dtype=dtype)
+
+    def ours():
+        out, cache = conv.conv2d_forward(x, w, b, stride=1, padding=1)
+        return (out, *conv.conv2d_backward(dout, cache))
+
+    xt, wt, bt = (t.clone().requires_grad_() for t in (x, w, b))
+
+    def reference():
+        xt.grad = wt.grad = bt.grad = None
+        out = F.conv2d(xt, wt, bt, stride=1, padding=1)
+        out.backward(dout)
+        return out, xt.grad, wt.grad, bt.grad
+
+    return Case("conv2d fwd+bwd", "x (32,16,32,32), w (32,16,3,3), pad 1", ours, reference)
+
+
+def batchnorm_case(device: torch.device, dtype: torch.dtype) -> Case:
+    g = torch.Generator(device=device).manual_seed(0)
+    n, d = 1024, 512
+    x = torch.randn(n, d, generator=g, device=device, dtype=dtype) * 3 + 1
+    gamma = torch.rand(d, generator=g, device=device, dtype=dtype) + 0.5
+    beta = torch.randn(d, generator=g, device=device, dtype=dtype)
+    dout = torch.randn(n, d, generator=g, device=device, dtype=dtype)
+    state = {"running_mean": torch.zeros(d, device=device, dtype=dtype),
+             "running_var": torch.ones(d, device=device, dtype=dtype), "momentum": 0.1, "eps": 1e-5}
+
+    def ours():
+        out, cache = normalization.batchnorm_forward(x, gamma, beta, state, "train")
+        return (out, *normalization.batchnorm_backward(dout, cache))
+
+    layer = torch.nn.BatchNorm1d(d, eps=1e-5, momentum=0.1, device=device, dtype=dtype)
+    with torch.no_grad():
+        layer.weight.copy_(gamma)
+        layer.bias.copy_(beta)
+    xt = x.clone().requires_grad_()
+
+    def reference():
+        xt.grad = layer.weight.grad = layer.bias.grad = None
+        out = layer(xt)
+        out.backward(dout)
+        return out, xt.grad, layer.weight.grad, layer.bias.grad
+
+    return Case("batchnorm1d fwd+bwd", f"x ({n},{d}), train mode", ours, reference)
+
+
+def softmax_ce_case(device: torch.device, dtype: torch.dtype) -> Case:
+    g = torch.Generator(device=device).manual_seed(0)
+    n, k = 1024, 1000
+    logits = torch.randn(n, k, generator=g, device=device, dtype=dtype) * 4
+    targets = torch.randint(0, k, (n,), generator=g, device=device)
+
+    def ours():
+        return linear.cross_entropy(logits, targets), linear.softmax_cross_entropy_grad(logits, targets)
+
+    lt = logits.clone().requires_grad_()
+
+    def reference():
+        lt.grad = None
+        loss = F.cross_entropy(lt, targets)
+        loss.backward()
+        return loss, lt.grad
+
+    return Case("softmax cross-entropy fwd+bwd", f"logits ({n},{k})", ours, reference)
+
+
+CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "softmax_ce": softmax_ce_case}
+
+
+def _max_rel_error(a: tuple, b: tuple) -> float:
+    worst = 0.0
+    for x, y in zip(a, b):
+        scale = y.abs().max().clamp_min(1e-12)
+        worst = max(worst, float((x - y).abs().max() / scale))
+    return worst
+
+
+def _time(fn: Callable, min_run_time: float) -> float:
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn})
+    return timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+def run(ops: list[str], devices: list[str], min_run_time: float, dtype: torch.dtype) -> list[dict]:
+    rows = []
+    for device_name in devices:
+        device = torch.device(device_name)
+        for op in ops:
+            case = CASES[op](device, dtype)
+            error = _max_rel_error(case.ours(), case.torch())
+            if error > 1e-3:
+                raise SystemExit(f"{case.op} on {device_name}: results differ (max rel error {error:.2e})")
+            ours, reference = _time(case.ours, min_run_time), _time(case.torch, min_run_time)
+            rows.append({"op": case.op, "shape": case.shape, "device": device_name, "ours_ms": ours * 1e3,
+                         "torch_ms": reference * 1e3, "ratio": ours / reference, "max_rel_error": error})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--op", choices=sorted(CASES), action="append", help="ops to time (default: all)")
+    parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
+    parser.add_argument("--min-run-time", type=float, default=1.0, help="seconds of timing per side")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    devices = [d for d in devices if d == "cpu" or torch.cuda.is_available()]
+    rows = run(args.op or list(CASES), devices, args.min_run_time, torch.float32)
+    name = torch.cuda.get_device_name() if "cuda" in devices else f"CPU, {torch.get_num_threads()} threads"
+    if args.markdown:
+        print(f"float32, torch {torch.__version__}, {name}\n")
+        print("| op | shape | device | ours (ms) | PyTorch (ms) | ours / PyTorch |")
+        print("|---|---|---|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['op']} | {r['shape']} | {r['device']} | {r['ours_ms']:.2f} | {r['torch_ms']:.2f} "
+                  f"| {r['ratio']:.2f} |")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("op", "shape", "device", "ours (ms)", "PyTorch (ms)", "ours / PyTorch", "max rel err",
+                  title=f"solutions_lib vs PyTorch + autograd (float32, torch {torch.__version__}, {name})")
+    for r in rows:
+        table.add_row(r["op"], r["shape"], r["device"], f"{r['ours_ms']:.2f}", f"{r['torch_ms']:.2f}",
+                      f"{r['ratio']:.2f}", f"{r['max_rel_error']:.1e}")
+    Console(width=160).print(table)
+
+
+if __name__ == "__main__":
+    main()
