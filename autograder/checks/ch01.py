@@ -1,0 +1,210 @@
+"""Hidden checks of chapter 01 (statistics and estimators)."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from autograder.checks import Case, check
+from solutions_lib import statistics as ref
+
+F64 = torch.float64
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@check("sample_mean", reference=ref.sample_mean,
+       hint="Average over `dim` only (the last one by default): divide the sum by n = x.shape[dim].")
+def _sample_mean_cases():
+    g = _gen(101)
+    yield Case("float64 vector of 50", (torch.randn(50, generator=g, dtype=F64),))
+    yield Case("float32 batch (6, 9), default dim", (torch.randn(6, 9, generator=g),))
+    yield Case("float64 (4, 5, 3) along dim=1", (torch.randn(4, 5, 3, generator=g, dtype=F64),), {"dim": 1})
+    yield Case("float64 (7, 3) along dim=0", (torch.randn(7, 3, generator=g, dtype=F64),), {"dim": 0})
+    yield Case("float32 (3, 8) along dim=-2", (torch.randn(3, 8, generator=g),), {"dim": -2})
+    yield Case("one sample per row (n = 1)", (torch.randn(5, 1, generator=g, dtype=F64),))
+    yield Case("data far from zero (mean 1000)", (1000.0 + torch.randn(4, 30, generator=g, dtype=F64),))
+    yield Case("closed form: 1..10", (torch.arange(1.0, 11.0, dtype=F64),), expected=5.5)
+
+
+@check("sample_variance", reference=ref.sample_variance,
+       hint="The plug-in variance averages the squared deviations from the mean: divide by n, not n - 1.")
+def _sample_variance_cases():
+    g = _gen(102)
+    yield Case("float64 vector of 50", (torch.randn(50, generator=g, dtype=F64),))
+    yield Case("float32 batch (6, 9), default dim", (torch.randn(6, 9, generator=g),))
+    yield Case("float64 (4, 5, 3) along dim=1", (2.0 * torch.randn(4, 5, 3, generator=g, dtype=F64),), {"dim": 1})
+    yield Case("float64 (7, 3) along dim=0", (torch.randn(7, 3, generator=g, dtype=F64),), {"dim": 0})
+    yield Case("constant data (zero variance)", (torch.full((3, 5), 3.0, dtype=F64),),
+               expected=torch.zeros(3, dtype=F64))
+    yield Case("one sample per row (n = 1) gives 0", (torch.randn(4, 1, generator=g, dtype=F64),),
+               expected=torch.zeros(4, dtype=F64))
+    yield Case("data far from zero (mean 100), float64", (100.0 + torch.randn(3, 40, generator=g, dtype=F64),))
+    yield Case("closed form: [2, 4, 4, 4, 5, 5, 7, 9]",
+               (torch.tensor([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], dtype=F64),), expected=4.0)
+    x = torch.randn(5, 20, generator=g, dtype=F64) * 3 - 1
+    yield Case("oracle torch.var(correction=0), float64 (5, 20)", (x,), expected=torch.var(x, dim=-1, correction=0))
+
+
+@check("unbiased_variance", reference=ref.unbiased_variance,
+       hint="Bessel's correction: divide the sum of squared deviations from the mean by n - 1.")
+def _unbiased_variance_cases():
+    g = _gen(103)
+    yield Case("float64 vector of 50", (torch.randn(50, generator=g, dtype=F64),))
+    yield Case("float32 batch (6, 9), default dim", (torch.randn(6, 9, generator=g),))
+    yield Case("float64 (4, 5, 3) along dim=1", (2.0 * torch.randn(4, 5, 3, generator=g, dtype=F64),), {"dim": 1})
+    yield Case("float64 (7, 3) along dim=0", (torch.randn(7, 3, generator=g, dtype=F64),), {"dim": 0})
+    yield Case("two samples per row (n = 2)", (torch.randn(5, 2, generator=g, dtype=F64),))
+    yield Case("constant data (zero variance)", (torch.full((2, 6), -1.5, dtype=F64),),
+               expected=torch.zeros(2, dtype=F64))
+    yield Case("data far from zero (mean 100), float64", (100.0 + torch.randn(3, 40, generator=g, dtype=F64),))
+    yield Case("closed form: [2, 4, 4, 4, 5, 5, 7, 9]",
+               (torch.tensor([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], dtype=F64),), expected=32.0 / 7.0)
+    x = torch.randn(5, 12, generator=g, dtype=F64) * 0.5 + 2
+    yield Case("oracle torch.var (correction=1), float64 (5, 12)", (x,), expected=torch.var(x, dim=-1))
+
+
+@check("plugin_variance_bias", reference=ref.plugin_variance_bias,
+       hint="E[plug-in] = (n - 1)/n * sigma^2, so the bias E[plug-in] - sigma^2 is -sigma^2 / n.")
+def _plugin_variance_bias_cases():
+    g = _gen(104)
+    yield Case("numbers: sigma^2 = 2.5, n = 10", (2.5, 10), expected=-0.25)
+    yield Case("numbers: sigma^2 = 1, n = 1 (the estimate is always 0)", (1.0, 1), expected=-1.0)
+    yield Case("large n = 10**6, float64", (torch.tensor(3.0, dtype=F64), 10**6), expected=-3e-6)
+    yield Case("float64 tensor sigma^2 (5,), n = 7", (torch.rand(5, generator=g, dtype=F64) * 4 + 0.1, 7))
+    yield Case("float32 tensor sigma^2 (4,), n = 3", (torch.rand(4, generator=g) * 2 + 0.5, 3))
+    yield Case("broadcast sigma^2 (3, 1) against n (1, 4)",
+               (torch.rand(3, 1, generator=g, dtype=F64) + 0.5, torch.tensor([[2.0, 5.0, 20.0, 50.0]], dtype=F64)))
+
+
+def _gauss(n: int, sigma: float = 1.0, mu: float = 0.0, dtype=F64):
+    return lambda t, gen: mu + sigma * torch.randn(t, n, generator=gen, dtype=dtype)
+
+
+def _expo(n: int):
+    return lambda t, gen: -torch.log(torch.rand(t, n, generator=gen, dtype=F64))
+
+
+def _uniform(n: int, upper: float):
+    return lambda t, gen: upper * torch.rand(t, n, generator=gen, dtype=F64)
+
+
+def _row_max(x):
+    return x.max(dim=-1).values
+
+
+def _first(x):
+    return x[..., 0]
+
+
+@check("bias_variance_mse", reference=ref.bias_variance_mse,
+       hint="Draw once with sampler(n_trials, generator); bias = mean(estimates) - truth, variance divides by "
+            "n_trials, mse = mean((estimates - truth)^2).")
+def _bias_variance_mse_cases():
+    yield Case("plug-in variance, Gaussian n = 5, float64",
+               (ref.sample_variance, _gauss(5), 1.0, 3000, _gen(11)))
+    yield Case("Bessel variance, Gaussian n = 3, sigma 2, float32",
+               (ref.unbiased_variance, _gauss(3, 2.0, dtype=torch.float32), 4.0, 2000, _gen(12)))
+    yield Case("sample mean of exponential draws, n = 8",
+               (ref.sample_mean, _expo(8), 1.0, 2500, _gen(13)))
+    yield Case("max of uniform(0, 3) draws (biased low), n = 4",
+               (_row_max, _uniform(4, 3.0), 3.0, 1500, _gen(14)))
+    yield Case("true value as a 0-d tensor, first draw as the estimate",
+               (_first, _gauss(2, 1.0, 0.5), torch.tensor(0.25, dtype=F64), 1000, _gen(15)))
+    yield Case("a constant estimator: zero variance, mse = bias^2",
+               (lambda x: torch.full(x.shape[:-1], 2.0, dtype=F64), _gauss(3), 1.5, 50, _gen(16)),
+               expected=(torch.tensor(0.5, dtype=F64), torch.tensor(0.0, dtype=F64), torch.tensor(0.25, dtype=F64)))
+    fixed = torch.tensor([[1.0], [2.0], [3.0], [6.0], [8.0]], dtype=F64)
+    yield Case("fixed estimates 1, 2, 3, 6, 8, truth 5",
+               (_first, lambda t, gen: fixed[:t], 5.0, 5, _gen(17)),
+               expected=(torch.tensor(-1.0, dtype=F64), torch.tensor(6.8, dtype=F64), torch.tensor(7.8, dtype=F64)))
+
+
+@check("gaussian_mle", reference=ref.gaussian_mle,
+       hint="Return (mu_hat, var_hat): the sample mean and the variance with division by n (not n - 1, not a std).")
+def _gaussian_mle_cases():
+    g = _gen(105)
+    yield Case("float64 vector of 40", (3.0 + 2.0 * torch.randn(40, generator=g, dtype=F64),))
+    yield Case("float32 batch (5, 12), default dim", (torch.randn(5, 12, generator=g) - 1.0,))
+    yield Case("float64 (6, 4) along dim=0", (torch.randn(6, 4, generator=g, dtype=F64),), {"dim": 0})
+    yield Case("float64 (3, 7, 2) along dim=1", (torch.randn(3, 7, 2, generator=g, dtype=F64),), {"dim": 1})
+    yield Case("constant data", (torch.full((2, 5), 4.0, dtype=F64),),
+               expected=(torch.full((2,), 4.0, dtype=F64), torch.zeros(2, dtype=F64)))
+    yield Case("closed form: [2, 4, 4, 4, 5, 5, 7, 9]",
+               (torch.tensor([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], dtype=F64),),
+               expected=(torch.tensor(5.0, dtype=F64), torch.tensor(4.0, dtype=F64)))
+
+
+def _normal_nll(x, mu, var):
+    """Oracle: torch.distributions in float64."""
+    x64 = torch.as_tensor(x, dtype=F64)
+    mu64 = torch.as_tensor(mu, dtype=F64)
+    var64 = torch.as_tensor(var, dtype=F64)
+    return -torch.distributions.Normal(mu64, var64.sqrt()).log_prob(x64).mean()
+
+
+@check("gaussian_nll", reference=ref.gaussian_nll,
+       hint="Per element: 0.5 * log(2 pi var) + (x - mu)^2 / (2 var), averaged over all elements.")
+def _gaussian_nll_cases():
+    g = _gen(106)
+    x = torch.randn(3, 4, generator=g, dtype=F64)
+    mu = torch.randn(4, generator=g, dtype=F64)
+    var = torch.rand(4, generator=g, dtype=F64) * 2 + 0.2
+    yield Case("float64 (3, 4), per-column mu and var (oracle torch.distributions)", (x, mu, var),
+               expected=_normal_nll(x, mu, var))
+    yield Case("float32 (10,), scalar mu and var", (torch.randn(10, generator=g) * 3, 0.5, 2.0))
+    x = torch.randn(20, generator=g, dtype=F64)
+    yield Case("float64 (20,), numbers mu = -1, var = 0.3", (x, -1.0, 0.3), expected=_normal_nll(x, -1.0, 0.3))
+    x = torch.randn(5, generator=g, dtype=F64)
+    mu = torch.randn(2, 1, generator=g, dtype=F64)
+    yield Case("mu of shape (2, 1) broadcasts x (5,) to (2, 5)", (x, mu, torch.tensor(1.5, dtype=F64)),
+               expected=_normal_nll(x, mu, 1.5))
+    x = 1e-3 * torch.randn(6, generator=g, dtype=F64)
+    yield Case("tiny variance 1e-4 (negative NLL)", (x, 0.0, 1e-4), expected=_normal_nll(x, 0.0, 1e-4))
+    x = 50.0 + torch.randn(8, generator=g, dtype=F64)
+    yield Case("far from the mean, var = 0.5", (x, 0.0, 0.5), expected=_normal_nll(x, 0.0, 0.5))
+    yield Case("closed form: x = mu, var = 1", (torch.tensor([2.0, 2.0], dtype=F64), 2.0, 1.0),
+               expected=0.5 * math.log(2 * math.pi))
+
+
+@check("standardized_means", reference=ref.standardized_means,
+       hint="The mean of n draws has standard deviation sigma / sqrt(n): z = (mean - mu) * sqrt(n) / sigma.")
+def _standardized_means_cases():
+    g = _gen(107)
+    yield Case("float64 (200, 10) exponential draws, mu = sigma = 1",
+               (-torch.log(torch.rand(200, 10, generator=g, dtype=F64)), 1.0, 1.0))
+    yield Case("float32 (50, 30) Gaussian draws, mu = 2, sigma = 3",
+               (2.0 + 3.0 * torch.randn(50, 30, generator=g), 2.0, 3.0))
+    yield Case("float64 (25, 6) along dim=0", (torch.randn(25, 6, generator=g, dtype=F64) + 0.3, 0.3, 1.0), {"dim": 0})
+    yield Case("one draw per data set (n = 1)", (torch.randn(8, 1, generator=g, dtype=F64) * 2 + 1, 1.0, 2.0))
+    yield Case("per-row mu and sigma as tensors",
+               (torch.randn(4, 16, generator=g, dtype=F64) * 5, torch.tensor([0.0, 1.0, -1.0, 2.0], dtype=F64),
+                torch.tensor([5.0, 4.0, 2.0, 1.0], dtype=F64)))
+    yield Case("closed form: means 3, 1 of n = 4, mu = 1, sigma = 0.5",
+               (torch.tensor([[3.0, 3.0, 3.0, 3.0], [0.0, 2.0, 0.0, 2.0]], dtype=F64), 1.0, 0.5),
+               expected=torch.tensor([8.0, 0.0], dtype=F64))
+
+
+@check("empirical_risk", reference=ref.empirical_risk,
+       hint="Average (y - prediction)^2 (squared, no 1/2) or |y - prediction| (absolute) over `dim`.")
+def _empirical_risk_cases():
+    g = _gen(108)
+    y = torch.randn(30, generator=g, dtype=F64)
+    c = torch.linspace(-2, 2, 9, dtype=F64)
+    yield Case("squared risk of 9 constants on 30 targets", (c[:, None], y[None, :], "squared"))
+    yield Case("absolute risk of 9 constants on 30 targets", (c[:, None], y[None, :], "absolute"))
+    yield Case("float32 predictions and targets (4, 25), squared",
+               (torch.randn(4, 25, generator=g), torch.randn(4, 25, generator=g), "squared"))
+    yield Case("float32 predictions and targets (4, 25), absolute",
+               (torch.randn(4, 25, generator=g), torch.randn(4, 25, generator=g), "absolute"))
+    yield Case("default loss is squared", (torch.zeros(3, dtype=F64), torch.tensor([1.0, -2.0, 3.0], dtype=F64)),
+               expected=14.0 / 3.0)
+    yield Case("dim=0, predictions (12, 1) against targets (12, 3), absolute",
+               (torch.randn(12, 1, generator=g, dtype=F64), torch.randn(12, 3, generator=g, dtype=F64), "absolute"),
+               {"dim": 0})
+    yield Case("keyword loss='absolute', closed form",
+               (torch.tensor([1.0, 1.0, 1.0], dtype=F64), torch.tensor([0.0, 4.0, 1.0], dtype=F64)),
+               {"loss": "absolute"}, expected=4.0 / 3.0)
+    yield Case("perfect predictions give zero risk", (y, y.clone(), "absolute"), expected=0.0)

@@ -1,0 +1,353 @@
+"""Classic wrong answers and correct alternatives for chapter 01 (statistics and estimators)."""
+
+CHAPTER = "01-statistics-and-estimators"
+
+MUTANTS = {
+    "sample_mean": {
+        "sums instead of averaging": """
+def sample_mean(x, dim=-1):
+    return x.sum(dim=dim)
+""",
+        "averages over every element, ignoring dim": """
+def sample_mean(x, dim=-1):
+    return x.mean()
+""",
+        "averages over dim 0 whatever dim says": """
+def sample_mean(x, dim=-1):
+    return x.mean(dim=0)
+""",
+    },
+    "sample_variance": {
+        "divides by n - 1 (torch.var's default)": """
+def sample_variance(x, dim=-1):
+    return torch.var(x, dim=dim)
+""",
+        "forgets to subtract the mean": """
+def sample_variance(x, dim=-1):
+    return (x ** 2).mean(dim=dim)
+""",
+        "returns the standard deviation": """
+def sample_variance(x, dim=-1):
+    return torch.sqrt(((x - x.mean(dim=dim, keepdim=True)) ** 2).mean(dim=dim))
+""",
+    },
+    "unbiased_variance": {
+        "divides by n instead of n - 1": """
+def unbiased_variance(x, dim=-1):
+    deviations = x - x.mean(dim=dim, keepdim=True)
+    return (deviations ** 2).sum(dim=dim) / x.shape[dim]
+""",
+        "variance of all elements, ignoring dim": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x)
+""",
+        "returns the standard deviation": """
+def unbiased_variance(x, dim=-1):
+    return torch.std(x, dim=dim)
+""",
+        "subtracts the sum divided by n - 1 instead of the mean": """
+def unbiased_variance(x, dim=-1):
+    n = x.shape[dim]
+    center = x.sum(dim=dim, keepdim=True) / (n - 1)
+    return ((x - center) ** 2).sum(dim=dim) / (n - 1)
+""",
+    },
+    "plugin_variance_bias": {
+        "wrong sign: +sigma^2/n": """
+def plugin_variance_bias(sigma2, n):
+    return sigma2 / n
+""",
+        "divides by n - 1": """
+def plugin_variance_bias(sigma2, n):
+    return -sigma2 / (n - 1)
+""",
+        "returns the expectation (n - 1)/n * sigma^2, not the bias": """
+def plugin_variance_bias(sigma2, n):
+    return (n - 1) / n * sigma2
+""",
+    },
+    "bias_variance_mse": {
+        "MSE forgets the bias^2 term": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    estimates = estimator(sampler(n_trials, generator))
+    bias = estimates.mean() - true_value
+    variance = ((estimates - estimates.mean()) ** 2).mean()
+    return bias, variance, variance
+""",
+        "variance over trials divides by n_trials - 1": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    estimates = estimator(sampler(n_trials, generator))
+    bias = estimates.mean() - true_value
+    return bias, estimates.var(), ((estimates - true_value) ** 2).mean()
+""",
+        "bias with the sign flipped (truth minus estimate)": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    estimates = estimator(sampler(n_trials, generator))
+    bias = true_value - estimates.mean()
+    variance = ((estimates - estimates.mean()) ** 2).mean()
+    return bias, variance, ((estimates - true_value) ** 2).mean()
+""",
+        "ignores the generator (own seed)": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    estimates = estimator(sampler(n_trials, torch.Generator().manual_seed(0)))
+    bias = estimates.mean() - true_value
+    variance = ((estimates - estimates.mean()) ** 2).mean()
+    return bias, variance, ((estimates - true_value) ** 2).mean()
+""",
+    },
+    "gaussian_mle": {
+        "variance divides by n - 1": """
+def gaussian_mle(x, dim=-1):
+    return x.mean(dim=dim), x.var(dim=dim)
+""",
+        "returns the standard deviation instead of the variance": """
+def gaussian_mle(x, dim=-1):
+    return x.mean(dim=dim), x.std(dim=dim, correction=0)
+""",
+        "returns (var, mu) in the wrong order": """
+def gaussian_mle(x, dim=-1):
+    return torch.var_mean(x, dim=dim, correction=0)
+""",
+    },
+    "gaussian_nll": {
+        "missing the log(2 pi) term": """
+def gaussian_nll(x, mu, var):
+    var = torch.as_tensor(var, dtype=x.dtype)
+    return (0.5 * torch.log(var) + (x - mu) ** 2 / (2 * var)).mean()
+""",
+        "missing the factor 1/2": """
+def gaussian_nll(x, mu, var):
+    var = torch.as_tensor(var, dtype=x.dtype)
+    return (torch.log(2 * math.pi * var) + (x - mu) ** 2 / var).mean()
+""",
+        "log of the variance without the 1/2 (log sigma^2 where log sigma belongs)": """
+def gaussian_nll(x, mu, var):
+    var = torch.as_tensor(var, dtype=x.dtype)
+    return (0.5 * math.log(2 * math.pi) + torch.log(var) + (x - mu) ** 2 / (2 * var)).mean()
+""",
+        "sums instead of averaging": """
+def gaussian_nll(x, mu, var):
+    var = torch.as_tensor(var, dtype=x.dtype)
+    return (0.5 * torch.log(2 * math.pi * var) + (x - mu) ** 2 / (2 * var)).sum()
+""",
+    },
+    "standardized_means": {
+        "divides by sigma instead of sigma / sqrt(n)": """
+def standardized_means(samples, mu, sigma, dim=-1):
+    return (samples.mean(dim=dim) - mu) / sigma
+""",
+        "divides by sigma / n": """
+def standardized_means(samples, mu, sigma, dim=-1):
+    return (samples.mean(dim=dim) - mu) * samples.shape[dim] / sigma
+""",
+        "forgets to subtract mu": """
+def standardized_means(samples, mu, sigma, dim=-1):
+    return samples.mean(dim=dim) * math.sqrt(samples.shape[dim]) / sigma
+""",
+    },
+    "empirical_risk": {
+        "sums instead of averaging": """
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    errors = targets - predictions
+    if loss == "squared":
+        return (errors ** 2).sum(dim=dim)
+    if loss == "absolute":
+        return errors.abs().sum(dim=dim)
+    raise ValueError(loss)
+""",
+        "half squared error (factor 1/2)": """
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    errors = targets - predictions
+    if loss == "squared":
+        return 0.5 * (errors ** 2).mean(dim=dim)
+    if loss == "absolute":
+        return errors.abs().mean(dim=dim)
+    raise ValueError(loss)
+""",
+        "absolute loss without the absolute value": """
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    errors = targets - predictions
+    if loss == "squared":
+        return (errors ** 2).mean(dim=dim)
+    if loss == "absolute":
+        return errors.mean(dim=dim)
+    raise ValueError(loss)
+""",
+        "averages over every element, ignoring dim": """
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    errors = targets - predictions
+    if loss == "squared":
+        return (errors ** 2).mean()
+    if loss == "absolute":
+        return errors.abs().mean()
+    raise ValueError(loss)
+""",
+    },
+}
+
+ALTERNATIVES = {
+    "sample_mean": {
+        "torch.mean": """
+def sample_mean(x, dim=-1):
+    return torch.mean(x, dim=dim)
+""",
+        "numpy (returns an array)": """
+def sample_mean(x, dim=-1):
+    return np.mean(x.numpy(), axis=dim)
+""",
+        "explicit loop over the samples": """
+def sample_mean(x, dim=-1):
+    moved = torch.movedim(x, dim, 0)
+    total = torch.zeros_like(moved[0])
+    for row in moved:
+        total = total + row
+    return total / moved.shape[0]
+""",
+    },
+    "sample_variance": {
+        "torch.var with correction=0": """
+def sample_variance(x, dim=-1):
+    return torch.var(x, dim=dim, correction=0)
+""",
+        "one-pass formula mean(x^2) - mean(x)^2": """
+def sample_variance(x, dim=-1):
+    return (x * x).mean(dim=dim) - x.mean(dim=dim) ** 2
+""",
+        "numpy var (ddof=0)": """
+def sample_variance(x, dim=-1):
+    return np.var(x.numpy(), axis=dim)
+""",
+        "explicit loop over the samples": """
+def sample_variance(x, dim=-1):
+    moved = torch.movedim(x, dim, 0)
+    n = moved.shape[0]
+    mean = sum(moved[i] for i in range(n)) / n
+    return sum((moved[i] - mean) ** 2 for i in range(n)) / n
+""",
+    },
+    "unbiased_variance": {
+        "torch.var (default correction=1)": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x, dim=dim)
+""",
+        "plug-in variance times n / (n - 1)": """
+def unbiased_variance(x, dim=-1):
+    n = x.shape[dim]
+    return ((x - x.mean(dim=dim, keepdim=True)) ** 2).mean(dim=dim) * n / (n - 1)
+""",
+        "one-pass formula (sum x^2 - n mean^2) / (n - 1)": """
+def unbiased_variance(x, dim=-1):
+    n = x.shape[dim]
+    return ((x * x).sum(dim=dim) - n * x.mean(dim=dim) ** 2) / (n - 1)
+""",
+        "numpy var (ddof=1)": """
+def unbiased_variance(x, dim=-1):
+    return np.var(x.numpy(), axis=dim, ddof=1)
+""",
+    },
+    "plugin_variance_bias": {
+        "expectation minus truth": """
+def plugin_variance_bias(sigma2, n):
+    return (n - 1) / n * sigma2 - sigma2
+""",
+        "numpy": """
+def plugin_variance_bias(sigma2, n):
+    return -np.asarray(sigma2, dtype=float) / np.asarray(n)
+""",
+    },
+    "bias_variance_mse": {
+        "explicit loop over the trials": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    samples = sampler(n_trials, generator)
+    estimates = [estimator(samples[t]) for t in range(n_trials)]
+    center = sum(estimates) / n_trials
+    variance = sum((e - center) ** 2 for e in estimates) / n_trials
+    mse = sum((e - true_value) ** 2 for e in estimates) / n_trials
+    return center - true_value, variance, mse
+""",
+        "mse assembled as bias^2 + variance": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    estimates = estimator(sampler(n_trials, generator))
+    bias = estimates.mean() - true_value
+    variance = estimates.var(correction=0)
+    return bias, variance, bias ** 2 + variance
+""",
+        "one-pass variance mean(e^2) - mean(e)^2": """
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    e = estimator(sampler(n_trials, generator))
+    return e.mean() - true_value, (e * e).mean() - e.mean() ** 2, ((e - true_value) ** 2).mean()
+""",
+    },
+    "gaussian_mle": {
+        "torch.var_mean with correction=0, swapped": """
+def gaussian_mle(x, dim=-1):
+    var, mu = torch.var_mean(x, dim=dim, correction=0)
+    return mu, var
+""",
+        "numpy": """
+def gaussian_mle(x, dim=-1):
+    a = x.numpy()
+    return a.mean(axis=dim), a.var(axis=dim)
+""",
+        "returns a list instead of a tuple": """
+def gaussian_mle(x, dim=-1):
+    mu = x.mean(dim=dim)
+    return [mu, ((x - mu.unsqueeze(dim)) ** 2).mean(dim=dim)]
+""",
+    },
+    "gaussian_nll": {
+        "torch.distributions.Normal": """
+def gaussian_nll(x, mu, var):
+    mu = torch.as_tensor(mu, dtype=x.dtype)
+    var = torch.as_tensor(var, dtype=x.dtype)
+    return -torch.distributions.Normal(mu, var.sqrt()).log_prob(x).mean()
+""",
+        "log of the standard deviation": """
+def gaussian_nll(x, mu, var):
+    sigma = torch.as_tensor(var, dtype=x.dtype).sqrt()
+    z = (x - mu) / sigma
+    return (torch.log(sigma) + 0.5 * math.log(2 * math.pi) + 0.5 * z * z).mean()
+""",
+        "loop over the broadcast elements": """
+def gaussian_nll(x, mu, var):
+    xb, mb, vb = torch.broadcast_tensors(x, torch.as_tensor(mu, dtype=x.dtype), torch.as_tensor(var, dtype=x.dtype))
+    total = 0.0
+    for xi, mi, vi in zip(xb.flatten().tolist(), mb.flatten().tolist(), vb.flatten().tolist()):
+        total += 0.5 * math.log(2 * math.pi * vi) + (xi - mi) ** 2 / (2 * vi)
+    return torch.tensor(total / xb.numel(), dtype=x.dtype)
+""",
+    },
+    "standardized_means": {
+        "sum form (S - n mu) / (sigma sqrt(n))": """
+def standardized_means(samples, mu, sigma, dim=-1):
+    n = samples.shape[dim]
+    return (samples.sum(dim=dim) - n * mu) / (sigma * n ** 0.5)
+""",
+        "numpy": """
+def standardized_means(samples, mu, sigma, dim=-1):
+    a = samples.numpy()
+    n = a.shape[dim]
+    return (a.mean(axis=dim) - np.asarray(mu)) / (np.asarray(sigma) / np.sqrt(n))
+""",
+    },
+    "empirical_risk": {
+        "broadcast, then F.mse_loss / F.l1_loss without reduction": """
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    p, t = torch.broadcast_tensors(predictions, targets)
+    if loss == "squared":
+        return torch.nn.functional.mse_loss(p, t, reduction="none").mean(dim=dim)
+    if loss == "absolute":
+        return torch.nn.functional.l1_loss(p, t, reduction="none").mean(dim=dim)
+    raise ValueError("unknown loss " + repr(loss))
+""",
+        "numpy with a dictionary of losses": """
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    losses = {"squared": lambda e: e ** 2, "absolute": np.abs}
+    if loss not in losses:
+        raise ValueError(loss)
+    return losses[loss](targets.numpy() - predictions.numpy()).mean(axis=dim)
+""",
+    },
+}
+
+SAMPLE_WRONG = ["unbiased_variance", "gaussian_nll"]

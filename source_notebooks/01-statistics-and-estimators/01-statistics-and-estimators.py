@@ -1,0 +1,847 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · The learning recipe, probability, estimators
+#
+# Training a network means computing something from a random sample of data. Before any network
+# appears, this chapter looks at the simplest such computations, the mean and the variance of a
+# sample, and asks how good they are as guesses of the quantities they stand for.
+#
+# **Learning goals**
+# - Treat anything computed from data (an average, a fitted parameter, a trained model) as a *random
+#   variable*, with an expectation and a spread of its own.
+# - Compute sample means and variances in torch along a chosen dimension, and show why dividing by
+#   $n$ underestimates the variance (Bessel's correction).
+# - Measure the bias, variance and mean squared error of an estimator by simulation, and see
+#   $\text{MSE} = \text{bias}^2 + \text{variance}$ hold on the simulated numbers.
+# - Fit a Gaussian by maximum likelihood and write down its negative log-likelihood, the first loss
+#   function of the course.
+# - Watch the central limit theorem turn skewed draws into a bell curve.
+# - Link losses to the statistics they estimate: squared loss leads to the mean, absolute loss to the median.
+#
+# **Notes followed.** *CS 182/282A discussion worksheets*, discussion 1 (§2 the three choices of a
+# learning problem, §3.2 estimators, §4 loss and risk functions) and discussion 2 (§1 the bias–variance
+# decomposition); Kaplan, *Notes on Contemporary Machine Learning for Physicists*, §1.10 (probability
+# and random variables), §3.2 (central limit theorem), §3.3 (estimators, bias and variance) and §3.4
+# (why optimize a particular loss); the introduction of the slides *Part II: Deep Learning* (the
+# common recipe of supervised learning).
+#
+# **Conventions used throughout.** A data set of $n$ samples lies along one dimension `dim` of a
+# tensor, **the last one by default**. A tensor of shape `(T, n)` therefore holds $T$ independent data
+# sets, and every estimator returns $T$ estimates at once, of shape `(T,)`. Functions return the dtype
+# and device of their input. Randomness enters only through a `torch.Generator` that you are handed,
+# or through the samples themselves, so every result can be reproduced and graded exactly.
+
+# %%
+# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
+import importlib.util, subprocess, sys
+if importlib.util.find_spec("course") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
+import math
+import numpy as np
+import torch
+import matplotlib.pyplot as plt
+import ipywidgets as widgets
+from course.checks import expect_close, expect_true, expect_shape, expect_raises
+
+# %% [markdown]
+# ## 0. The recipe, and where the randomness is
+#
+# Every supervised method in this course follows the same three steps:
+#
+# 1. choose a family of functions $\mathcal F = \{f_\theta : \theta \in \Theta\}$ (a linear model, a
+#    convolutional network, a transformer, ...);
+# 2. choose a loss $L(f_\theta(x), y)$ that says how bad a prediction is;
+# 3. pick the parameters that minimize the **empirical risk**, the average loss on the data set
+#    $\{(x_1, y_1), \dots, (x_n, y_n)\}$:
+#
+# $$\theta^\star = \arg\min_\theta \hat R(\theta), \qquad \hat R(\theta) = \frac1n \sum_{i=1}^n L(f_\theta(x_i), y_i).$$
+#
+# The data set is one draw from some distribution we never see directly. Draw another data set and
+# you get another $\theta^\star$. The training procedure is a rule that turns a sample into parameters;
+# statisticians call such a rule an **estimator**, and it is a random variable. Whether it lands near
+# the value we want, and how much it scatters, are questions about its *bias* and its *variance*. This
+# chapter answers them where everything can be computed by hand: estimating the mean and the variance
+# of a distribution.
+#
+# ## 1. Random variables and estimators
+#
+# We write a random variable with a capital letter, $X$, and a number drawn from its distribution
+# with a lower-case one, $x \sim p$. Expectations are written $\mathbb E[\cdot]$ (Kaplan writes
+# $\langle \cdot \rangle$). Two facts carry most of this chapter:
+#
+# - the expectation is **linear**, $\mathbb E[aX + bY] = a\,\mathbb E[X] + b\,\mathbb E[Y]$, whether or
+#   not $X$ and $Y$ are independent;
+# - for **independent** variables the variances add, $\text{Var}(X + Y) = \text{Var}(X) + \text{Var}(Y)$,
+#   because the cross term $\mathbb E[(X - \mathbb E X)(Y - \mathbb E Y)]$ vanishes.
+#
+# A data set of $n$ i.i.d. (independent, identically distributed) samples is modelled by
+# $X_1, \dots, X_n$, each with mean $\mu$ and variance $\sigma^2$. An estimator of a quantity $\theta$
+# is any function of the sample, $\hat\theta = f(X_1, \dots, X_n)$. Its
+#
+# $$\text{bias} = \mathbb E[\hat\theta] - \theta, \qquad
+#   \text{variance} = \mathbb E\big[(\hat\theta - \mathbb E[\hat\theta])^2\big], \qquad
+#   \text{MSE} = \mathbb E\big[(\hat\theta - \theta)^2\big].$$
+#
+# The sign convention matters: the bias is *estimate minus truth*, so an estimator that comes out too
+# small on average has a negative bias.
+
+# %% [markdown]
+# ### Exercise 1: `sample_mean`
+#
+# The sample mean $\bar x = \frac1n \sum_{i=1}^n x_i$ estimates $\mu$. By linearity
+# $\mathbb E[\bar X] = \frac1n \sum_i \mathbb E[X_i] = \mu$: it is **unbiased**. Its variance shrinks
+# with the sample size: the $n$ terms are independent, so
+# $\text{Var}(\bar X) = \frac{1}{n^2} \sum_i \text{Var}(X_i) = \sigma^2 / n$.
+#
+# Implement `sample_mean(x, dim=-1)`: the mean of `x` over dimension `dim` (the last one by default),
+# returning a tensor with that dimension removed (shape `(T, n)` → `(T,)`), same dtype as `x`.
+
+# %% nbgrader={"grade": false, "grade_id": "sample_mean", "locked": false, "schema_version": 3, "solution": true}
+def sample_mean(x, dim=-1):
+    """Sample mean of x over dimension dim.
+
+    Args:
+        x: tensor of samples, the n samples along dim.
+        dim: the dimension holding the samples (default: the last one).
+    Returns:
+        tensor of x's shape without dim, same dtype as x.
+    """
+    ### BEGIN SOLUTION
+    return x.sum(dim=dim) / x.shape[dim]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_sample_mean", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], dtype=torch.float64)
+expect_close(sample_mean(x), torch.tensor([2.0, 6.0], dtype=torch.float64), what="sample_mean(x) (rows are data sets)",
+             hint="Average over `dim` only (the last one by default), dividing by n = x.shape[dim].")
+expect_close(sample_mean(x, dim=0), torch.tensor([2.5, 4.0, 5.5], dtype=torch.float64), what="sample_mean(x, dim=0)",
+             hint="Use the `dim` argument you are given.")
+expect_true("float32" in str(sample_mean(x.float()).dtype), "sample_mean of a float32 tensor should be float32.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_sample_mean_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("sample_mean", sample_mean)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2: `sample_variance` (the plug-in estimator)
+#
+# The obvious guess for $\sigma^2$ replaces the expectation in $\sigma^2 = \mathbb E[(X-\mu)^2]$ by an
+# average over the sample, and the unknown $\mu$ by $\bar x$:
+#
+# $$\hat\sigma^2_{\text{plug-in}} = \frac1n \sum_{i=1}^n (x_i - \bar x)^2 .$$
+#
+# It is called *plug-in* because it plugs the sample into the definition, and it is what
+# `torch.var(x, dim, correction=0)` and `numpy.var(x)` compute. Compute it in **two passes**: first
+# $\bar x$, then the average squared deviation. The one-pass shortcut
+# $\overline{x^2} - \bar x^2$ is algebraically equal but subtracts two large, nearly equal numbers
+# when the data sit far from zero, and loses digits.
+#
+# Implement `sample_variance(x, dim=-1)`: divide by $n$, reduce over `dim` (last by default), keep the
+# dtype. For $n = 1$ the answer is 0.
+
+# %% nbgrader={"grade": false, "grade_id": "sample_variance", "locked": false, "schema_version": 3, "solution": true}
+def sample_variance(x, dim=-1):
+    """Plug-in variance (divide by n) of x over dimension dim.
+
+    Args:
+        x: tensor of samples, the n samples along dim.
+        dim: the dimension holding the samples (default: the last one).
+    Returns:
+        tensor of x's shape without dim, same dtype as x.
+    """
+    ### BEGIN SOLUTION
+    deviations = x - x.mean(dim=dim, keepdim=True)
+    return (deviations * deviations).sum(dim=dim) / x.shape[dim]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_sample_variance", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+x = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+expect_close(sample_variance(x), 1.25, what="sample_variance([1, 2, 3, 4])",
+             hint="The plug-in variance divides the sum of squared deviations by n, not n - 1, "
+                  "and it is a variance (no square root).")
+batch = torch.tensor([[1.0, 3.0], [10.0, 10.0], [-2.0, 4.0]], dtype=torch.float64)
+expect_close(sample_variance(batch), torch.tensor([1.0, 0.0, 9.0], dtype=torch.float64),
+             what="sample_variance of three data sets (rows)",
+             hint="Subtract each row's own mean and reduce over `dim` only.")
+expect_close(sample_variance(batch, dim=0), torch.tensor([26.0, 86.0 / 9.0], dtype=torch.float64),
+             what="sample_variance(batch, dim=0)")
+
+# %% nbgrader={"grade": true, "grade_id": "test_sample_variance_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("sample_variance", sample_variance)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3: `unbiased_variance` (Bessel's correction)
+#
+# How far off is the plug-in estimator on average? Split each deviation at the true mean,
+# $X_i - \bar X = (X_i - \mu) - (\bar X - \mu)$, and expand the square. The cross term is
+# $-2(\bar X - \mu)\sum_i (X_i - \mu) = -2n(\bar X - \mu)^2$, so
+#
+# $$\sum_{i=1}^n (X_i - \bar X)^2 = \sum_{i=1}^n (X_i - \mu)^2 - n(\bar X - \mu)^2 .$$
+#
+# Now take expectations. Each $(X_i - \mu)^2$ has expectation $\sigma^2$, and
+# $\mathbb E[(\bar X - \mu)^2] = \text{Var}(\bar X) = \sigma^2/n$ from Exercise 1:
+#
+# $$\mathbb E\Big[\sum_i (X_i - \bar X)^2\Big] = n\sigma^2 - \sigma^2 = (n-1)\,\sigma^2 .$$
+#
+# So $\mathbb E[\hat\sigma^2_{\text{plug-in}}] = \frac{n-1}{n}\sigma^2$: dividing by $n$ is too small by
+# a factor $1 - 1/n$. Deviations are measured from $\bar x$, which was fitted to the very same points:
+# $\bar x$ is the number $c$ that makes $\sum_i (x_i - c)^2$ smallest, so the squared deviations from it
+# are never larger than those from $\mu$. Put differently, only $n - 1$ of the deviations are free,
+# since they sum to zero.
+# Dividing by $n - 1$ instead gives the **Bessel-corrected** estimator,
+#
+# $$\hat\sigma^2_{\text{unbiased}} = \frac{1}{n-1} \sum_{i=1}^n (x_i - \bar x)^2, \qquad \mathbb E[\hat\sigma^2_{\text{unbiased}}] = \sigma^2 .$$
+#
+# (Kaplan §3.3.2 reaches the same factor in eq. (3.3.7) by expanding the square into $X_i^2$ and
+# $X_i X_j$ terms; the split at $\mu$ above is a shorter road. The result holds for any distribution
+# with a finite variance, not only the Gaussian.) This is torch's default: `torch.var(x, dim)` uses
+# `correction=1`.
+#
+# Implement `unbiased_variance(x, dim=-1)`: divide by $n - 1$, reduce over `dim` (last by default),
+# keep the dtype. It needs $n \ge 2$ (for $n = 1$ it is $0/0$; you need not handle that case).
+
+# %% nbgrader={"grade": false, "grade_id": "unbiased_variance", "locked": false, "schema_version": 3, "solution": true}
+def unbiased_variance(x, dim=-1):
+    """Bessel-corrected variance (divide by n - 1) of x over dimension dim.
+
+    Args:
+        x: tensor of samples, n >= 2 samples along dim.
+        dim: the dimension holding the samples (default: the last one).
+    Returns:
+        tensor of x's shape without dim, same dtype as x.
+    """
+    ### BEGIN SOLUTION
+    n = x.shape[dim]
+    deviations = x - x.mean(dim=dim, keepdim=True)
+    return (deviations * deviations).sum(dim=dim) / (n - 1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_unbiased_variance", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+x = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+expect_close(unbiased_variance(x), 5.0 / 3.0, what="unbiased_variance([1, 2, 3, 4])",
+             hint="Bessel's correction divides the sum of squared deviations (here 5) by n - 1 = 3, not by n = 4.")
+batch = torch.tensor([[1.0, 3.0], [10.0, 10.0], [-2.0, 4.0]], dtype=torch.float64)
+expect_close(unbiased_variance(batch), torch.tensor([2.0, 0.0, 18.0], dtype=torch.float64),
+             what="unbiased_variance of three data sets (rows)",
+             hint="Reduce over `dim` only; n is x.shape[dim].")
+
+# %% nbgrader={"grade": true, "grade_id": "test_unbiased_variance_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("unbiased_variance", unbiased_variance)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4: `plugin_variance_bias`
+#
+# Put the derivation into a formula you can test a simulation against. Implement
+# `plugin_variance_bias(sigma2, n)`, the bias $\mathbb E[\hat\sigma^2_{\text{plug-in}}] - \sigma^2$ of
+# the plug-in estimator for samples of size $n$ from a distribution with variance $\sigma^2$. The
+# arguments may be Python numbers or tensors that broadcast against each other; return the same kind
+# (a number for numbers, a tensor of the broadcast shape for tensors). For $n = 1$ the plug-in
+# estimate is always 0, which your formula should reproduce.
+
+# %% nbgrader={"grade": false, "grade_id": "plugin_variance_bias", "locked": false, "schema_version": 3, "solution": true}
+def plugin_variance_bias(sigma2, n):
+    """Bias E[plug-in variance] - sigma2 of the divide-by-n variance for sample size n.
+
+    Args:
+        sigma2: true variance, a number or a tensor.
+        n: sample size, an int or a tensor broadcastable against sigma2.
+    Returns:
+        the bias, a number or a tensor of the broadcast shape.
+    """
+    ### BEGIN SOLUTION
+    return -sigma2 / n
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_plugin_variance_bias", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+expect_close(plugin_variance_bias(4.0, 8), -0.5, what="plugin_variance_bias(sigma2=4, n=8)",
+             hint="E[plug-in] = (n-1)/n * sigma2, so the bias is E[plug-in] - sigma2: negative, of size sigma2/n.")
+expect_close(plugin_variance_bias(torch.tensor([1.0, 3.0], dtype=torch.float64), torch.tensor([2, 3])),
+             torch.tensor([-0.5, -1.0], dtype=torch.float64), what="plugin_variance_bias(tensor([1, 3]), tensor([2, 3]))",
+             hint="The correction involves n, not n - 1: E[(xbar - mu)^2] = sigma2 / n.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_plugin_variance_bias_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("plugin_variance_bias", plugin_variance_bias)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 5: `bias_variance_mse` by simulation
+#
+# Bias, variance and MSE are expectations over *data sets*. With a simulator we can draw many data
+# sets, apply the estimator to each, and average. Discussion 2 of the worksheets derives the
+# decomposition of the expected squared error; for an estimator of a fixed number $\theta$ it reads
+#
+# $$\mathbb E[(\hat\theta - \theta)^2]
+#   = \mathbb E\big[(\hat\theta - \mathbb E\hat\theta)^2\big] + (\mathbb E\hat\theta - \theta)^2
+#   = \text{variance} + \text{bias}^2 ,$$
+#
+# because the cross term $2(\mathbb E\hat\theta - \theta)\,\mathbb E[\hat\theta - \mathbb E\hat\theta]$
+# is zero. The same algebra works on $T$ simulated estimates $\hat\theta_1, \dots, \hat\theta_T$ with
+# their average $\bar\theta$ in place of $\mathbb E\hat\theta$:
+#
+# $$\frac1T\sum_t (\hat\theta_t - \theta)^2
+#   = \underbrace{\frac1T\sum_t (\hat\theta_t - \bar\theta)^2}_{\text{variance}}
+#   + \underbrace{(\bar\theta - \theta)^2}_{\text{bias}^2}
+#   + 2(\bar\theta - \theta)\underbrace{\frac1T\sum_t(\hat\theta_t - \bar\theta)}_{=\,0}.$$
+#
+# So **if the variance over trials is the plug-in one (divide by $T$)**, the identity holds *exactly*
+# on the simulated numbers, up to floating-point rounding. With $T - 1$ it would be off by a factor.
+#
+# Implement `bias_variance_mse(estimator, sampler, true_value, n_trials, generator)`:
+#
+# 1. draw all data sets with **one** call `samples = sampler(n_trials, generator)`, shape `(n_trials, n)`
+#    (pass the generator on, positionally; do not draw anything else);
+# 2. `estimates = estimator(samples)`, shape `(n_trials,)`;
+# 3. return the tuple `(bias, variance, mse)` of 0-d tensors: bias $= \bar\theta - \theta$, variance
+#    $= \frac1T\sum_t(\hat\theta_t - \bar\theta)^2$ (divide by $T$), MSE $= \frac1T\sum_t(\hat\theta_t - \theta)^2$.
+#
+# `true_value` is a Python number or a 0-d tensor.
+
+# %% nbgrader={"grade": false, "grade_id": "bias_variance_mse", "locked": false, "schema_version": 3, "solution": true}
+def bias_variance_mse(estimator, sampler, true_value, n_trials, generator):
+    """Monte Carlo bias, variance (divide by n_trials) and MSE of an estimator.
+
+    Args:
+        estimator: maps data sets of shape (T, n) to estimates of shape (T,).
+        sampler: sampler(T, generator) returns T data sets, shape (T, n).
+        true_value: the true value of the estimated quantity (number or 0-d tensor).
+        n_trials: the number T of simulated data sets.
+        generator: torch.Generator to hand to the sampler.
+    Returns:
+        (bias, variance, mse), three 0-d tensors.
+    """
+    ### BEGIN SOLUTION
+    samples = sampler(n_trials, generator)
+    estimates = estimator(samples)
+    true = torch.as_tensor(true_value, dtype=estimates.dtype, device=estimates.device)
+    center = estimates.mean()
+    bias = center - true
+    variance = ((estimates - center) ** 2).mean()
+    mse = ((estimates - true) ** 2).mean()
+    return bias, variance, mse
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_bias_variance_mse", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Four fixed "data sets" whose first entries are the estimates 1, 2, 3, 6; the truth is 2.
+_fixed = torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [6.0, 0.0]], dtype=torch.float64)
+_bvm = bias_variance_mse(lambda s: s[..., 0], lambda t, gen: _fixed[:t], 2.0, 4, torch.Generator().manual_seed(0))
+expect_true(isinstance(_bvm, (tuple, list)) and len(_bvm) == 3, "bias_variance_mse should return a tuple (bias, variance, mse).")
+expect_close(_bvm[0], 1.0, what="bias (estimates 1, 2, 3, 6; truth 2)",
+             hint="bias = mean(estimates) - true_value: estimate minus truth.")
+expect_close(_bvm[1], 3.5, what="variance (estimates 1, 2, 3, 6)",
+             hint="Average the squared deviations from the mean of the estimates over n_trials (divide by T, not T - 1).")
+expect_close(_bvm[2], 4.5, what="mse (estimates 1, 2, 3, 6; truth 2)",
+             hint="mse = mean((estimates - true_value)^2): it contains the bias^2 term as well as the variance.")
+# A random sampler: the same seed must give the same numbers, and the identity must hold.
+_draw = lambda t, gen: 1.5 * torch.randn(t, 4, generator=gen, dtype=torch.float64)
+_run1 = bias_variance_mse(lambda s: s.mean(dim=-1), _draw, 0.0, 2000, torch.Generator().manual_seed(7))
+_run2 = bias_variance_mse(lambda s: s.mean(dim=-1), _draw, 0.0, 2000, torch.Generator().manual_seed(7))
+expect_close(_run1, _run2, what="two runs with the same seed",
+             hint="Draw the data only through sampler(n_trials, generator), with the generator you are given.")
+_run3 = bias_variance_mse(lambda s: s.mean(dim=-1), _draw, 0.0, 2000, torch.Generator().manual_seed(8))
+expect_true(float(_run3[0]) != float(_run1[0]),
+            "two different seeds gave the same bias: hand the generator you are given to the sampler.")
+expect_close(_run1[2], _run1[0] ** 2 + _run1[1], what="mse compared with bias**2 + variance")
+expect_true(abs(float(_run1[1]) - 1.5 ** 2 / 4) < 0.1,
+            f"the variance of the mean of 4 draws with sigma 1.5 should be near {1.5 ** 2 / 4}, got {float(_run1[1]):.4f}.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_bias_variance_mse_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("bias_variance_mse", bias_variance_mse)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Seeing the bias
+#
+# Draw 20 000 data sets of $n = 5$ standard normal numbers and estimate the variance (truly 1) from each,
+# with both estimators. The two histograms have the same shape, one stretched by $n/(n-1) = 1.25$; the
+# vertical lines mark their averages. The plug-in average sits near $1 - 1/5 = 0.8$, the Bessel one near 1.
+
+# %%
+_gen = torch.Generator().manual_seed(0)
+_data = torch.randn(20_000, 5, generator=_gen, dtype=torch.float64)
+_plug, _bessel = sample_variance(_data), unbiased_variance(_data)
+fig, ax = plt.subplots(figsize=(7, 3.5))
+_bins = np.linspace(0, 4, 81)
+ax.hist(_plug.numpy(), bins=_bins, alpha=0.5, density=True, label="plug-in (divide by n)")
+ax.hist(_bessel.numpy(), bins=_bins, alpha=0.5, density=True, label="Bessel (divide by n - 1)")
+ax.axvline(1.0, color="k", lw=2, label="true variance")
+ax.axvline(_plug.mean().item(), color="C0", ls="--", label=f"plug-in average {_plug.mean().item():.3f}")
+ax.axvline(_bessel.mean().item(), color="C1", ls="--", label=f"Bessel average {_bessel.mean().item():.3f}")
+ax.set_xlabel("variance estimate from one data set of n = 5")
+ax.set_ylabel("density")
+ax.legend(fontsize=8)
+plt.show()
+print(f"predicted plug-in bias {plugin_variance_bias(1.0, 5):+.3f}, simulated {(_plug.mean() - 1).item():+.3f}")
+
+# %% [markdown]
+# **Move the slider.** The bias $-\sigma^2/n$ shrinks like $1/n$: both estimators agree for large
+# samples, so Bessel's correction matters for small data sets (and for per-batch statistics in small
+# batches, which returns in the BatchNorm chapter). The left panel shows both histograms for the chosen
+# $n$, the right panel the average estimate against $n$ with the prediction $(n-1)/n$.
+
+# %%
+_ns = np.arange(2, 41)
+_gen = torch.Generator().manual_seed(1)
+_avg_plug = np.array([sample_variance(torch.randn(4000, int(k), generator=_gen, dtype=torch.float64)).mean().item()
+                      for k in _ns])
+
+
+def show_bias(n=3):
+    gen = torch.Generator().manual_seed(2)
+    data = torch.randn(10_000, n, generator=gen, dtype=torch.float64)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    bins = np.linspace(0, 4, 61)
+    left.hist(sample_variance(data).numpy(), bins=bins, alpha=0.5, density=True, label="plug-in")
+    left.hist(unbiased_variance(data).numpy(), bins=bins, alpha=0.5, density=True, label="Bessel")
+    left.axvline(1.0, color="k", lw=2)
+    left.set_title(f"n = {n}: plug-in bias {plugin_variance_bias(1.0, n):+.3f}")
+    left.legend()
+    right.plot(_ns, _avg_plug, "o", ms=3, label="average plug-in estimate (simulated)")
+    right.plot(_ns, (_ns - 1) / _ns, "-", label="(n - 1) / n")
+    right.axhline(1.0, color="k", lw=1, label="truth (= average Bessel estimate)")
+    right.axvline(n, color="gray", ls=":")
+    right.set_xlabel("n")
+    right.legend(fontsize=8)
+    plt.show()
+
+
+widgets.interact(show_bias, n=(2, 40, 1));
+
+# %% [markdown]
+# ### Unbiased is not the same as best
+#
+# For Gaussian data Kaplan computes the variance of the Bessel estimator, $2\sigma^4/(n-1)$ (eq. 3.3.14).
+# The plug-in estimator is the Bessel one times $(n-1)/n$, so its variance is smaller by the square
+# of that factor, $2(n-1)\sigma^4/n^2$, and its MSE is
+# $2(n-1)\sigma^4/n^2 + \sigma^4/n^2 = (2n-1)\sigma^4/n^2$, which is *less* than $2\sigma^4/(n-1)$.
+# Dividing by $n + 1$ does better still, with MSE $2\sigma^4/(n+1)$. Trading a little bias for less
+# variance is the bias–variance trade-off of discussion 2, and regularization (weight decay, early
+# stopping) does exactly that for networks. The bars below come from your `bias_variance_mse`; the
+# black ticks are the formulas.
+
+# %%
+_n, _T = 5, 20_000
+_sampler = lambda t, gen: torch.randn(t, _n, generator=gen, dtype=torch.float64)
+_estimators = {
+    "divide by n - 1\n(Bessel)": lambda s: unbiased_variance(s),
+    "divide by n\n(plug-in, MLE)": lambda s: sample_variance(s),
+    "divide by n + 1": lambda s: sample_variance(s) * _n / (_n + 1),
+}
+_theory = {  # (bias, variance, mse) for sigma^2 = 1
+    "divide by n - 1\n(Bessel)": (0.0, 2 / (_n - 1), 2 / (_n - 1)),
+    "divide by n\n(plug-in, MLE)": (-1 / _n, 2 * (_n - 1) / _n**2, (2 * _n - 1) / _n**2),
+    "divide by n + 1": (-2 / (_n + 1), 2 * (_n - 1) / (_n + 1) ** 2, 2 / (_n + 1)),
+}
+_rows = {name: [v.item() for v in bias_variance_mse(est, _sampler, 1.0, _T, torch.Generator().manual_seed(3))]
+         for name, est in _estimators.items()}
+fig, ax = plt.subplots(figsize=(8, 3.5))
+_width = 0.25
+for j, (label, color) in enumerate([("bias²", "C0"), ("variance", "C1"), ("MSE", "C2")]):
+    for i, name in enumerate(_rows):
+        bias, var, mse = _rows[name]
+        value = [bias**2, var, mse][j]
+        tb, tv, tm = _theory[name]
+        ax.bar(i + (j - 1) * _width, value, _width, color=color, label=label if i == 0 else None)
+        ax.plot([i + (j - 1) * _width - _width / 2, i + (j - 1) * _width + _width / 2], [[tb**2, tv, tm][j]] * 2, "k-")
+ax.set_xticks(range(len(_rows)), list(_rows))
+ax.set_title(f"variance estimators, n = {_n}, {_T} simulated data sets")
+ax.legend()
+plt.show()
+for name, (bias, var, mse) in _rows.items():
+    print(f"{name.splitlines()[0]:>16}: bias² + variance - MSE = {bias**2 + var - mse:.1e}")
+
+# %% [markdown]
+# ## 2. Maximum likelihood
+#
+# Where do estimators come from? Kaplan §3.4 gives the principle used for almost every loss in this
+# course: pick the parameters under which the observed data are most probable. For i.i.d. data the
+# likelihood is a product, $p_\theta(x_1, \dots, x_n) = \prod_i p_\theta(x_i)$; its logarithm is a sum,
+# and flipping the sign and dividing by $n$ turns "maximize the likelihood" into "minimize the mean
+# **negative log-likelihood**"
+#
+# $$L(\theta) = -\frac1n \sum_{i=1}^n \log p_\theta(x_i),$$
+#
+# an empirical risk with the loss $-\log p_\theta(x)$, i.e. step 3 of the recipe (Kaplan eq. 3.4.3; the
+# next chapter shows it is a cross-entropy). For a Gaussian,
+# $p_{\mu,\sigma^2}(x) = (2\pi\sigma^2)^{-1/2} \exp\!\big(-(x-\mu)^2/(2\sigma^2)\big)$, so
+#
+# $$L(\mu, \sigma^2) = \frac1n\sum_{i=1}^n \left[\tfrac12\log(2\pi\sigma^2) + \frac{(x_i-\mu)^2}{2\sigma^2}\right].$$
+#
+# Set the derivatives to zero:
+#
+# $$\frac{\partial L}{\partial\mu} = -\frac{1}{n\sigma^2}\sum_i (x_i - \mu) = 0 \;\Rightarrow\; \hat\mu = \bar x, \qquad
+#   \frac{\partial L}{\partial\sigma^2} = \frac{1}{2\sigma^2} - \frac{1}{2\sigma^4}\,\frac1n\sum_i (x_i-\mu)^2 = 0
+#   \;\Rightarrow\; \hat\sigma^2 = \frac1n\sum_i (x_i-\hat\mu)^2 .$$
+#
+# The maximum-likelihood variance is the **plug-in** estimator, biased by $-\sigma^2/n$. Kaplan's
+# footnote 6 in §3.4.2 says maximum likelihood is unbiased; this example shows that needs qualifying.
+# The MLE is *consistent* (its bias vanishes as $n \to \infty$), not unbiased at finite $n$.
+# Note also that with $\sigma^2$ held fixed, minimizing $L$ over $\mu$ is minimizing the squared
+# error: the squared loss is the Gaussian negative log-likelihood in disguise.
+
+# %% [markdown]
+# ### Exercise 6: `gaussian_mle`
+#
+# Implement `gaussian_mle(x, dim=-1)` returning the tuple `(mu_hat, var_hat)` of the maximum-likelihood
+# mean and variance over `dim` (last by default): the variance (not the standard deviation), divided
+# by $n$. Both outputs have the shape of `x` without `dim`.
+
+# %% nbgrader={"grade": false, "grade_id": "gaussian_mle", "locked": false, "schema_version": 3, "solution": true}
+def gaussian_mle(x, dim=-1):
+    """Maximum-likelihood mean and variance of a Gaussian fitted along dim.
+
+    Args:
+        x: tensor of samples, the n samples along dim.
+        dim: the dimension holding the samples (default: the last one).
+    Returns:
+        (mu_hat, var_hat), each of x's shape without dim.
+    """
+    ### BEGIN SOLUTION
+    mu = x.mean(dim=dim, keepdim=True)
+    deviations = x - mu
+    var = (deviations * deviations).sum(dim=dim) / x.shape[dim]
+    return mu.squeeze(dim), var
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_mle", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_fit = gaussian_mle(torch.tensor([1.0, 2.0, 3.0, 6.0], dtype=torch.float64))
+expect_true(isinstance(_fit, (tuple, list)) and len(_fit) == 2, "gaussian_mle should return a tuple (mu_hat, var_hat).")
+expect_close(_fit[0], 3.0, what="mu_hat for [1, 2, 3, 6]")
+expect_close(_fit[1], 3.5, what="var_hat for [1, 2, 3, 6]",
+             hint="The maximum-likelihood variance divides by n (14 / 4), not n - 1; and it is sigma^2, not sigma.")
+_fit = gaussian_mle(torch.tensor([[0.0, 4.0], [2.0, 2.0], [1.0, 0.0]], dtype=torch.float64), dim=0)
+expect_close(_fit[0], torch.tensor([1.0, 2.0], dtype=torch.float64), what="mu_hat over dim=0")
+expect_close(_fit[1], torch.tensor([2.0 / 3.0, 8.0 / 3.0], dtype=torch.float64), what="var_hat over dim=0")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_mle_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gaussian_mle", gaussian_mle)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 7: `gaussian_nll`
+#
+# Implement `gaussian_nll(x, mu, var)`, the **mean** over all elements of
+#
+# $$\tfrac12\log(2\pi\,\sigma^2) + \frac{(x - \mu)^2}{2\sigma^2},$$
+#
+# the full negative log-density, *including* the constant $\frac12\log 2\pi$ (torch's
+# `F.gaussian_nll_loss` leaves it out unless `full=True`). `mu` and `var` (the variance $\sigma^2 > 0$)
+# are numbers or tensors that broadcast against `x`; average over every element of the broadcast shape
+# and return a 0-d tensor in `x`'s dtype.
+
+# %% nbgrader={"grade": false, "grade_id": "gaussian_nll", "locked": false, "schema_version": 3, "solution": true}
+def gaussian_nll(x, mu, var):
+    """Mean negative log-likelihood of x under N(mu, var), constant included.
+
+    Args:
+        x: tensor of observations, any shape.
+        mu: mean, number or tensor broadcastable against x.
+        var: variance (> 0), number or tensor broadcastable against x.
+    Returns:
+        0-d tensor, the mean over all elements of the broadcast shape.
+    """
+    ### BEGIN SOLUTION
+    mu = torch.as_tensor(mu, dtype=x.dtype, device=x.device)
+    var = torch.as_tensor(var, dtype=x.dtype, device=x.device)
+    per_point = 0.5 * (math.log(2 * math.pi) + torch.log(var) + (x - mu) ** 2 / var)
+    return per_point.mean()
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+expect_close(gaussian_nll(torch.tensor([0.0], dtype=torch.float64), 0.0, 1.0), 0.5 * math.log(2 * math.pi),
+             what="gaussian_nll(x=0; mu=0, var=1)",
+             hint="Keep the constant: -log N(0; 0, 1) = log(2 pi) / 2, about 0.9189.")
+expect_close(gaussian_nll(torch.tensor([1.0, 3.0], dtype=torch.float64), 1.0, 4.0),
+             0.5 * math.log(2 * math.pi * 4.0) + 0.25, what="gaussian_nll(x=[1, 3]; mu=1, var=4)",
+             hint="Each point costs log(2 pi var) / 2 + (x - mu)^2 / (2 var); average over the points. "
+                  "var is the variance sigma^2, not sigma.")
+_x = torch.tensor([[0.0, 1.0], [2.0, -1.0]], dtype=torch.float64)
+expect_close(gaussian_nll(_x, torch.tensor([0.0, 1.0], dtype=torch.float64), torch.tensor([1.0, 2.0], dtype=torch.float64)),
+             0.25 * (2 * 0.5 * math.log(2 * math.pi) + 2 * 0.5 * math.log(4 * math.pi) + 2.0 + 1.0),
+             what="gaussian_nll with per-column mu and var", hint="mu and var broadcast against x; average over all 4 entries.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_nll_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gaussian_nll", gaussian_nll)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The likelihood landscape
+#
+# The contours show your `gaussian_nll` of 50 draws from $\mathcal N(2, 1.5^2)$ as a function of $\mu$ and
+# $\sigma^2$. The cross marks your `gaussian_mle`, which sits at the bottom; autograd confirms that the
+# gradient of the loss vanishes there. The dot is the true parameter: with 50 points the two differ,
+# and they differ less the more data there are.
+
+# %%
+_gen = torch.Generator().manual_seed(4)
+_obs = 2.0 + 1.5 * torch.randn(50, generator=_gen, dtype=torch.float64)
+_mu_hat, _var_hat = gaussian_mle(_obs)
+_mus = np.linspace(0.8, 3.2, 60)
+_vars = np.linspace(0.8, 5.0, 60)
+_grid = np.array([[gaussian_nll(_obs, float(m), float(v)).item() for m in _mus] for v in _vars])
+fig, ax = plt.subplots(figsize=(6, 4))
+_cs = ax.contour(_mus, _vars, _grid, levels=25, cmap="viridis")
+ax.clabel(_cs, fontsize=6)
+ax.plot(_mu_hat.item(), _var_hat.item(), "rx", ms=10, mew=2, label="maximum likelihood")
+ax.plot(2.0, 1.5**2, "ko", label="true parameters")
+ax.set_xlabel(r"$\mu$")
+ax.set_ylabel(r"$\sigma^2$")
+ax.legend()
+plt.show()
+_params = torch.stack([_mu_hat, _var_hat]).clone().requires_grad_(True)
+gaussian_nll(_obs, _params[0], _params[1]).backward()
+print("gradient of the NLL at the MLE:", _params.grad.numpy())
+
+# %% [markdown]
+# ## 3. The central limit theorem
+#
+# Kaplan §3.2 proves the theorem with *cumulants* $\kappa_m$, the coefficients of the logarithm of the
+# characteristic function: $\kappa_1$ is the mean, $\kappa_2$ the variance, $\kappa_3/\kappa_2^{3/2}$ the
+# skewness, and a Gaussian is the distribution whose cumulants beyond the second are all zero.
+# Cumulants of *independent* variables add, so the sum $S = X_1 + \dots + X_n$ has $\kappa_m(S) = n\,\kappa_m$.
+# Standardize the sample mean:
+#
+# $$z = \frac{\bar X - \mu}{\sigma/\sqrt n} = \frac{S - n\mu}{\sigma\sqrt n}, \qquad
+#   \kappa_1(z) = 0,\quad \kappa_2(z) = 1,\quad \kappa_m(z) = \frac{n\,\kappa_m}{\sigma^m n^{m/2}} = n^{1-m/2}\,\frac{\kappa_m}{\sigma^m}\ \ (m \ge 3).$$
+#
+# Every cumulant beyond the second dies as $n$ grows (the skewness like $1/\sqrt n$, the excess kurtosis
+# like $1/n$), so $z$ approaches a standard normal whatever the distribution of the $X_i$, as long as
+# its variance is finite. The scale matters: $\bar X$ spreads by $\sigma/\sqrt n$, not $\sigma$.
+#
+# ### Exercise 8: `standardized_means`
+#
+# Implement `standardized_means(samples, mu, sigma, dim=-1)`: given draws of a distribution with true
+# mean `mu` and true standard deviation `sigma`, with $n$ draws per data set along `dim` (last by default),
+# return $z = (\bar x - \mu)\sqrt n / \sigma$ for each data set (shape of `samples` without `dim`).
+# `mu` and `sigma` are numbers or tensors that broadcast against that output shape.
+
+# %% nbgrader={"grade": false, "grade_id": "standardized_means", "locked": false, "schema_version": 3, "solution": true}
+def standardized_means(samples, mu, sigma, dim=-1):
+    """Standardized sample means z = (mean - mu) / (sigma / sqrt(n)) over dim.
+
+    Args:
+        samples: tensor of draws, n draws per data set along dim.
+        mu: true mean of the distribution (number or broadcastable tensor).
+        sigma: true standard deviation (number or broadcastable tensor).
+        dim: the dimension holding the draws (default: the last one).
+    Returns:
+        tensor of samples' shape without dim.
+    """
+    ### BEGIN SOLUTION
+    n = samples.shape[dim]
+    return (samples.mean(dim=dim) - mu) * math.sqrt(n) / sigma
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_standardized_means", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_draws = torch.tensor([[2.0, 4.0, 2.0, 4.0], [0.0, 2.0, 1.0, 1.0]], dtype=torch.float64)
+expect_close(standardized_means(_draws, 1.0, 2.0), torch.tensor([2.0, 0.0], dtype=torch.float64),
+             what="standardized_means (means 3 and 1, mu = 1, sigma = 2, n = 4)",
+             hint="The mean of n draws spreads by sigma / sqrt(n): z = (mean - mu) * sqrt(n) / sigma.")
+expect_close(standardized_means(_draws, 1.0, 2.0, dim=0), torch.tensor([0.0, 2.0, 0.5, 1.5], dtype=torch.float64) / math.sqrt(2),
+             what="standardized_means(..., dim=0) (n = 2)", hint="n is samples.shape[dim].")
+
+# %% nbgrader={"grade": true, "grade_id": "test_standardized_means_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("standardized_means", standardized_means)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Watching the bell appear
+#
+# The draws come from a **log-normal** distribution, $X = e^{sZ}$ with $Z$ standard normal: always
+# positive, with a long right tail. Its mean is $e^{s^2/2}$, its variance $(e^{s^2}-1)e^{s^2}$ and its
+# skewness $(e^{s^2}+2)\sqrt{e^{s^2}-1}$, so the slider $s$ sets how lopsided it is. Each histogram holds
+# 20 000 standardized means; the curve is the standard normal density. With strong skew, watch how large
+# $n$ must be before the left edge fills in, and compare the measured skewness of $z$ with the
+# prediction $\text{skew}(X)/\sqrt n$. (For large $s$ the measured value falls short: the skewness is
+# dominated by rare huge draws, which 20 000 data sets seldom contain, so its estimate is itself
+# biased low and noisy.)
+
+# %%
+def show_clt(n=1, s=0.5):
+    gen = torch.Generator().manual_seed(5)
+    draws = torch.exp(s * torch.randn(20_000, n, generator=gen, dtype=torch.float64))
+    mean, std = math.exp(s**2 / 2), math.sqrt((math.exp(s**2) - 1) * math.exp(s**2))
+    skew = (math.exp(s**2) + 2) * math.sqrt(math.exp(s**2) - 1)
+    z = standardized_means(draws, mean, std)
+    measured = ((z - z.mean()) ** 3).mean() / z.std() ** 3
+    grid = np.linspace(-4, 6, 400)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.hist(z.numpy(), bins=np.linspace(-4, 6, 101), density=True, alpha=0.6, label="standardized means")
+    ax.plot(grid, np.exp(-grid**2 / 2) / math.sqrt(2 * math.pi), "k-", label="standard normal")
+    ax.set_title(f"n = {n}, skew of X = {skew:.2f}: skew of z measured {measured.item():.2f}, "
+                 f"predicted {skew / math.sqrt(n):.2f}", fontsize=9)
+    ax.set_xlabel("z")
+    ax.legend()
+    plt.show()
+
+
+widgets.interact(show_clt, n=(1, 100, 1), s=(0.1, 1.2, 0.1));
+
+# %% [markdown]
+# ## 4. The risk of a loss
+#
+# Discussion 1 defines the **risk** as the expected loss, $R = \mathbb E[L]$, and the **empirical risk**
+# as its average over the data, $\hat R = \frac1n\sum_i L(\hat y_i, y_i)$, the quantity training
+# minimizes. Which number a model learns to predict depends on the loss. Take the simplest model, a
+# constant prediction $c$ for a random target $Y$:
+#
+# - **Squared loss.** $\mathbb E[(Y - c)^2] = \text{Var}(Y) + (\mathbb E Y - c)^2$ (the same split as in
+#   Exercise 5), which is smallest at $c = \mathbb E[Y]$: the **mean**.
+# - **Absolute loss.** $\frac{d}{dc}\mathbb E|Y - c| = P(Y < c) - P(Y > c)$, which is zero where half the
+#   mass lies on each side: the **median**. On a sample, $\hat R(c) = \frac1n\sum_i |y_i - c|$ is
+#   piecewise linear with slope (number of points below $c$ minus number above)$/n$; for odd $n$ its
+#   minimum is the middle point, for even $n$ every $c$ between the two middle points.
+#
+# A network trained with squared error learns conditional means; one trained with absolute error
+# learns conditional medians, which outliers move much less. (Kaplan §3.3.4 makes a related point:
+# because the squared loss targets the mean, a denoiser can be trained on noisy targets alone.)
+#
+# ### Exercise 9: `empirical_risk`
+#
+# Implement `empirical_risk(predictions, targets, loss="squared", dim=-1)`: the losses
+# $(y - \hat y)^2$ for `loss="squared"` (no factor $\frac12$) or $|y - \hat y|$ for `loss="absolute"`,
+# averaged over dimension `dim` (last by default) of the broadcast shape of `predictions` and `targets`.
+# Any other `loss` raises `ValueError`. Broadcasting makes the risk curve of many constants a single
+# call: `empirical_risk(c[:, None], y[None, :])` returns one risk per candidate in `c`.
+
+# %% nbgrader={"grade": false, "grade_id": "empirical_risk", "locked": false, "schema_version": 3, "solution": true}
+def empirical_risk(predictions, targets, loss="squared", dim=-1):
+    """Mean squared or absolute error over dim of the broadcast shape.
+
+    Args:
+        predictions: tensor of predictions, broadcastable against targets.
+        targets: tensor of targets.
+        loss: "squared" or "absolute"; anything else raises ValueError.
+        dim: the dimension of the broadcast shape holding the examples (default: the last one).
+    Returns:
+        tensor of the broadcast shape without dim.
+    """
+    ### BEGIN SOLUTION
+    errors = targets - predictions
+    if loss == "squared":
+        return (errors * errors).mean(dim=dim)
+    if loss == "absolute":
+        return errors.abs().mean(dim=dim)
+    raise ValueError(f"loss must be 'squared' or 'absolute', got {loss!r}")
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_empirical_risk", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_y = torch.tensor([0.0, 1.0, 5.0], dtype=torch.float64)
+_c = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+expect_close(empirical_risk(_c, _y, "squared"), torch.tensor([17.0 / 3.0, 14.0 / 3.0], dtype=torch.float64),
+             what="squared risk of the constants 1 and 2 on y = [0, 1, 5]",
+             hint="Average (y - prediction)^2 over the examples (divide by n, no factor 1/2).")
+expect_close(empirical_risk(_c, _y, "absolute"), torch.tensor([5.0 / 3.0, 2.0], dtype=torch.float64),
+             what="absolute risk of the constants 1 and 2 on y = [0, 1, 5]",
+             hint="Average |y - prediction| over the examples; the absolute value is essential.")
+expect_close(empirical_risk(_y[:, None], torch.stack([_y, _y + 2.0], dim=1), "absolute", dim=0),
+             torch.tensor([0.0, 2.0], dtype=torch.float64), what="absolute risk with dim=0")
+expect_raises(ValueError, empirical_risk, _c, _y, "cubic", what="empirical_risk(..., loss='cubic')")
+
+# %% nbgrader={"grade": true, "grade_id": "test_empirical_risk_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("empirical_risk", empirical_risk)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Mean versus median
+#
+# Both risk curves of 41 exponential draws, with their minimizers. The slider moves one data point far to
+# the right: the minimizer of the squared risk (the mean) follows it, the minimizer of the absolute risk
+# (the median) does not move at all.
+
+# %%
+_gen = torch.Generator().manual_seed(6)
+_base = -torch.log(torch.rand(41, generator=_gen, dtype=torch.float64))
+
+
+def show_risks(outlier=0.0):
+    y = _base.clone()
+    y[0] = y[0] + outlier
+    c = torch.linspace(-0.5, 4.0, 451, dtype=torch.float64)
+    sq = empirical_risk(c[:, None], y[None, :], "squared")
+    ab = empirical_risk(c[:, None], y[None, :], "absolute")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for ax, risk, name, stat, value in [(axes[0], sq, "squared", "mean", y.mean()),
+                                        (axes[1], ab, "absolute", "median", y.median())]:
+        ax.plot(c.numpy(), risk.numpy())
+        ax.axvline(c[risk.argmin()].item(), color="C1", lw=3, alpha=0.5, label="minimizer on the grid")
+        ax.axvline(value.item(), color="k", ls="--", label=f"{stat} = {value.item():.3f}")
+        ax.set_title(f"{name} loss")
+        ax.set_xlabel("constant prediction c")
+        ax.legend(fontsize=8)
+    plt.show()
+
+
+widgets.interact(show_risks, outlier=(0.0, 40.0, 2.0));
+
+# %% [markdown]
+# ## What you built
+#
+# - `sample_mean`, `sample_variance`, `unbiased_variance`: the basic estimators, batched along a dimension,
+#   and the reason for Bessel's $n - 1$: deviations from a fitted mean are too small on average, by exactly
+#   `plugin_variance_bias` $= -\sigma^2/n$.
+# - `bias_variance_mse`: a simulator for any estimator, on which $\text{MSE} = \text{bias}^2 + \text{variance}$
+#   holds to rounding error, and which showed that the unbiased estimator is not the one with the smallest MSE.
+# - `gaussian_mle`, `gaussian_nll`: maximum likelihood as empirical risk minimization with the loss
+#   $-\log p_\theta(x)$; its variance estimate is the biased plug-in one.
+# - `standardized_means`: the central limit theorem at work, with its $\sigma/\sqrt n$ scale.
+# - `empirical_risk`: the squared loss targets the mean, the absolute loss the median.
+#
+# **Next:** chapter 02 (information theory) rewrites the mean negative log-likelihood as a cross-entropy,
+# an entropy plus a KL divergence between the data distribution and the model, and adds Fisher information,
+# the quantity that bounds how small the variance of an estimator can be.
