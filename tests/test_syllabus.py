@@ -79,7 +79,8 @@ def test_cells_follow_the_anatomy(chapter_nb):
     assert nbgrader_meta(code[1]).get("grade_id") == "imports" and nbgrader_meta(code[1]).get("locked")
     for cell in solution_cells(nb):
         assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
-        assert re.match(r"(?s)\s*def \w+\(.*\"\"\"", cell.source), "signature and docstring come before the solution"
+        assert re.match(r"(?s)\s*(?:def \w+\(|class \w+[(:]).*?\"\"\".*### BEGIN SOLUTION", cell.source), \
+            "signature and docstring come before the solution"
     hidden = 0
     for cell in grade_cells(nb) + solution_cells(nb) + [code[1]]:
         assert not re.search(r"^\s*[%!]", cell.source, re.M), "no IPython magics in graded cells"
