@@ -110,9 +110,7 @@ def grade(chapter: str = ChapterArg,
     except GradingError as err:
         _fail(err)
     _print_grades(course, [chapter_id])
-    failed = [r for r in results if not r.ok]
-    for result in failed:
-        console.print(f"[yellow]{result.student}[/]: {result.problem}")
+    console.print(f"graded {len(results)} submissions, {sum(not r.ok for r in results)} with problems")
 
 
 @app.command()
@@ -157,15 +155,21 @@ def demo(class_dir: Path = typer.Option(Path("classes/sample"), "--class-dir",
 def _print_grades(course: pipeline.Course, chapter_ids: list[str]) -> None:
     rows = course.grade_rows()
     students = sorted({r.student for r in rows})
-    table = Table("student", *chapter_ids, title="grades (points / max)")
+    table = Table("student", *(c[:2] for c in chapter_ids), "total", title="grades (points / max)",
+                  caption="  ".join(chapter_ids))
     by_key = {(r.student, r.chapter): r for r in rows}
     for student in students:
-        cells = []
+        cells, earned, possible = [], 0.0, 0.0
         for chapter_id in chapter_ids:
             row = by_key.get((student, chapter_id))
             cells.append("-" if row is None else f"{row.score:g} / {row.max_score:g}")
-        table.add_row(student, *cells)
+            if row is not None:
+                earned, possible = earned + row.score, possible + row.max_score
+        table.add_row(student, *cells, f"{earned:g} / {possible:g}")
     console.print(table)
+    problems = [r for r in rows if r.problem and r.chapter in chapter_ids]
+    for row in problems:
+        console.print(f"[yellow]{row.student}[/] ({row.chapter}): {row.problem}")
 
 
 def main() -> None:  # pragma: no cover
