@@ -1,0 +1,344 @@
+"""Hidden checks of chapter 07 (convolution, pooling, CNNs and their uses in vision).
+
+Oracles: ``torch.nn.functional`` (conv2d, unfold, max_pool2d, avg_pool2d, conv_transpose2d) and autograd in
+float64 with random upstream gradients; brute-force loops for IoU and non-maximum suppression.
+"""
+from __future__ import annotations
+
+import itertools
+import numbers
+
+import torch
+import torch.nn.functional as F
+
+from autograder.checks import Case, check
+from course.checks import diagnose_close
+from solutions_lib import conv as ref
+
+F64 = torch.float64
+F32 = torch.float32
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _randn(g, *shape, dtype=F64):
+    return torch.randn(*shape, generator=g, dtype=dtype)
+
+
+# -- conv_output_size -------------------------------------------------------------------------------------------
+
+def _int_equal(got, expected, case):
+    if isinstance(got, bool) or not isinstance(got, numbers.Integral):
+        return f"the output should be a Python int, got {type(got).__name__} ({got!r}); use // (floor division)."
+    if int(got) != int(expected):
+        return f"the output is {got}, expected {expected}."
+    return None
+
+
+def _size_case(h, k, s=1, p=0, d=1):
+    actual = F.conv2d(torch.zeros(1, 1, h, 1), torch.zeros(1, 1, k, 1), stride=(s, 1), padding=(p, 0),
+                      dilation=(d, 1)).shape[2]
+    return Case(f"H={h}, K={k}, stride={s}, padding={p}, dilation={d} (F.conv2d gives {actual})",
+                (h, k), {"stride": s, "padding": p, "dilation": d}, expected=actual)
+
+
+@check("conv_output_size", compare=_int_equal,
+       hint="floor((H + 2P - D(K - 1) - 1) / S) + 1, with integer floor division //.")
+def _conv_output_size_cases():
+    for args in [(28, 5), (32, 3, 1, 1), (224, 7, 2, 3), (13, 3, 2, 0), (14, 3, 2, 0), (10, 4, 3, 1),
+                 (5, 5), (6, 1, 1, 0), (9, 3, 1, 0, 3), (16, 3, 2, 2, 2), (1, 3, 1, 1), (100, 11, 4, 2),
+                 (8, 2, 5, 0), (17, 4, 3, 0, 2)]:
+        yield _size_case(*args)
+
+
+# -- conv2d_naive, conv2d_forward -------------------------------------------------------------------------------
+
+_CONV_SHAPES = [
+    # (N, C, H, W, F, kh, kw, stride, padding, dtype)
+    (2, 3, 7, 6, 4, 3, 3, 1, 0, F64),
+    (1, 2, 8, 8, 3, 3, 3, 1, 1, F64),
+    (3, 1, 9, 7, 2, 2, 3, 2, 1, F64),
+    (2, 4, 10, 9, 3, 3, 2, 3, 2, F64),
+    (2, 3, 5, 5, 2, 5, 5, 1, 0, F64),
+    (1, 5, 4, 6, 3, 1, 1, 1, 0, F64),
+    (2, 2, 6, 6, 2, 4, 4, 2, 0, F32),
+    (4, 3, 8, 5, 5, 3, 3, 2, 1, F32),
+]
+
+
+def _conv_inputs(seed, shape):
+    n, c, h, w, f, kh, kw, s, p, dtype = shape
+    g = _gen(seed)
+    x, wt, b = _randn(g, n, c, h, w, dtype=dtype), _randn(g, f, c, kh, kw, dtype=dtype), _randn(g, f, dtype=dtype)
+    label = f"x {tuple(x.shape)}, w {tuple(wt.shape)}, stride={s}, padding={p}, {str(dtype)[6:]}"
+    return x, wt, b, s, p, label
+
+
+@check("conv2d_naive", reference=ref.conv2d_naive,
+       hint="Cross-correlation as in F.conv2d: no kernel flip; pad all four sides; step windows by `stride`.")
+def _conv2d_naive_cases():
+    for i, shape in enumerate(_CONV_SHAPES):
+        x, w, b, s, p, label = _conv_inputs(700 + i, shape)
+        yield Case(label + " vs F.conv2d", (x, w, b), {"stride": s, "padding": p},
+                   expected=F.conv2d(x, w, b, stride=s, padding=p))
+    x = torch.arange(25.0, dtype=F64).reshape(1, 1, 5, 5)
+    w = torch.tensor([[[[1.0, 2.0, 0.0], [0.0, -1.0, 3.0], [2.0, 0.0, -2.0]]]], dtype=F64)
+    yield Case("ramp image, asymmetric kernel, zero bias", (x, w, torch.zeros(1, dtype=F64)),
+               expected=F.conv2d(x, w))
+
+
+def _forward_compare(got, expected, case):
+    x, w, b = case.args[:3]
+    stride, padding = case.kwargs["stride"], case.kwargs["padding"]
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return "conv2d_forward should return the pair (out, cache)."
+    out, cache = got
+    problem = diagnose_close(out, expected, what="out")
+    if problem:
+        return problem
+    if not isinstance(cache, (tuple, list)) or len(cache) != 6:
+        return "cache should be the 6-tuple (x, w, b, stride, padding, cols)."
+    for i, (name, value) in enumerate((("x", x), ("w", w), ("b", b))):
+        problem = diagnose_close(cache[i], value, what=f"cache[{i}] ({name})")
+        if problem:
+            return problem
+    if cache[3] != stride or cache[4] != padding:
+        return f"cache[3:5] should be (stride, padding) = ({stride}, {padding}), got ({cache[3]!r}, {cache[4]!r})."
+    return diagnose_close(cache[5], F.unfold(x, tuple(w.shape[-2:]), stride=stride, padding=padding),
+                          what="cache[5] (cols, in F.unfold's layout)")
+
+
+@check("conv2d_forward", compare=_forward_compare,
+       hint="out = (W_row @ cols + b) reshaped to (N, F, H_out, W_out); cache = (x, w, b, stride, padding, cols).")
+def _conv2d_forward_cases():
+    for i, shape in enumerate(_CONV_SHAPES):
+        x, w, b, s, p, label = _conv_inputs(720 + i, shape)
+        yield Case(label + " vs F.conv2d", (x, w, b), {"stride": s, "padding": p},
+                   expected=F.conv2d(x, w, b, stride=s, padding=p))
+
+
+# -- conv2d_backward --------------------------------------------------------------------------------------------
+
+_BACKWARD_SHAPES = [
+    (2, 3, 7, 6, 4, 3, 3, 1, 1, F64),
+    (2, 3, 8, 8, 3, 3, 3, 1, 0, F64),   # C == F: a transposed dw has the right shape
+    (3, 2, 9, 7, 2, 2, 3, 2, 1, F64),   # stride 2, non-square kernel
+    (2, 4, 10, 9, 3, 3, 2, 3, 2, F64),  # stride 3, rounding down leaves pixels uncovered
+    (1, 2, 6, 5, 2, 1, 1, 2, 0, F64),   # 1x1 kernel with stride: every other pixel unused
+    (2, 2, 5, 5, 3, 5, 5, 1, 2, F64),   # kernel as large as the image, "same" padding
+    (4, 3, 8, 6, 5, 3, 3, 2, 1, F32),
+]
+
+
+def _backward_expected(x, w, b, s, p, dout):
+    xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
+    F.conv2d(xr, wr, br, stride=s, padding=p).backward(dout)
+    return xr.grad, wr.grad, br.grad
+
+
+@check("conv2d_backward",
+       hint="db sums dout; dw = sum_n dout_n @ cols_n^T reshaped to (F, C, kh, kw); dx adds W_row^T @ dout back "
+            "onto the padded input with the stride, then crops the padding.")
+def _conv2d_backward_cases():
+    for i, shape in enumerate(_BACKWARD_SHAPES):
+        x, w, b, s, p, label = _conv_inputs(740 + i, shape)
+        out, cache = ref.conv2d_forward(x, w, b, s, p)
+        dout = _randn(_gen(760 + i), *out.shape, dtype=x.dtype)
+        yield Case(label + ", random dout vs autograd", (dout, cache),
+                   expected=_backward_expected(x, w, b, s, p, dout))
+
+
+# -- im2col -----------------------------------------------------------------------------------------------------
+
+@check("im2col", hint="Rows ordered (channel, kernel row, kernel column), columns ordered (output row, output "
+                      "column), exactly like F.unfold; the window at output (i, j) starts at (S i, S j).")
+def _im2col_cases():
+    configs = [((1, 1, 4, 4), (2, 2), 1, 0, 1, F64), ((2, 3, 6, 5), (3, 3), 1, 1, 1, F64),
+               ((2, 2, 7, 6), (3, 2), 2, 1, 1, F64), ((1, 3, 9, 9), (3, 3), 1, 0, 2, F64),
+               ((2, 2, 10, 8), (2, 3), 3, 2, 2, F64), ((3, 4, 5, 5), (1, 1), 2, 0, 1, F64),
+               ((2, 3, 8, 7), (3, 3), 2, 1, 1, F32)]
+    for i, (shape, k, s, p, d, dtype) in enumerate(configs):
+        x = _randn(_gen(780 + i), *shape, dtype=dtype)
+        yield Case(f"x {shape}, kernel {k}, stride={s}, padding={p}, dilation={d}, {str(dtype)[6:]} vs F.unfold",
+                   (x, k), {"stride": s, "padding": p, "dilation": d},
+                   expected=F.unfold(x, k, dilation=d, padding=p, stride=s))
+
+
+# -- pooling ----------------------------------------------------------------------------------------------------
+
+_POOL_CONFIGS = [
+    # (shape, kernel, stride (None = kernel), dtype)
+    ((2, 3, 8, 8), 2, None, F64),
+    ((2, 2, 7, 9), 2, None, F64),      # odd sizes: the last row / column is in no window
+    ((1, 3, 9, 8), 3, 2, F64),         # overlapping windows
+    ((2, 2, 9, 9), 3, 1, F64),         # heavily overlapping
+    ((2, 2, 10, 9), 2, 3, F64),        # gaps between windows
+    ((3, 4, 6, 6), 3, None, F32),
+]
+
+
+def _pool_label(shape, k, s, dtype, extra=""):
+    return f"x {shape}, kernel {k}, stride {s if s is not None else 'None (= kernel)'}, {str(dtype)[6:]}{extra}"
+
+
+@check("pool2d_forward", hint="stride=None means stride = kernel_size; windows never pad; mode 'avg' is the "
+                              "mean of the k*k entries, mode 'max' their maximum.")
+def _pool2d_forward_cases():
+    for i, (shape, k, s, dtype) in enumerate(_POOL_CONFIGS):
+        x = _randn(_gen(800 + i), *shape, dtype=dtype)
+        stride = k if s is None else s
+        yield Case(_pool_label(shape, k, s, dtype, ", max"), (x, k, s, "max"), expected=F.max_pool2d(x, k, stride))
+        yield Case(_pool_label(shape, k, s, dtype, ", avg"), (x, k, s, "avg"), expected=F.avg_pool2d(x, k, stride))
+    x = _randn(_gen(810), 2, 3, 6, 6)
+    yield Case("default arguments: kernel 3, max", (x, 3), expected=F.max_pool2d(x, 3))
+
+
+def _pool_grad(fn, x, k, stride, dout):
+    xr = x.clone().requires_grad_()
+    fn(xr, k, stride).backward(dout)
+    return xr.grad
+
+
+def _pool_backward_cases(seed, fn, with_ties):
+    for i, (shape, k, s, dtype) in enumerate(_POOL_CONFIGS):
+        g = _gen(seed + i)
+        x = _randn(g, *shape, dtype=dtype)
+        stride = k if s is None else s
+        out_shape = fn(x, k, stride).shape
+        dout = _randn(g, *out_shape, dtype=dtype)
+        yield Case(_pool_label(shape, k, s, dtype, ", random dout vs autograd"), (dout, x, k, s),
+                   expected=_pool_grad(fn, x, k, stride, dout))
+    if with_ties:
+        for i, (shape, k, s, dtype) in enumerate(_POOL_CONFIGS[:4]):
+            g = _gen(seed + 20 + i)
+            x = torch.randint(0, 3, shape, generator=g).to(dtype)  # many ties for the maximum
+            stride = k if s is None else s
+            dout = _randn(g, *fn(x, k, stride).shape, dtype=dtype)
+            yield Case(_pool_label(shape, k, s, dtype, ", integer input with many ties (first max wins) vs autograd"),
+                       (dout, x, k, s), expected=_pool_grad(fn, x, k, stride, dout))
+        x = torch.zeros(1, 2, 4, 4, dtype=F64)
+        dout = _randn(_gen(seed + 30), 1, 2, 2, 2)
+        yield Case("all-zero input (after a ReLU): each window's gradient goes to its top-left entry",
+                   (dout, x, 2, None), expected=_pool_grad(fn, x, 2, 2, dout))
+
+
+@check("max_pool2d_backward",
+       hint="Route each window's whole gradient to its FIRST maximal entry (row-major within the window), and add "
+            "the contributions of overlapping windows.")
+def _max_pool2d_backward_cases():
+    yield from _pool_backward_cases(820, F.max_pool2d, with_ties=True)
+
+
+@check("avg_pool2d_backward",
+       hint="Every entry of a window receives dout / (k * k); overlapping windows add up.")
+def _avg_pool2d_backward_cases():
+    yield from _pool_backward_cases(860, F.avg_pool2d, with_ties=False)
+
+
+# -- conv_transpose2d -------------------------------------------------------------------------------------------
+
+@check("conv_transpose2d",
+       hint="Stamp w[c] scaled by x[n, c, i, j] at offset (S i, S j) of an output of size (H - 1) S + kh, add "
+            "overlapping stamps, crop `padding` on each side; w is (C_in, C_out, kh, kw) and is not flipped.")
+def _conv_transpose2d_cases():
+    configs = [((1, 1, 2, 2), (1, 1, 2, 2), 1, 0, False, F64), ((2, 3, 4, 5), (3, 2, 3, 3), 1, 0, True, F64),
+               ((2, 3, 4, 4), (3, 3, 3, 3), 2, 1, True, F64),   # C_in == C_out
+               ((2, 2, 3, 5), (2, 4, 3, 2), 3, 1, True, F64), ((1, 2, 5, 5), (2, 2, 4, 4), 2, 1, False, F64),
+               ((2, 3, 3, 3), (3, 2, 1, 1), 2, 0, True, F64), ((2, 2, 4, 3), (2, 3, 5, 5), 1, 2, True, F64),
+               ((3, 4, 4, 4), (4, 2, 3, 3), 2, 1, True, F32)]
+    for i, (xs, ws, s, p, bias, dtype) in enumerate(configs):
+        g = _gen(900 + i)
+        x, w = _randn(g, *xs, dtype=dtype), _randn(g, *ws, dtype=dtype)
+        b = _randn(g, ws[1], dtype=dtype) if bias else None
+        yield Case(f"x {xs}, w {ws}, stride={s}, padding={p}, bias={bias}, {str(dtype)[6:]} vs F.conv_transpose2d",
+                   (x, w, b), {"stride": s, "padding": p},
+                   expected=F.conv_transpose2d(x, w, b, stride=s, padding=p))
+
+
+# -- box_iou, nms -----------------------------------------------------------------------------------------------
+
+def _iou_brute(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros(len(a), len(b), dtype=F64)
+    for i, j in itertools.product(range(len(a)), range(len(b))):
+        ax1, ay1, ax2, ay2 = a[i].tolist()
+        bx1, by1, bx2, by2 = b[j].tolist()
+        inter = max(0.0, min(ax2, bx2) - max(ax1, bx1)) * max(0.0, min(ay2, by2) - max(ay1, by1))
+        union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+        out[i, j] = inter / union if union > 0 else 0.0
+    return out.to(a.dtype)
+
+
+def _random_boxes(g, n, dtype=F64, scale=10.0, size=4.0):
+    xy = torch.rand(n, 2, generator=g, dtype=F64) * scale
+    wh = torch.rand(n, 2, generator=g, dtype=F64) * size
+    return torch.cat([xy, xy + wh], dim=1).to(dtype)
+
+
+@check("box_iou", hint="Area = (x2 - x1) * (y2 - y1) (no +1); clamp the intersection's width and height at 0; "
+                       "union = area1 + area2 - intersection; IoU 0 where the union is 0.")
+def _box_iou_cases():
+    g = _gen(950)
+    for n, k, dtype in [(6, 5, F64), (8, 8, F64), (5, 7, F32)]:
+        a, b = _random_boxes(g, n, dtype), _random_boxes(g, k, dtype)
+        yield Case(f"{n} x {k} random boxes, {str(dtype)[6:]}", (a, b), expected=_iou_brute(a, b))
+    a = torch.tensor([[0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 2.0, 2.0], [0.0, 0.0, 4.0, 4.0]], dtype=F64)
+    b = torch.tensor([[1.0, 1.0, 2.0, 2.0], [4.0, 0.0, 6.0, 4.0], [5.0, 5.0, 7.0, 8.0], [-2.0, -3.0, -1.0, -1.0],
+                      [0.0, 0.0, 4.0, 4.0], [2.0, -1.0, 3.0, 5.0]], dtype=F64)
+    yield Case("nested, touching, identical, far apart (also at negative coordinates), crossing boxes", (a, b),
+               expected=_iou_brute(a, b))
+    empty = torch.tensor([[1.0, 1.0, 1.0, 3.0], [2.0, 2.0, 2.0, 2.0]], dtype=F64)
+    yield Case("zero-area boxes: IoU 0, also when both are empty", (empty, torch.cat([empty, a[:1]])),
+               expected=torch.zeros(2, 3, dtype=F64))
+    yield Case("no boxes on one side: shape (0, 3)", (torch.zeros(0, 4, dtype=F64), a),
+               expected=torch.zeros(0, 3, dtype=F64))
+
+
+def _nms_brute(boxes, scores, thr):
+    order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), i))
+    iou = _iou_brute(boxes.double(), boxes.double())
+    keep = []
+    for i in order:
+        if all(iou[i, j] <= thr for j in keep):
+            keep.append(i)
+    return torch.tensor(keep, dtype=torch.long)
+
+
+def _nms_compare(got, expected, case):
+    if not torch.is_tensor(got):
+        return f"nms should return a torch tensor of indices, got {type(got).__name__}."
+    if got.dtype != torch.long:
+        return f"nms should return int64 indices, got dtype {got.dtype}."
+    if got.reshape(-1).tolist() != expected.tolist() or got.dim() != 1:
+        return f"kept {got.tolist()}, expected {expected.tolist()} (kept indices by decreasing score)."
+    return None
+
+
+@check("nms", compare=_nms_compare,
+       hint="Sort by decreasing score (stable); keep a box unless its IoU with an already KEPT box is strictly "
+            "greater than the threshold; return the kept indices in the order kept.")
+def _nms_cases():
+    for i, (n, thr, dtype) in enumerate([(25, 0.5, F64), (40, 0.3, F64), (30, 0.7, F32), (20, 0.0, F64)]):
+        g = _gen(970 + i)
+        centers = torch.rand(4, 2, generator=g, dtype=F64) * 8
+        idx = torch.randint(0, 4, (n,), generator=g)
+        xy = centers[idx] + torch.randn(n, 2, generator=g, dtype=F64) * 0.5
+        wh = 1.5 + torch.rand(n, 2, generator=g, dtype=F64)
+        boxes = torch.cat([xy, xy + wh], 1).to(dtype)
+        scores = torch.rand(n, generator=g, dtype=F64).to(dtype)
+        yield Case(f"{n} clustered boxes, threshold {thr}, {str(dtype)[6:]}", (boxes, scores, thr),
+                   expected=_nms_brute(boxes, scores, thr))
+    chain = torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 0.0, 3.0, 2.0], [2.0, 0.0, 4.0, 2.0], [3.0, 0.0, 5.0, 2.0]],
+                         dtype=F64)
+    yield Case("a chain of four overlapping boxes, scores rising", (chain, torch.tensor([0.1, 0.2, 0.3, 0.4],
+                                                                                           dtype=F64), 0.3),
+               expected=torch.tensor([3, 1], dtype=torch.long))
+    pair = torch.tensor([[0.0, 0.0, 3.0, 1.0], [1.0, 0.0, 4.0, 1.0]], dtype=F64)  # IoU exactly 0.5
+    yield Case("IoU exactly equal to the threshold keeps both", (pair, torch.tensor([0.9, 0.8], dtype=F64), 0.5),
+               expected=torch.tensor([0, 1], dtype=torch.long))
+    same = torch.tensor([[0.0, 0.0, 1.0, 1.0]] * 3 + [[5.0, 5.0, 6.0, 6.0]], dtype=F64)
+    yield Case("equal scores: the lower index wins", (same, torch.tensor([0.5, 0.5, 0.5, 0.5], dtype=F64), 0.5),
+               expected=torch.tensor([0, 3], dtype=torch.long))
+    yield Case("a single box", (same[:1], torch.tensor([0.3], dtype=F64), 0.5),
+               expected=torch.tensor([0], dtype=torch.long))

@@ -1,0 +1,426 @@
+"""Convolution, pooling, transposed convolution, and box overlap for detection (chapter 07).
+
+Conventions of chapter 07 (Convolution, pooling, CNNs and their uses in vision), the same as
+``torch.nn.functional``: images are ``(N, C, H, W)`` tensors (batch, channels, height, width);
+convolution weights are ``(F, C, kh, kw)`` (out channels first); a "convolution" is a
+**cross-correlation** (the kernel is not flipped); padding is zeros, the same on all four sides;
+pooling has no padding and its stride defaults to the window size. Boxes are rows
+``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2`` in continuous coordinates, so a box's area is
+``(x2 - x1) * (y2 - y1)`` (no "+1" pixel convention).
+
+Everything is vectorized with ``unfold`` (im2col), ``fold`` (col2im) and matrix products, and runs
+unchanged on CUDA tensors, in float32 and float64.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    "conv_output_size",
+    "conv2d_naive",
+    "im2col",
+    "conv2d_forward",
+    "conv2d_backward",
+    "pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_backward",
+    "conv_transpose2d",
+    "box_iou",
+    "nms",
+]
+
+
+def _pair(v) -> tuple[int, int]:
+    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    r"""Length of a convolution's (or pooling's) output along one spatial dimension.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    A kernel of size :math:`K` dilated by :math:`D` spans :math:`D(K-1)+1` input positions; it fits
+    into the padded input of length :math:`H + 2P` at the offsets :math:`0, S, 2S, \dots`, hence
+
+    .. math:: H_\text{out} = \left\lfloor \frac{H + 2P - D(K-1) - 1}{S} \right\rfloor + 1 .
+
+    Args:
+        size: input length ``H`` (an int).
+        kernel_size: ``K``.
+        stride: ``S`` (default 1).
+        padding: ``P`` zeros added at each end (default 0).
+        dilation: ``D``, the spacing between kernel taps (default 1).
+
+    Returns:
+        The output length, a Python int (0 or less when the kernel does not fit).
+
+    Example::
+
+        >>> conv_output_size(32, 5, stride=1, padding=2)
+        32
+        >>> conv_output_size(7, 3, stride=2, padding=1)
+        4
+    """
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def conv2d_naive(x, w, b, stride=1, padding=0):
+    r"""2-D cross-correlation by summing over the kernel taps (what ``F.conv2d`` computes).
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    .. math:: y_{n f i j} = b_f + \sum_{c, p, q} w_{f c p q}\, \bar x_{n, c, S i + p, S j + q},
+
+    with :math:`\bar x` the zero-padded input. This version loops over the ``kh * kw`` kernel taps
+    (a few), each a strided slice of the padded input contracted with one column of the weights.
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        w: weights, shape ``(F, C, kh, kw)``.
+        b: bias, shape ``(F,)`` (None is accepted and means no bias).
+        stride: step of the window in both directions.
+        padding: zeros added on each side of both spatial dimensions.
+
+    Returns:
+        Output of shape ``(N, F, H_out, W_out)`` (see :func:`conv_output_size`).
+
+    Example::
+
+        >>> x = torch.arange(9.0).reshape(1, 1, 3, 3)
+        >>> conv2d_naive(x, torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]]), None)
+        tensor([[[[-4., -4.],
+                  [-4., -4.]]]])
+    """
+    kh, kw = w.shape[-2:]
+    xp = F.pad(x, (padding, padding, padding, padding))
+    ho = conv_output_size(x.shape[2], kh, stride, padding)
+    wo = conv_output_size(x.shape[3], kw, stride, padding)
+    out = x.new_zeros(x.shape[0], w.shape[0], ho, wo)
+    for p in range(kh):
+        for q in range(kw):
+            patch = xp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride]
+            out = out + torch.einsum("nchw,fc->nfhw", patch, w[:, :, p, q])
+    if b is not None:
+        out = out + b.view(1, -1, 1, 1)
+    return out
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    r"""Unroll every receptive field of ``x`` into a column (im2col), like ``F.unfold``.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Column ``l = i * W_out + j`` holds the window whose top-left corner is at ``(S i, S j)`` in the
+    padded input; its rows run over ``(c, p, q)`` in that order (channel slowest, kernel column
+    fastest): row ``c * kh * kw + p * kw + q`` is :math:`\bar x_{c, S i + D p, S j + D q}`.
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        kernel_size: ``kh`` (square) or a pair ``(kh, kw)``.
+        stride, padding, dilation: as in ``F.conv2d`` (ints, same in both directions).
+
+    Returns:
+        Columns of shape ``(N, C * kh * kw, H_out * W_out)``.
+
+    Example::
+
+        >>> im2col(torch.arange(9.0).reshape(1, 1, 3, 3), 2)
+        tensor([[[0., 1., 3., 4.],
+                 [1., 2., 4., 5.],
+                 [3., 4., 6., 7.],
+                 [4., 5., 7., 8.]]])
+    """
+    return F.unfold(x, _pair(kernel_size), dilation=dilation, padding=padding, stride=stride)
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    r"""Convolution layer forward pass as one matrix product, keeping what the backward pass needs.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    With the columns :math:`X_\text{col} = \text{im2col}(x)` of shape ``(N, C kh kw, L)`` and the weights
+    flattened to :math:`W_\text{row}` of shape ``(F, C kh kw)``, the output is
+    :math:`W_\text{row} X_\text{col} + b`, reshaped to ``(N, F, H_out, W_out)``.
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        w: weights, shape ``(F, C, kh, kw)``.
+        b: bias, shape ``(F,)``.
+        stride, padding: ints, the same in both directions.
+
+    Returns:
+        ``(out, cache)``: ``out`` of shape ``(N, F, H_out, W_out)`` and the tuple
+        ``cache = (x, w, b, stride, padding, cols)`` with ``cols = im2col(x, (kh, kw), stride, padding)``
+        of shape ``(N, C * kh * kw, H_out * W_out)``.
+
+    Example::
+
+        >>> x = torch.arange(9.0).reshape(1, 1, 3, 3)
+        >>> out, cache = conv2d_forward(x, torch.ones(1, 1, 2, 2), torch.tensor([0.5]))
+        >>> out
+        tensor([[[[ 8.5000, 12.5000],
+                  [20.5000, 24.5000]]]])
+    """
+    n, _, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)
+    ho = conv_output_size(h, kh, stride, padding)
+    wo = conv_output_size(wd, kw, stride, padding)
+    out = torch.matmul(w.reshape(f, -1), cols) + b.view(1, f, 1)
+    return out.view(n, f, ho, wo), (x, w, b, stride, padding, cols)
+
+
+def conv2d_backward(dout, cache):
+    r"""Gradients of a convolution layer with respect to its input, weights and bias.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    With :math:`\delta` = ``dout`` flattened to ``(N, F, L)``:
+    :math:`\partial L/\partial b_f = \sum_{n,l} \delta_{nfl}`,
+    :math:`\partial L/\partial W_\text{row} = \sum_n \delta_n X_{\text{col},n}^\top` and
+    :math:`\partial L/\partial X_\text{col} = W_\text{row}^\top \delta`, which col2im (``F.fold``) scatters
+    back onto the padded input, adding the overlapping windows, before the padding is cropped.
+
+    Args:
+        dout: upstream gradient, shape ``(N, F, H_out, W_out)``.
+        cache: the tuple ``(x, w, b, stride, padding, cols)`` made by :func:`conv2d_forward`.
+
+    Returns:
+        ``(dx, dw, db)`` with the shapes of ``x``, ``w`` and ``b``.
+
+    Example::
+
+        >>> x = torch.arange(9.0).reshape(1, 1, 3, 3)
+        >>> out, cache = conv2d_forward(x, torch.ones(1, 1, 2, 2), torch.zeros(1))
+        >>> dx, dw, db = conv2d_backward(torch.ones_like(out), cache)
+        >>> dx
+        tensor([[[[1., 2., 1.],
+                  [2., 4., 2.],
+                  [1., 2., 1.]]]])
+        >>> dw, db
+        (tensor([[[[ 8., 12.],
+                  [20., 24.]]]]), tensor([4.]))
+    """
+    x, w, b, stride, padding, cols = cache
+    n, f = dout.shape[:2]
+    kh, kw = w.shape[-2:]
+    d = dout.reshape(n, f, -1)
+    db = d.sum(dim=(0, 2))
+    dw = torch.matmul(d, cols.transpose(1, 2)).sum(dim=0).view_as(w)
+    dcols = torch.matmul(w.reshape(f, -1).t(), d)
+    dx = F.fold(dcols, x.shape[-2:], (kh, kw), padding=padding, stride=stride)
+    return dx, dw, db
+
+
+def _windows(x: Tensor, kernel_size: int, stride: int) -> Tensor:
+    """(N, C, H, W) -> (N * C, k * k, L): the pooling windows of every channel, one per column."""
+    n, c, h, w = x.shape
+    return F.unfold(x.reshape(n * c, 1, h, w), kernel_size, stride=stride)
+
+
+def pool2d_forward(x, kernel_size, stride=None, mode="max"):
+    r"""Max or average pooling over ``kernel_size x kernel_size`` windows, without padding.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        kernel_size: ``k``, the side of the square window.
+        stride: step of the window (default: ``kernel_size``, non-overlapping windows).
+        mode: ``"max"`` (like ``F.max_pool2d``) or ``"avg"`` (like ``F.avg_pool2d``).
+
+    Returns:
+        Output of shape ``(N, C, H_out, W_out)`` with ``H_out = (H - k) // stride + 1``.
+
+    Example::
+
+        >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+        >>> pool2d_forward(x, 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+        >>> pool2d_forward(x, 2, mode="avg")
+        tensor([[[[ 2.5000,  4.5000],
+                  [10.5000, 12.5000]]]])
+    """
+    stride = kernel_size if stride is None else stride
+    n, c, h, w = x.shape
+    ho, wo = conv_output_size(h, kernel_size, stride), conv_output_size(w, kernel_size, stride)
+    cols = _windows(x, kernel_size, stride)
+    if mode == "max":
+        out = cols.amax(dim=1)
+    elif mode == "avg":
+        out = cols.mean(dim=1)
+    else:
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    return out.view(n, c, ho, wo)
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None):
+    r"""Gradient of max pooling with respect to its input.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Each window passes its upstream gradient to the one input that was its maximum; where several
+    entries tie for the maximum, the **first in row-major order** inside the window gets it all (the
+    rule of ``torch.argmax`` and of ``F.max_pool2d``). Overlapping windows add their contributions.
+
+    Args:
+        dout: upstream gradient, shape ``(N, C, H_out, W_out)``.
+        x: the input of the forward pass, shape ``(N, C, H, W)``.
+        kernel_size, stride: as in :func:`pool2d_forward`.
+
+    Returns:
+        ``dx``, shape ``(N, C, H, W)``.
+
+    Example::
+
+        >>> x = torch.tensor([[[[1.0, 3.0], [3.0, 0.0]]]])
+        >>> max_pool2d_backward(torch.tensor([[[[5.0]]]]), x, 2)
+        tensor([[[[0., 5.],
+                  [0., 0.]]]])
+    """
+    stride = kernel_size if stride is None else stride
+    n, c, h, w = x.shape
+    cols = _windows(x, kernel_size, stride)
+    idx = cols.argmax(dim=1, keepdim=True)
+    dcols = torch.zeros_like(cols).scatter_(1, idx, dout.reshape(n * c, 1, -1))
+    return F.fold(dcols, (h, w), kernel_size, stride=stride).view(n, c, h, w)
+
+
+def avg_pool2d_backward(dout, x, kernel_size, stride=None):
+    r"""Gradient of average pooling with respect to its input.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Every input in a window receives ``1 / k**2`` of that window's upstream gradient; overlapping
+    windows add their contributions, and inputs outside every window get 0.
+
+    Args:
+        dout: upstream gradient, shape ``(N, C, H_out, W_out)``.
+        x: the input of the forward pass (only its shape, dtype and device are used), ``(N, C, H, W)``.
+        kernel_size, stride: as in :func:`pool2d_forward`.
+
+    Returns:
+        ``dx``, shape ``(N, C, H, W)``.
+
+    Example::
+
+        >>> avg_pool2d_backward(torch.tensor([[[[4.0]]]]), torch.zeros(1, 1, 3, 3), 2)
+        tensor([[[[1., 1., 0.],
+                  [1., 1., 0.],
+                  [0., 0., 0.]]]])
+    """
+    stride = kernel_size if stride is None else stride
+    n, c, h, w = x.shape
+    k2 = kernel_size * kernel_size
+    dcols = (dout.reshape(n * c, 1, -1) / k2).expand(n * c, k2, dout.shape[2] * dout.shape[3])
+    return F.fold(dcols, (h, w), kernel_size, stride=stride).view(n, c, h, w)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0):
+    r"""Transposed convolution (like ``F.conv_transpose2d``): the adjoint of a convolution's input map.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Every input pixel ``x[n, c, i, j]`` stamps a copy of the kernel ``w[c]``, scaled by itself, onto
+    the output at offset ``(S i - P, S j - P)``; overlapping stamps add, and stamps falling into the
+    ``P`` cropped border rows and columns are dropped. The output size is
+    ``H_out = (H - 1) * S - 2 P + kh``.
+
+    Args:
+        x: input, shape ``(N, C_in, H, W)``.
+        w: weights, shape ``(C_in, C_out, kh, kw)`` (**in** channels first, torch's layout for this op).
+        b: bias, shape ``(C_out,)``, or None.
+        stride, padding: ints, the same in both directions.
+
+    Returns:
+        Output of shape ``(N, C_out, H_out, W_out)``.
+
+    Example::
+
+        >>> t = torch.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+        >>> conv_transpose2d(t, t)
+        tensor([[[[ 0.,  0.,  1.],
+                  [ 0.,  4.,  6.],
+                  [ 4., 12.,  9.]]]])
+    """
+    n, cin, h, wd = x.shape
+    _, cout, kh, kw = w.shape
+    ho = (h - 1) * stride - 2 * padding + kh
+    wo = (wd - 1) * stride - 2 * padding + kw
+    cols = torch.matmul(w.reshape(cin, -1).t(), x.reshape(n, cin, h * wd))
+    out = F.fold(cols, (ho, wo), (kh, kw), padding=padding, stride=stride)
+    if b is not None:
+        out = out + b.view(1, -1, 1, 1)
+    return out
+
+
+def box_iou(boxes1, boxes2):
+    r"""Intersection over union of every pair of boxes.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Boxes are ``(x1, y1, x2, y2)`` in continuous coordinates, area ``(x2 - x1) * (y2 - y1)``. The
+    intersection of two boxes is the box ``(max x1, max y1, min x2, min y2)`` with its sides clamped at
+    0; the union is ``area1 + area2 - intersection``. A pair whose union is 0 (two empty boxes) gets
+    IoU 0.
+
+    Args:
+        boxes1: shape ``(M, 4)``.
+        boxes2: shape ``(K, 4)``.
+
+    Returns:
+        IoU matrix of shape ``(M, K)``, entries in ``[0, 1]``.
+
+    Example::
+
+        >>> box_iou(torch.tensor([[0.0, 0.0, 2.0, 2.0]]), torch.tensor([[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, 2.0]]))
+        tensor([[0.1429, 1.0000]])
+    """
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    lo = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
+    hi = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    wh = (hi - lo).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area1[:, None] + area2[None, :] - inter
+    safe = torch.where(union > 0, union, torch.ones_like(union))
+    return torch.where(union > 0, inter / safe, torch.zeros_like(union))
+
+
+def nms(boxes, scores, iou_threshold):
+    r"""Greedy non-maximum suppression.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+
+    Visit the boxes by decreasing score (equal scores: lower index first); keep a box unless its IoU
+    with an already **kept** box is strictly greater than ``iou_threshold``. The IoU matrix is computed
+    once, vectorized; the greedy pass itself is sequential by nature.
+
+    Args:
+        boxes: shape ``(B, 4)``, rows ``(x1, y1, x2, y2)``.
+        scores: shape ``(B,)``.
+        iou_threshold: a float in ``[0, 1]``.
+
+    Returns:
+        The indices of the kept boxes (int64, shape ``(k,)``), by decreasing score.
+
+    Example::
+
+        >>> boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.1, 0.0, 2.1, 2.0], [3.0, 3.0, 4.0, 4.0]])
+        >>> nms(boxes, torch.tensor([0.6, 0.9, 0.5]), 0.5)
+        tensor([1, 2])
+    """
+    order = torch.sort(scores, descending=True, stable=True).indices
+    iou = box_iou(boxes, boxes).cpu()
+    order_cpu = order.cpu()
+    removed = torch.zeros(boxes.shape[0], dtype=torch.bool)
+    keep = []
+    for i in order_cpu.tolist():
+        if removed[i]:
+            continue
+        keep.append(i)
+        removed |= iou[i] > iou_threshold
+    return torch.tensor(keep, dtype=torch.long, device=boxes.device)

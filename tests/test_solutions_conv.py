@@ -1,0 +1,198 @@
+"""solutions_lib.conv against torch.nn.functional (float64, random upstream gradients) and brute force."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from solutions_lib import conv
+
+F64 = torch.float64
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _randn(*shape, seed=0, dtype=F64, device="cpu"):
+    return torch.randn(*shape, generator=_gen(seed), dtype=dtype).to(device)
+
+
+def _tol(dtype):
+    return dict(rtol=1e-4, atol=1e-5) if dtype == torch.float32 else dict(rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("h,k,s,p,d", [(32, 5, 1, 0, 1), (32, 5, 1, 2, 1), (7, 3, 2, 1, 1), (10, 3, 3, 0, 1),
+                                       (9, 3, 1, 2, 2), (11, 4, 3, 1, 3), (5, 5, 1, 0, 1), (1, 1, 1, 0, 1)])
+def test_conv_output_size_matches_conv2d(h, k, s, p, d):
+    out = F.conv2d(torch.zeros(1, 1, h, h), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d)
+    got = conv.conv_output_size(h, k, stride=s, padding=p, dilation=d)
+    assert isinstance(got, int) and got == out.shape[-1]
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (1, 1), (2, 1), (3, 2)])
+def test_conv2d_naive_and_forward_match_conv2d(device, dtype, stride, padding):
+    x = _randn(2, 3, 9, 8, seed=1, dtype=dtype, device=device)
+    w = _randn(4, 3, 3, 2, seed=2, dtype=dtype, device=device)
+    b = _randn(4, seed=3, dtype=dtype, device=device)
+    expected = F.conv2d(x, w, b, stride=stride, padding=padding)
+    torch.testing.assert_close(conv.conv2d_naive(x, w, b, stride, padding), expected, **_tol(dtype))
+    out, cache = conv.conv2d_forward(x, w, b, stride, padding)
+    assert out.device == x.device and out.dtype == dtype
+    torch.testing.assert_close(out, expected, **_tol(dtype))
+    assert len(cache) == 6 and cache[3] == stride and cache[4] == padding
+    torch.testing.assert_close(cache[5], F.unfold(x, (3, 2), padding=padding, stride=stride))
+
+
+def test_conv2d_naive_without_bias_is_cross_correlation():
+    x = torch.arange(9.0, dtype=F64).reshape(1, 1, 3, 3)
+    w = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=F64)
+    # top-left window [[0, 1], [3, 4]]: 0*1 + 1*2 + 3*3 + 4*4 = 27 (a true convolution would give 13)
+    assert conv.conv2d_naive(x, w, None)[0, 0, 0, 0].item() == 27.0
+
+
+@pytest.mark.parametrize("k,s,p,d", [(3, 1, 0, 1), (2, 2, 1, 1), (3, 2, 1, 2), ((2, 3), 1, 0, 1)])
+def test_im2col_matches_unfold(device, dtype, k, s, p, d):
+    x = _randn(2, 3, 7, 6, seed=4, dtype=dtype, device=device)
+    torch.testing.assert_close(conv.im2col(x, k, s, p, d), F.unfold(x, k, dilation=d, padding=p, stride=s))
+
+
+@pytest.mark.parametrize("shape,stride,padding", [((2, 3, 8, 7, 4, 3), 1, 1), ((3, 2, 9, 9, 2, 3), 2, 1),
+                                                  ((2, 4, 10, 8, 4, 3), 3, 2), ((1, 1, 5, 5, 1, 5), 1, 0)])
+def test_conv2d_backward_matches_autograd(device, dtype, shape, stride, padding):
+    n, c, h, wd, f, k = shape
+    x = _randn(n, c, h, wd, seed=5, dtype=dtype, device=device)
+    w = _randn(f, c, k, k, seed=6, dtype=dtype, device=device)
+    b = _randn(f, seed=7, dtype=dtype, device=device)
+    out, cache = conv.conv2d_forward(x, w, b, stride, padding)
+    dout = _randn(*out.shape, seed=8, dtype=dtype, device=device)
+    dx, dw, db = conv.conv2d_backward(dout, cache)
+    xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
+    F.conv2d(xr, wr, br, stride=stride, padding=padding).backward(dout)
+    for got, ref in ((dx, xr.grad), (dw, wr.grad), (db, br.grad)):
+        assert got.shape == ref.shape and got.device == x.device
+        torch.testing.assert_close(got, ref, **_tol(dtype))
+
+
+def test_conv2d_backward_central_differences():
+    x, w, b = _randn(1, 2, 5, 4, seed=9), _randn(3, 2, 3, 3, seed=10), _randn(3, seed=11)
+    out, cache = conv.conv2d_forward(x, w, b, 2, 1)
+    dout = _randn(*out.shape, seed=12)
+    dx, dw, db = conv.conv2d_backward(dout, cache)
+    eps = 1e-6
+    for tensor, grad in ((x, dx), (w, dw), (b, db)):
+        for i in range(0, tensor.numel(), 3):
+            flat = tensor.view(-1)
+            old = flat[i].item()
+            flat[i] = old + eps
+            plus = (conv.conv2d_forward(x, w, b, 2, 1)[0] * dout).sum()
+            flat[i] = old - eps
+            minus = (conv.conv2d_forward(x, w, b, 2, 1)[0] * dout).sum()
+            flat[i] = old
+            assert abs((plus - minus).item() / (2 * eps) - grad.view(-1)[i].item()) < 1e-6
+
+
+@pytest.mark.parametrize("k,s", [(2, None), (3, 1), (3, 2), (2, 3)])
+def test_pooling_matches_torch(device, dtype, k, s):
+    x = _randn(2, 3, 9, 8, seed=13, dtype=dtype, device=device)
+    stride = k if s is None else s
+    torch.testing.assert_close(conv.pool2d_forward(x, k, s, "max"), F.max_pool2d(x, k, stride))
+    torch.testing.assert_close(conv.pool2d_forward(x, k, s, "avg"), F.avg_pool2d(x, k, stride), **_tol(dtype))
+    for mode, fn, back in (("max", F.max_pool2d, conv.max_pool2d_backward),
+                           ("avg", F.avg_pool2d, conv.avg_pool2d_backward)):
+        xr = x.clone().requires_grad_()
+        out = fn(xr, k, stride)
+        dout = _randn(*out.shape, seed=14, dtype=dtype, device=device)
+        out.backward(dout)
+        torch.testing.assert_close(back(dout, x, k, s), xr.grad, **_tol(dtype))
+
+
+def test_max_pool_backward_ties_go_to_the_first_max():
+    x = torch.tensor([[[[1.0, 3.0, 3.0, 0.0], [3.0, 0.0, 2.0, 2.0], [0.0, 0.0, 5.0, 5.0], [0.0, 0.0, 5.0, 5.0]]]],
+                     dtype=F64)
+    dout = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=F64)
+    dx = conv.max_pool2d_backward(dout, x, 2)
+    expected = torch.zeros_like(x)
+    expected[0, 0, 0, 1], expected[0, 0, 0, 2], expected[0, 0, 2, 0], expected[0, 0, 2, 2] = 1.0, 2.0, 3.0, 4.0
+    torch.testing.assert_close(dx, expected)
+    xr = x.clone().requires_grad_()
+    F.max_pool2d(xr, 2).backward(dout)
+    torch.testing.assert_close(dx, xr.grad)
+
+
+def test_pool_rejects_unknown_mode():
+    with pytest.raises(ValueError):
+        conv.pool2d_forward(torch.zeros(1, 1, 2, 2), 2, mode="min")
+
+
+@pytest.mark.parametrize("stride,padding,bias", [(1, 0, True), (2, 0, False), (2, 1, True), (3, 1, True)])
+def test_conv_transpose2d_matches_torch(device, dtype, stride, padding, bias):
+    x = _randn(2, 3, 4, 5, seed=15, dtype=dtype, device=device)
+    w = _randn(3, 2, 3, 4, seed=16, dtype=dtype, device=device)
+    b = _randn(2, seed=17, dtype=dtype, device=device) if bias else None
+    torch.testing.assert_close(conv.conv_transpose2d(x, w, b, stride, padding),
+                               F.conv_transpose2d(x, w, b, stride=stride, padding=padding), **_tol(dtype))
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d():
+    x, w = _randn(2, 3, 9, 9, seed=18), _randn(4, 3, 3, 3, seed=19)
+    y = F.conv2d(x, w, stride=2, padding=1)
+    v = _randn(*y.shape, seed=20)
+    lhs = (y * v).sum()
+    rhs = (x * conv.conv_transpose2d(v, w, None, 2, 1)).sum()
+    torch.testing.assert_close(lhs, rhs)
+
+
+def _iou_brute(a, b):
+    out = torch.zeros(len(a), len(b), dtype=F64)
+    for i, j in itertools.product(range(len(a)), range(len(b))):
+        ax1, ay1, ax2, ay2 = a[i].tolist()
+        bx1, by1, bx2, by2 = b[j].tolist()
+        iw = max(0.0, min(ax2, bx2) - max(ax1, bx1))
+        ih = max(0.0, min(ay2, by2) - max(ay1, by1))
+        inter = iw * ih
+        union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+        out[i, j] = inter / union if union > 0 else 0.0
+    return out
+
+
+def _random_boxes(n, seed, device="cpu", dtype=F64):
+    g = _gen(seed)
+    xy = torch.rand(n, 2, generator=g, dtype=F64) * 10
+    wh = torch.rand(n, 2, generator=g, dtype=F64) * 4
+    return torch.cat([xy, xy + wh], dim=1).to(device=device, dtype=dtype)
+
+
+def test_box_iou_against_brute_force(device):
+    a, b = _random_boxes(7, 21, device), _random_boxes(5, 22, device)
+    got = conv.box_iou(a, b)
+    assert got.device == a.device
+    torch.testing.assert_close(got.cpu(), _iou_brute(a.cpu(), b.cpu()))
+    empty = torch.tensor([[1.0, 1.0, 1.0, 1.0]], dtype=F64)
+    assert conv.box_iou(empty, empty).item() == 0.0
+    assert conv.box_iou(a, a).diagonal().cpu().allclose(torch.ones(7, dtype=F64))
+
+
+def _nms_brute(boxes, scores, thr):
+    order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), i))
+    keep = []
+    for i in order:
+        if all(_iou_brute(boxes[i:i + 1], boxes[j:j + 1]).item() <= thr for j in keep):
+            keep.append(i)
+    return keep
+
+
+@pytest.mark.parametrize("seed,thr", [(23, 0.5), (24, 0.3), (25, 0.0), (26, 1.0)])
+def test_nms_against_brute_force(device, seed, thr):
+    boxes = _random_boxes(30, seed, device)
+    scores = torch.rand(30, generator=_gen(seed + 100), dtype=F64).to(device)
+    got = conv.nms(boxes, scores, thr)
+    assert got.dtype == torch.long and got.device == boxes.device
+    assert got.tolist() == _nms_brute(boxes.cpu(), scores.cpu(), thr)
+
+
+def test_nms_equal_scores_keep_the_lower_index():
+    boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 2.0], [5.0, 5.0, 6.0, 6.0]])
+    assert conv.nms(boxes, torch.tensor([0.5, 0.5, 0.5]), 0.5).tolist() == [0, 2]
