@@ -8,8 +8,10 @@ pooling has no padding and its stride defaults to the window size. Boxes are row
 ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2`` in continuous coordinates, so a box's area is
 ``(x2 - x1) * (y2 - y1)`` (no "+1" pixel convention).
 
-Everything is vectorized with ``unfold`` (im2col), ``fold`` (col2im) and matrix products, and runs
-unchanged on CUDA tensors, in float32 and float64.
+Everything is vectorized: im2col is one copy of a strided view of the padded input, col2im adds
+back one kernel tap at a time (``kh * kw`` strided slice additions), and the rest is matrix products.
+Both are several times faster than ``F.unfold``/``F.fold`` on the CPU; all of it runs unchanged on
+CUDA tensors, in float32 and float64.
 """
 from __future__ import annotations
 
@@ -132,7 +134,36 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
                  [3., 4., 6., 7.],
                  [4., 5., 7., 8.]]])
     """
-    return F.unfold(x, _pair(kernel_size), dilation=dilation, padding=padding, stride=stride)
+    kh, kw = _pair(kernel_size)
+    if padding:
+        x = F.pad(x, (padding, padding, padding, padding))
+    n, c, h, w = x.shape
+    ho = (h - dilation * (kh - 1) - 1) // stride + 1
+    wo = (w - dilation * (kw - 1) - 1) // stride + 1
+    sn, sc, sh, sw = x.stride()
+    windows = x.as_strided((n, c, kh, kw, ho, wo),
+                           (sn, sc, sh * dilation, sw * dilation, sh * stride, sw * stride), x.storage_offset())
+    return windows.reshape(n, c * kh * kw, ho * wo)
+
+
+def _col2im(cols, size, kernel_size, stride=1, padding=0):
+    """The adjoint of :func:`im2col` (like ``F.fold``): add every column's entries back onto the image.
+
+    ``cols`` of shape ``(N, C * kh * kw, H_out * W_out)`` -> image of shape ``(N, C, H, W)`` with ``size = (H, W)``.
+    One strided slice addition per kernel tap, so overlapping windows accumulate.
+    """
+    kh, kw = _pair(kernel_size)
+    h, w = size
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    hp, wp = h + 2 * padding, w + 2 * padding
+    ho, wo = (hp - kh) // stride + 1, (wp - kw) // stride + 1
+    taps = cols.reshape(n, c, kh, kw, ho, wo)
+    image = cols.new_zeros(n, c, hp, wp)
+    for p in range(kh):
+        for q in range(kw):
+            image[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += taps[:, :, p, q]
+    return image[:, :, padding:padding + h, padding:padding + w].contiguous() if padding else image
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
@@ -165,7 +196,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     """
     n, _, h, wd = x.shape
     f, _, kh, kw = w.shape
-    cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)
+    cols = im2col(x, (kh, kw), stride, padding)
     ho = conv_output_size(h, kh, stride, padding)
     wo = conv_output_size(wd, kw, stride, padding)
     out = torch.matmul(w.reshape(f, -1), cols) + b.view(1, f, 1)
@@ -180,7 +211,7 @@ def conv2d_backward(dout, cache):
     With :math:`\delta` = ``dout`` flattened to ``(N, F, L)``:
     :math:`\partial L/\partial b_f = \sum_{n,l} \delta_{nfl}`,
     :math:`\partial L/\partial W_\text{row} = \sum_n \delta_n X_{\text{col},n}^\top` and
-    :math:`\partial L/\partial X_\text{col} = W_\text{row}^\top \delta`, which col2im (``F.fold``) scatters
+    :math:`\partial L/\partial X_\text{col} = W_\text{row}^\top \delta`, which col2im (``F.fold``, here a per-tap strided addition) scatters
     back onto the padded input, adding the overlapping windows, before the padding is cropped.
 
     Args:
@@ -210,14 +241,14 @@ def conv2d_backward(dout, cache):
     db = d.sum(dim=(0, 2))
     dw = torch.matmul(d, cols.transpose(1, 2)).sum(dim=0).view_as(w)
     dcols = torch.matmul(w.reshape(f, -1).t(), d)
-    dx = F.fold(dcols, x.shape[-2:], (kh, kw), padding=padding, stride=stride)
+    dx = _col2im(dcols, x.shape[-2:], (kh, kw), stride, padding)
     return dx, dw, db
 
 
 def _windows(x: Tensor, kernel_size: int, stride: int) -> Tensor:
     """(N, C, H, W) -> (N * C, k * k, L): the pooling windows of every channel, one per column."""
     n, c, h, w = x.shape
-    return F.unfold(x.reshape(n * c, 1, h, w), kernel_size, stride=stride)
+    return im2col(x.reshape(n * c, 1, h, w), kernel_size, stride)
 
 
 def pool2d_forward(x, kernel_size, stride=None, mode="max"):
@@ -286,7 +317,7 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None):
     cols = _windows(x, kernel_size, stride)
     idx = cols.argmax(dim=1, keepdim=True)
     dcols = torch.zeros_like(cols).scatter_(1, idx, dout.reshape(n * c, 1, -1))
-    return F.fold(dcols, (h, w), kernel_size, stride=stride).view(n, c, h, w)
+    return _col2im(dcols, (h, w), kernel_size, stride).view(n, c, h, w)
 
 
 def avg_pool2d_backward(dout, x, kernel_size, stride=None):
@@ -316,7 +347,7 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None):
     n, c, h, w = x.shape
     k2 = kernel_size * kernel_size
     dcols = (dout.reshape(n * c, 1, -1) / k2).expand(n * c, k2, dout.shape[2] * dout.shape[3])
-    return F.fold(dcols, (h, w), kernel_size, stride=stride).view(n, c, h, w)
+    return _col2im(dcols, (h, w), kernel_size, stride).view(n, c, h, w)
 
 
 def conv_transpose2d(x, w, b=None, stride=1, padding=0):
@@ -351,7 +382,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0):
     ho = (h - 1) * stride - 2 * padding + kh
     wo = (wd - 1) * stride - 2 * padding + kw
     cols = torch.matmul(w.reshape(cin, -1).t(), x.reshape(n, cin, h * wd))
-    out = F.fold(cols, (ho, wo), (kh, kw), padding=padding, stride=stride)
+    out = _col2im(cols, (ho, wo), (kh, kw), stride, padding)
     if b is not None:
         out = out + b.view(1, -1, 1, 1)
     return out

@@ -1,0 +1,407 @@
+"""Training deep networks: initialization, activation statistics, BatchNorm, LayerNorm, dropout,
+residual blocks and ensembles.
+
+Reference implementations for chapter 06 (Activations, initialization, normalization, regularization).
+Every function is vectorized torch code that runs unchanged on the CPU and on CUDA, in float32 and float64.
+
+Conventions (the same as the notebook states them):
+
+- A weight matrix has the layout of ``torch.nn.Linear.weight``: shape ``(fan_out, fan_in)``, and a layer
+  computes ``h @ W.T``.
+- BatchNorm normalizes every feature over the batch (dim 0) with the *biased* batch variance, and updates
+  its running statistics like ``torch.nn.BatchNorm1d``:
+  ``running = (1 - momentum) * running + momentum * batch_statistic``, the running variance taking the
+  *unbiased* (n - 1) batch variance.
+- Dropout's ``p`` is the probability of *dropping* a unit (torch's convention); kept units are scaled by
+  ``1 / (1 - p)`` at training time, and evaluation is the identity.
+"""
+from __future__ import annotations
+
+import math
+import torch
+
+__all__ = [
+    "init_std",
+    "init_weight",
+    "activation_stats",
+    "batchnorm_forward",
+    "batchnorm_backward",
+    "layernorm_forward",
+    "layernorm_backward",
+    "dropout_forward",
+    "dropout_backward",
+    "residual_block",
+    "ensemble_average",
+]
+
+_SCHEMES = ("xavier", "he", "lecun")
+
+
+def _tracks_grad(*tensors):
+    """Whether autograd records operations on any of ``tensors`` (then temporaries must not be reused)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def init_std(fan_in, fan_out, scheme):
+    r"""Standard deviation of an initialization scheme for a ``(fan_out, fan_in)`` weight matrix.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    ``"xavier"`` (Glorot): :math:`\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`;
+    ``"he"`` (Kaiming, ReLU, fan-in mode): :math:`\sqrt{2 / \text{fan\_in}}`;
+    ``"lecun"``: :math:`\sqrt{1 / \text{fan\_in}}` (what some notes call "Xavier").
+
+    Args:
+        fan_in: number of inputs of the layer (columns of the weight).
+        fan_out: number of outputs of the layer (rows of the weight).
+        scheme: ``"xavier"``, ``"he"`` or ``"lecun"``.
+
+    Returns:
+        The standard deviation, a Python float.
+
+    Example:
+        >>> init_std(100, 300, "xavier")
+        0.07071067811865475
+        >>> init_std(50, 10, "he")
+        0.2
+    """
+    if scheme == "xavier":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    if scheme == "he":
+        return math.sqrt(2.0 / fan_in)
+    if scheme == "lecun":
+        return math.sqrt(1.0 / fan_in)
+    raise ValueError(f"unknown scheme {scheme!r}; expected one of {_SCHEMES}")
+
+
+def init_weight(fan_in, fan_out, scheme, generator, distribution="normal", dtype=torch.float32):
+    r"""A random weight matrix of shape ``(fan_out, fan_in)`` with zero mean and the scheme's variance.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    ``distribution="normal"`` draws :math:`\mathcal N(0, s^2)`; ``"uniform"`` draws
+    :math:`U(-\sqrt3\, s, \sqrt3\, s)`, which has the same variance :math:`s^2`, where
+    :math:`s` = :func:`init_std`. The samples come from ``generator`` only (on its device).
+
+    Args:
+        fan_in: number of inputs (columns).
+        fan_out: number of outputs (rows).
+        scheme: ``"xavier"``, ``"he"`` or ``"lecun"``.
+        generator: the source of randomness.
+        distribution: ``"normal"`` or ``"uniform"``.
+        dtype: floating dtype of the result.
+
+    Returns:
+        Tensor of shape ``(fan_out, fan_in)``.
+
+    Example:
+        >>> w = init_weight(400, 500, "he", torch.Generator().manual_seed(0))
+        >>> w.shape, round(w.var().item() * 400, 1)
+        (torch.Size([500, 400]), 2.0)
+    """
+    std = init_std(fan_in, fan_out, scheme)
+    device = generator.device
+    if distribution == "normal":
+        return std * torch.randn(fan_out, fan_in, generator=generator, dtype=dtype, device=device)
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        u = torch.rand(fan_out, fan_in, generator=generator, dtype=dtype, device=device)
+        return (2.0 * u - 1.0) * bound
+    raise ValueError(f"unknown distribution {distribution!r}; expected 'normal' or 'uniform'")
+
+
+_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "linear": lambda h: h,
+}
+
+
+def activation_stats(x, weights, activation):
+    r"""Mean and standard deviation of the activations of every layer of a bias-free deep network.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    With :math:`h_0 = x` and :math:`h_\ell = \phi(h_{\ell-1} W_\ell^\top)` for :math:`\ell = 1..L`,
+    returns the mean and the plug-in standard deviation (dividing by the number of entries) of all the
+    entries of every :math:`h_\ell` (batch and units together).
+
+    Args:
+        x: input batch, shape ``(N, D_0)``.
+        weights: ``L`` matrices, the ``l``-th of shape ``(D_l, D_{l-1})``.
+        activation: ``"tanh"``, ``"relu"`` or ``"linear"``.
+
+    Returns:
+        ``(means, stds)``, two tensors of shape ``(L,)``, dtype and device of ``x``.
+
+    Example:
+        >>> x = torch.tensor([[1.0, -1.0], [2.0, 0.0]], dtype=torch.float64)
+        >>> means, stds = activation_stats(x, [torch.eye(2, dtype=torch.float64), 2 * torch.eye(2, dtype=torch.float64)], "relu")
+        >>> means.tolist(), [round(s, 6) for s in stds.tolist()]
+        ([0.75, 1.5], [0.829156, 1.658312])
+    """
+    phi = _ACTIVATIONS[activation]
+    h = x
+    means, stds = [], []
+    for w in weights:  # a loop over layers, not over data
+        h = phi(h @ w.T)
+        means.append(h.mean())
+        stds.append(h.std(correction=0))
+    if not means:
+        empty = x.new_zeros(0)
+        return empty, empty.clone()
+    return torch.stack(means), torch.stack(stds)
+
+
+def batchnorm_forward(x, gamma, beta, state, mode):
+    r"""Batch normalization of a ``(N, D)`` batch, in ``"train"`` or ``"eval"`` mode, like ``nn.BatchNorm1d``.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    Train mode: :math:`\mu = \frac1N\sum_i x_i`, :math:`\sigma^2 = \frac1N\sum_i (x_i-\mu)^2` (biased),
+    :math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}`, ``out = gamma * xhat + beta``; the running
+    statistics in ``state`` are replaced by
+    ``(1 - momentum) * running_mean + momentum * mu`` and
+    ``(1 - momentum) * running_var + momentum * sigma2 * N / (N - 1)`` (unbiased). Needs ``N >= 2``.
+    Eval mode: normalizes with ``state["running_mean"]`` and ``state["running_var"]`` and leaves ``state`` alone.
+
+    Args:
+        x: input, shape ``(N, D)``.
+        gamma: scale, shape ``(D,)``.
+        beta: shift, shape ``(D,)``.
+        state: dict with ``"running_mean"`` and ``"running_var"`` (shape ``(D,)``), ``"momentum"`` and
+            ``"eps"`` (floats); updated in train mode.
+        mode: ``"train"`` or ``"eval"``.
+
+    Returns:
+        ``(out, cache)``: ``out`` of shape ``(N, D)``, and ``cache = (xhat, gamma, inv_std)`` with ``xhat`` of
+        shape ``(N, D)`` and ``inv_std = 1 / sqrt(var + eps)`` of shape ``(D,)``.
+
+    Example:
+        >>> state = {"running_mean": torch.zeros(1), "running_var": torch.ones(1), "momentum": 0.1, "eps": 0.0}
+        >>> out, _ = batchnorm_forward(torch.tensor([[1.0], [3.0]]), torch.ones(1), torch.zeros(1), state, "train")
+        >>> out.flatten().tolist(), round(state["running_mean"].item(), 6), round(state["running_var"].item(), 6)
+        ([-1.0, 1.0], 0.2, 1.1)
+    """
+    eps, momentum = state["eps"], state["momentum"]
+    if mode == "train":
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError("batchnorm_forward in train mode needs at least 2 samples per feature")
+        mu = x.mean(dim=0)
+        xc = x - mu
+        # Two-pass variance from the centred batch: a fast reduction (x.var along dim 0 is a slow
+        # strided Welford pass on the CPU), and numerically safe for data far from zero.
+        buffer = xc * xc
+        var = buffer.mean(dim=0)
+        state["running_mean"] = (1 - momentum) * state["running_mean"] + momentum * mu
+        state["running_var"] = (1 - momentum) * state["running_var"] + momentum * var * (n / (n - 1))
+    elif mode == "eval":
+        mu, var = state["running_mean"], state["running_var"]
+        xc = x - mu
+        buffer = None
+    else:
+        raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
+    inv_std = torch.rsqrt(var + eps)
+    if buffer is None or _tracks_grad(x, gamma, beta) or not (x.dtype == gamma.dtype == beta.dtype):
+        xhat = xc * inv_std
+        out = torch.addcmul(beta, xhat, gamma)
+    else:  # no autograd graph to protect: reuse the two (N, D) temporaries instead of allocating more
+        xhat = xc.mul_(inv_std)
+        out = torch.addcmul(beta, xhat, gamma, out=buffer)
+    return out, (xhat, gamma, inv_std)
+
+
+def batchnorm_backward(dout, cache):
+    r"""Gradients of a train-mode BatchNorm, in the compact closed form.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    With ``cache = (xhat, gamma, inv_std)`` from :func:`batchnorm_forward` in train mode:
+
+    .. math::
+        dx = \frac{1}{N}\,\gamma\,\text{inv\_std}\,\Big(N\,dout - \sum_i dout_i
+             - \hat x \sum_i dout_i\,\hat x_i\Big),\quad
+        d\gamma = \sum_i dout_i\,\hat x_i,\quad d\beta = \sum_i dout_i.
+
+    Args:
+        dout: upstream gradient, shape ``(N, D)``.
+        cache: ``(xhat (N, D), gamma (D,), inv_std (D,))``.
+
+    Returns:
+        ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
+
+    Example:
+        >>> xhat = torch.tensor([[-1.0], [1.0]])
+        >>> dx, dgamma, dbeta = batchnorm_backward(torch.tensor([[1.0], [1.0]]), (xhat, torch.ones(1), torch.ones(1)))
+        >>> dx.flatten().tolist(), dgamma.item(), dbeta.item()
+        ([0.0, 0.0], 0.0, 2.0)
+    """
+    xhat, gamma, inv_std = cache
+    n = dout.shape[0]
+    dbeta = dout.sum(dim=0)
+    buffer = dout * xhat
+    dgamma = buffer.sum(dim=0)
+    if _tracks_grad(dout, xhat, gamma, inv_std) or not (dout.dtype == xhat.dtype == gamma.dtype == inv_std.dtype):
+        dx = (gamma * inv_std / n) * (n * dout - dbeta - xhat * dgamma)
+    else:  # dx = gamma * inv_std * (dout - dbeta / n - xhat * dgamma / n), built in the one (N, D) buffer
+        dx = torch.sub(dout, dbeta / n, out=buffer).addcmul_(xhat, dgamma / n, value=-1).mul_(gamma * inv_std)
+    return dx, dgamma, dbeta
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    r"""Layer normalization over the last dimension, like ``torch.nn.functional.layer_norm``.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    Every row (every index of the leading dimensions) is normalized with its own mean and biased variance
+    over the last dimension: ``xhat = (x - mu) / sqrt(var + eps)``, ``out = gamma * xhat + beta``.
+    The same in training and evaluation: there are no running statistics.
+
+    Args:
+        x: input, shape ``(..., D)``.
+        gamma: scale, shape ``(D,)``.
+        beta: shift, shape ``(D,)``.
+        eps: added to the variance.
+
+    Returns:
+        ``(out, cache)``: ``out`` of shape ``(..., D)`` and ``cache = (xhat, gamma, inv_std)`` with ``xhat`` of
+        shape ``(..., D)`` and ``inv_std`` of shape ``(..., 1)``.
+
+    Example:
+        >>> out, (xhat, gamma, inv_std) = layernorm_forward(torch.tensor([[1.0, 3.0]]), torch.ones(2), torch.zeros(2), eps=0.0)
+        >>> out.tolist(), inv_std.shape
+        ([[-1.0, 1.0]], torch.Size([1, 1]))
+    """
+    mu = x.mean(dim=-1, keepdim=True)
+    var = x.var(dim=-1, keepdim=True, correction=0)
+    inv_std = torch.rsqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+
+
+def layernorm_backward(dout, cache):
+    r"""Gradients of layer normalization, in closed form.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    With :math:`g = \gamma \odot dout` and the sums over the last dimension (size ``D``):
+
+    .. math::
+        dx = \frac{\text{inv\_std}}{D}\Big(D\,g - \sum_j g_j - \hat x \sum_j g_j \hat x_j\Big),\quad
+        d\gamma = \sum_{\text{rows}} dout\odot\hat x,\quad d\beta = \sum_{\text{rows}} dout.
+
+    Args:
+        dout: upstream gradient, shape ``(..., D)``.
+        cache: ``(xhat (..., D), gamma (D,), inv_std (..., 1))`` from :func:`layernorm_forward`.
+
+    Returns:
+        ``(dx, dgamma, dbeta)`` of shapes ``(..., D)``, ``(D,)``, ``(D,)``.
+
+    Example:
+        >>> xhat = torch.tensor([[-1.0, 1.0]])
+        >>> dx, dgamma, dbeta = layernorm_backward(torch.tensor([[2.0, 2.0]]), (xhat, torch.ones(2), torch.ones(1, 1)))
+        >>> dx.tolist(), dgamma.tolist(), dbeta.tolist()
+        ([[0.0, 0.0]], [-2.0, 2.0], [2.0, 2.0])
+    """
+    xhat, gamma, inv_std = cache
+    d = dout.shape[-1]
+    g = dout * gamma
+    dx = (inv_std / d) * (d * g - g.sum(dim=-1, keepdim=True) - xhat * (g * xhat).sum(dim=-1, keepdim=True))
+    dgamma = (dout * xhat).reshape(-1, d).sum(dim=0)
+    dbeta = dout.reshape(-1, d).sum(dim=0)
+    return dx, dgamma, dbeta
+
+
+def dropout_forward(x, p, training, generator):
+    r"""Inverted dropout with drop probability ``p`` (torch's convention).
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    Training: ``u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)``; a unit is
+    kept where ``u >= p``; ``mask = keep / (1 - p)`` and ``out = x * mask``, so ``E[out] = x``.
+    Evaluation (``training=False``): ``out = x``, ``mask`` is all ones, and the generator is not used.
+
+    Args:
+        x: input, any shape.
+        p: drop probability, ``0 <= p < 1``.
+        training: train or evaluation mode.
+        generator: the source of randomness (on ``x``'s device).
+
+    Returns:
+        ``(out, mask)``, both of the shape, dtype and device of ``x``.
+
+    Example:
+        >>> out, mask = dropout_forward(torch.ones(2, 3), 0.5, True, torch.Generator().manual_seed(0))
+        >>> sorted(set(mask.flatten().tolist())) in ([0.0, 2.0], [2.0], [0.0])
+        True
+    """
+    if not training:
+        return x.clone(), torch.ones_like(x)
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    mask = (u >= p).to(x.dtype) / (1.0 - p)
+    return x * mask, mask
+
+
+def dropout_backward(dout, mask):
+    r"""Gradient of inverted dropout with respect to its input: ``dout * mask``.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    Args:
+        dout: upstream gradient, any shape.
+        mask: the scaled mask returned by :func:`dropout_forward`, same shape.
+
+    Returns:
+        ``dx`` of the shape of ``dout``.
+
+    Example:
+        >>> dropout_backward(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 2.0])).tolist()
+        [0.0, 6.0]
+    """
+    return dout * mask
+
+
+def residual_block(x, w1, b1, w2, b2):
+    r"""A residual (identity-skip) MLP block: ``x + relu(x @ w1.T + b1) @ w2.T + b2``.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    The form :math:`x_{n+1} = x_n + F(x_n)` with no activation after the sum, so the identity path
+    is untouched.
+
+    Args:
+        x: input, shape ``(N, D)``.
+        w1: first weight, shape ``(H, D)``; b1: its bias, shape ``(H,)``.
+        w2: second weight, shape ``(D, H)``; b2: its bias, shape ``(D,)``.
+
+    Returns:
+        Tensor of shape ``(N, D)``.
+
+    Example:
+        >>> x = torch.tensor([[1.0, -2.0]])
+        >>> residual_block(x, torch.zeros(3, 2), torch.zeros(3), torch.zeros(2, 3), torch.zeros(2)).tolist()
+        [[1.0, -2.0]]
+    """
+    return x + torch.relu(x @ w1.T + b1) @ w2.T + b2
+
+
+def ensemble_average(logits):
+    r"""Average the predicted class probabilities of ``M`` models.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    ``probs = mean_m softmax(logits[m], dim=-1)``: the softmax is taken per model (stably), then averaged;
+    averaging the logits first gives a different, usually over-confident, answer.
+
+    Args:
+        logits: shape ``(M, N, C)``, model ``m``'s logits for ``N`` inputs and ``C`` classes.
+
+    Returns:
+        Tensor of shape ``(N, C)``; every row sums to 1.
+
+    Example:
+        >>> ensemble_average(torch.tensor([[[0.0, 100.0]], [[100.0, 0.0]]])).tolist()
+        [[0.5, 0.5]]
+    """
+    return torch.softmax(logits, dim=-1).mean(dim=0)
