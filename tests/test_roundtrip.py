@@ -14,8 +14,8 @@ from nbgrader.api import Gradebook
 
 from autograder import mutants
 from autograder.inprocess import score_exercise
-from autograder.notebooks import nbgrader_meta, read_notebook, solution_cells, strip_solution_markers
-from autograder.paths import source_notebook
+from autograder.notebooks import read_notebook, solution_cells
+from autograder.paths import release_notebook, source_notebook
 from course import syllabus
 
 pytestmark = pytest.mark.slow
@@ -62,6 +62,11 @@ def test_partly_wrong_loses_exactly_its_wrong_exercises(graded_class, chapter_id
             assert earned == exercise.points, f"{exercise.name}: a correct answer lost points in nbgrader"
 
 
+def _squash(text: str) -> str:
+    """Whitespace collapsed and Markdown code ticks dropped, to compare rendered HTML with cell sources."""
+    return " ".join(text.replace("`", "").split())
+
+
 def _visible_text(path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
 
@@ -70,9 +75,13 @@ def _visible_text(path) -> str:
 def test_feedback_shows_no_hidden_tests_or_reference_code(graded_class, chapter_id):
     course, _ = graded_class
     nb = read_notebook(source_notebook(course.root, chapter_id))
+    released = _squash(" ".join(c.source for c in read_notebook(release_notebook(course.root, chapter_id)).cells))
+    # every line written inside a solution region that the student's own notebook does not already show
     reference_lines = {line.strip() for cell in solution_cells(nb)
-                       for line in strip_solution_markers(cell.source).split('"""')[-1].splitlines()
-                       if len(line.strip()) >= 25 and not line.strip().startswith("#")}
+                       for region in re.findall(r"(?s)### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source)
+                       for line in region.splitlines()
+                       if len(line.strip()) >= 20 and not line.strip().startswith("#")
+                       and _squash(line) not in released}
     for student in ("perfect", "blank", "partly-wrong"):
         feedback = course.class_dir / "feedback" / student / chapter_id / f"{chapter_id}.html"
         assert feedback.is_file(), f"no feedback for {student}"
@@ -80,7 +89,7 @@ def test_feedback_shows_no_hidden_tests_or_reference_code(graded_class, chapter_
         for word in ("BEGIN HIDDEN TESTS", "run_check", "_result"):
             assert word not in text, f"{student}'s feedback shows {word!r}"
         if student == "blank":
-            leaked = [line for line in reference_lines if line in text]
+            leaked = [line for line in reference_lines if _squash(line) in _squash(text)]
             assert not leaked, f"blank feedback shows reference code: {leaked[:3]}"
     partly = _visible_text(course.class_dir / "feedback" / "partly-wrong" / chapter_id / f"{chapter_id}.html")
     assert "hidden cases" in partly, "a failed hidden test tells the student what went wrong"
