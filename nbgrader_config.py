@@ -32,4 +32,4 @@ from autograder.preprocessors import ScrubHiddenTestOutputs  # noqa: E402
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ScrubHiddenTestOutputs, CSSHTMLHeaderPreprocessor]
 
 # Keep the grading kernels' own start-up chatter out of the instructor's terminal.
-c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]

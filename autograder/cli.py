@@ -22,7 +22,7 @@ from .errors import GradingError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0],
                   pretty_exceptions_enable=False)
-console = Console()
+console = Console(width=max(Console().width, 120))  # wide enough for the grade table when piped
 
 CourseRoot = typer.Option(None, "--course-root", help="The course repository (default: found from the working directory).")
 ClassDir = typer.Option(None, "--class-dir",

@@ -99,9 +99,8 @@ def softmax(logits, dim=-1):
         tensor([[0.5000, 0.5000],
                 [0.5000, 0.5000]])
     """
-    shifted = logits - logits.amax(dim=dim, keepdim=True)
-    e = torch.exp(shifted)
-    return e / e.sum(dim=dim, keepdim=True)
+    e = (logits - logits.amax(dim=dim, keepdim=True)).exp_()  # a fresh tensor: safe to work in place
+    return e.div_(e.sum(dim=dim, keepdim=True))
 
 
 def log_softmax(logits, dim=-1):
@@ -123,8 +122,10 @@ def log_softmax(logits, dim=-1):
         >>> log_softmax(torch.tensor([0.0, -1000.0]))
         tensor([    0., -1000.])
     """
+    # Subtract the max *before* taking differences: logits - logsumexp(logits) would cancel two numbers
+    # near 1000 and lose float32's digits.
     shifted = logits - logits.amax(dim=dim, keepdim=True)
-    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log_()
 
 
 def cross_entropy(logits, targets):
@@ -145,9 +146,12 @@ def cross_entropy(logits, targets):
         >>> round(cross_entropy(torch.zeros(2, 4), torch.tensor([0, 3])).item(), 4)  # log 4
         1.3863
     """
-    logp = log_softmax(logits, dim=1)
-    picked = logp.gather(1, targets.long().reshape(-1, 1)).squeeze(1)
-    return -picked.mean()
+    # -log p_y = log sum_j exp(z_j - m) - (z_y - m): one reduction per row and no (N, C) matrix of
+    # log-probabilities; both terms are taken relative to the row max m, so nothing large cancels.
+    m = logits.amax(dim=1, keepdim=True)
+    log_sum = (logits - m).exp_().sum(dim=1).log_()
+    picked = logits.gather(1, targets.long().reshape(-1, 1)) - m
+    return (log_sum - picked.squeeze(1)).mean()
 
 
 def softmax_cross_entropy_grad(logits, targets):
@@ -169,10 +173,11 @@ def softmax_cross_entropy_grad(logits, targets):
         tensor([[ 0.5000, -0.5000]])
     """
     n = logits.shape[0]
-    grad = softmax(logits, dim=1)
+    grad = (logits - logits.amax(dim=1, keepdim=True)).exp_()
+    grad.mul_(grad.sum(dim=1, keepdim=True).mul_(n).reciprocal_())  # softmax / N in one pass
     rows = torch.arange(n, device=logits.device)
-    grad[rows, targets.long()] -= 1.0
-    return grad / n
+    grad[rows, targets.long()] -= 1.0 / n
+    return grad
 
 
 def accuracy(logits, targets):
