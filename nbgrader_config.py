@@ -20,6 +20,9 @@ c.LimitOutput.max_traceback = 60
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
 
+# A test cell a student deleted is put back from the gradebook (edited ones are restored by checksum anyway).
+c.OverwriteCells.add_missing_cells = True
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Feedback never shows hidden tests: nbgrader's ClearHiddenTests strips them from the cells, and the

@@ -30,3 +30,7 @@ def test_feedback_strips_hidden_tests(root, tmp_path):
     names = [p.__name__ for p in config.GenerateFeedback.preprocessors]
     assert "ClearHiddenTests" in names and ScrubHiddenTestOutputs.__name__ in names
     assert names.index("GetGrades") < names.index("ClearHiddenTests")
+
+
+def test_deleted_test_cells_are_restored(root, tmp_path):
+    assert class_config(root, tmp_path).OverwriteCells.add_missing_cells

@@ -9,6 +9,7 @@ import csv
 import html
 import re
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -124,3 +125,18 @@ def test_broken_submissions_get_zero_with_a_reason_and_touch_no_one_else(graded_
     for student in ("broken", "renamer", "empty"):
         assert rows[(student, chapter_id)].score == 0 and rows[(student, chapter_id)].problem
     assert {k: v.score for k, v in rows.items() if k in before} == before, "other students' grades changed"
+
+
+def test_deleting_a_failing_test_cell_does_not_save_its_points(graded_class, tmp_path):
+    course, summary = graded_class
+    chapter_id = BUILT[0]
+    module = mutants.for_chapter(chapter_id)
+    submitted = course.class_dir / "submitted" / "partly-wrong" / chapter_id / f"{chapter_id}.ipynb"
+    nb = nbformat.read(str(submitted), as_version=4)
+    doomed = {t for e in syllabus.chapter(chapter_id).exercises if e.name in module.SAMPLE_WRONG for t in e.tests}
+    nb.cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in doomed]
+    (tmp_path / "inbox" / "cheater").mkdir(parents=True)
+    nbformat.write(nb, str(tmp_path / "inbox" / "cheater" / f"{chapter_id}.ipynb"))
+    course.autograde(chapter_id, course.collect(chapter_id, tmp_path / "inbox"))
+    rows = {(r.student, r.chapter): r.score for r in course.grade_rows()}
+    assert rows[("cheater", chapter_id)] == rows[("partly-wrong", chapter_id)]
