@@ -2,6 +2,9 @@
 
 - :mod:`course.checks`: the comparisons behind every visible test cell, with diagnostics.
 - :mod:`course.data`: offline data sets (scikit-learn's bundled digits, synthetic 2-D data).
+- :mod:`course.text`: the small text corpora shipped in ``course/corpora/`` and a character vocabulary.
+- :mod:`course.toy_corpus`: a seeded toy corpus with planted analogies, for word embeddings.
+- :mod:`course.envs`: environments gymnasium lacks (bandit testbeds, gridworlds, tic-tac-toe, a toy expert).
 - :mod:`course.syllabus`: the chapters, their notes and their exercises (``syllabus.yml``).
 """
 

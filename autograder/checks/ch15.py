@@ -1,0 +1,247 @@
+"""Hidden checks of chapter 15 (Bandits, MDPs and tabular RL).
+
+The bandit rules are graded exactly: every random draw is part of the case (uniform and normal draws as
+tensors, the Beta draws through a seeded numpy generator that the student calls once), so a correct rule
+picks the very same arms as the reference. The dynamic-programming exercises run on the course's
+gridworld, on gymnasium's FrozenLake and CliffWalking tables and on random MDPs; the temporal-difference
+updates are single transitions, with and without the end of an episode.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from autograder.checks import Case, check
+from course.envs.gridworld import GridWorld, make_cliff_walking, transition_tensors
+from solutions_lib import bandits as ref
+from solutions_lib import tabular_rl as rl
+
+F64 = torch.float64
+F32 = torch.float32
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- bandits
+
+@check("sample_average_update", reference=ref.sample_average_update,
+       hint="Count the pull first, then step by 1/n with the NEW count: Q += (r - Q) / (N + 1).")
+def _sample_average_update_cases():
+    g = _gen(1501)
+    for label, runs, arms, dtype, count_dtype in [("float64, 6 runs x 4 arms", 6, 4, F64, torch.long),
+                                                  ("float32, 9 runs x 10 arms", 9, 10, F32, torch.long),
+                                                  ("float64 with float counts", 5, 3, F64, F64)]:
+        Q = torch.randn(runs, arms, generator=g, dtype=dtype)
+        N = torch.randint(1, 6, (runs, arms), generator=g).to(count_dtype)
+        a = torch.randint(0, arms, (runs,), generator=g)
+        r = torch.randn(runs, generator=g, dtype=dtype)
+        yield Case(label, (Q, N, a, r))
+    Q = torch.zeros(4, 3, dtype=F64)
+    N = torch.zeros(4, 3, dtype=torch.long)
+    yield Case("first pulls (N = 0): the estimate becomes the reward",
+               (Q, N, torch.tensor([0, 1, 2, 1]), torch.tensor([1.5, -2.0, 0.25, 3.0], dtype=F64)))
+
+
+@check("epsilon_greedy_action", reference=ref.epsilon_greedy_action,
+       hint="Explore (play random_arm) exactly when uniform < epsilon; otherwise play argmax Q (first index on ties).")
+def _epsilon_greedy_action_cases():
+    g = _gen(1502)
+    for label, runs, arms, eps, dtype in [("epsilon 0.3, 50 runs x 6 arms", 50, 6, 0.3, F64),
+                                          ("epsilon 0.1, float32, 40 runs x 10 arms", 40, 10, 0.1, F32),
+                                          ("epsilon 0 (pure greedy)", 20, 5, 0.0, F64),
+                                          ("epsilon 1 (pure exploration)", 20, 5, 1.0, F64)]:
+        Q = torch.randn(runs, arms, generator=g, dtype=dtype)
+        u = torch.rand(runs, generator=g, dtype=dtype)
+        k = torch.randint(0, arms, (runs,), generator=g)
+        yield Case(label, (Q, eps, u, k))
+    Q = torch.tensor([[0.0, 0.0, 0.0], [1.0, 3.0, 3.0], [-1.0, -1.0, -2.0]], dtype=F64)
+    yield Case("ties go to the lowest index", (Q, 0.5, torch.tensor([0.9, 0.8, 0.7], dtype=F64),
+                                                 torch.tensor([2, 0, 2])))
+
+
+@check("ucb_action", reference=ref.ucb_action,
+       hint="Untried arms (N == 0) first, lowest index; else argmax of Q + c * sqrt(ln(t) / N).")
+def _ucb_action_cases():
+    g = _gen(1503)
+    for label, runs, arms, t, c, dtype in [("all arms tried, t = 50, c = 2", 30, 5, 50, 2.0, F64),
+                                           ("all arms tried, float32, t = 500, c = 1", 30, 10, 500, 1.0, F32),
+                                           ("c = 0 is greedy", 10, 4, 20, 0.0, F64)]:
+        Q = torch.randn(runs, arms, generator=g, dtype=dtype)
+        N = torch.randint(1, 12, (runs, arms), generator=g)
+        yield Case(label, (Q, N, t, c))
+    Q = torch.tensor([[0.0, 0.0, 0.0, 0.0], [5.0, 0.0, 0.0, 1.0], [0.2, 0.1, 0.0, 0.0]], dtype=F64)
+    N = torch.tensor([[0, 0, 0, 0], [3, 0, 2, 0], [5, 4, 1, 6]])
+    yield Case("untried arms first (lowest index), else the bound", (Q, N, 16, 2.0))
+    yield Case("step t = 1 with nothing tried", (torch.zeros(2, 3, dtype=F64), torch.zeros(2, 3, dtype=torch.long), 1, 2.0))
+    Q = torch.tensor([[1.0, 0.6], [1.0, 0.6]], dtype=F64)
+    N = torch.tensor([[40, 2], [2, 40]])
+    yield Case("a rarely pulled arm wins through its bonus", (Q, N, 42, 1.0))
+
+
+@check("thompson_bernoulli_action", reference=ref.thompson_bernoulli_action,
+       hint="Sample once with rng.beta(prior_a + successes, prior_b + failures) on (n_runs, n_arms) float64 arrays.")
+def _thompson_bernoulli_action_cases():
+    g = _gen(1504)
+    for label, runs, arms, seed, prior in [("uniform prior, 100 runs x 4 arms", 100, 4, 0, (1.0, 1.0)),
+                                           ("prior Beta(2, 5), 60 runs x 3 arms", 60, 3, 1, (2.0, 5.0))]:
+        n = torch.randint(0, 60, (runs, arms), generator=g)
+        s = torch.binomial(n.double(), torch.rand(runs, arms, generator=g, dtype=F64), generator=g)
+        yield Case(label, (s, n.double() - s, np.random.default_rng(seed)),
+                   {"prior_a": prior[0], "prior_b": prior[1]})
+    s = torch.tensor([[0.0, 0.0, 0.0]] * 8)
+    yield Case("nothing observed yet (samples from the prior)", (s, s.clone(), np.random.default_rng(7)))
+    s = torch.tensor([[80.0, 5.0, 40.0]] * 30)
+    f = torch.tensor([[20.0, 95.0, 40.0]] * 30)
+    yield Case("well-known arms, float32 counts", (s, f, np.random.default_rng(3)))
+
+
+@check("thompson_gaussian_action", reference=ref.thompson_gaussian_action,
+       hint="Posterior precision 1/prior_var + n/noise_var; mean (prior_mean/prior_var + S/noise_var)/precision; "
+            "sample mean + z / sqrt(precision).")
+def _thompson_gaussian_action_cases():
+    g = _gen(1505)
+    for label, runs, arms, dtype, kw in [("standard prior, 80 runs x 5 arms", 80, 5, F64, {}),
+                                         ("prior N(1, 4), noise variance 0.5", 80, 4, F64,
+                                          {"prior_mean": 1.0, "prior_var": 4.0, "noise_var": 0.5}),
+                                         ("float32, 50 runs x 10 arms", 50, 10, F32, {"noise_var": 2.0})]:
+        n = torch.randint(0, 20, (runs, arms), generator=g).to(dtype)
+        sums = n * torch.randn(runs, arms, generator=g, dtype=dtype) + n.sqrt() * torch.randn(runs, arms, generator=g, dtype=dtype)
+        z = torch.randn(runs, arms, generator=g, dtype=dtype)
+        yield Case(label, (sums, n, z), kw)
+
+
+@check("cumulative_regret", reference=ref.cumulative_regret,
+       hint="Regret per step is max_k q_star[i, k] - q_star[i, a_t]; take a running sum over steps (dim 1).")
+def _cumulative_regret_cases():
+    g = _gen(1506)
+    for label, runs, arms, steps, dtype in [("float64, 5 runs, 3 arms, 20 steps", 5, 3, 20, F64),
+                                            ("float32, 8 runs, 10 arms, 50 steps", 8, 10, 50, F32)]:
+        q = torch.randn(runs, arms, generator=g, dtype=dtype)
+        a = torch.randint(0, arms, (runs, steps), generator=g)
+        yield Case(label, (q, a))
+    q = torch.tensor([[0.1, 0.9]], dtype=F64)
+    yield Case("always the best arm: zero regret", (q, torch.ones(1, 6, dtype=torch.long)),
+               expected=torch.zeros(1, 6, dtype=F64))
+
+
+# ----------------------------------------------------------------------------- dynamic programming
+
+def _frozenlake(dtype=F64, slippery=True):
+    import gymnasium as gym
+    env = gym.make("FrozenLake-v1", is_slippery=slippery)
+    return transition_tensors(env.unwrapped.P, dtype=dtype)
+
+
+def _cliff(dtype=F64):
+    env = make_cliff_walking()
+    return transition_tensors(env.unwrapped.P, dtype=dtype)
+
+
+def _random_mdp(S, A, seed, dtype=F64, end_prob=0.1):
+    g = _gen(seed)
+    T = torch.rand(S, A, S, generator=g, dtype=dtype) ** 3
+    T = (1 - end_prob) * T / T.sum(dim=2, keepdim=True)
+    R = torch.randn(S, A, generator=g, dtype=dtype)
+    return T, R
+
+
+def _random_policy(S, A, seed, dtype=F64):
+    p = torch.rand(S, A, generator=_gen(seed), dtype=dtype)
+    return p / p.sum(dim=1, keepdim=True)
+
+
+def _mdps():
+    grid = GridWorld()
+    yield "the course gridworld, gamma 0.9", transition_tensors(grid.P), 0.9
+    yield "FrozenLake 4x4 (slippery), gamma 0.95", _frozenlake(), 0.95
+    yield "CliffWalking, gamma 0.9", _cliff(), 0.9
+    yield "random 7-state 3-action MDP, float32, gamma 0.8", _random_mdp(7, 3, 15, F32), 0.8
+
+
+@check("bellman_expectation_backup", reference=rl.bellman_expectation_backup,
+       hint="V'(s) = sum_a pi(a|s) * (R[s, a] + gamma * sum_s2 T[s, a, s2] * V[s2]).")
+def _bellman_expectation_backup_cases():
+    for i, (label, (T, R), gamma) in enumerate(_mdps()):
+        S, A = R.shape
+        V = torch.randn(S, generator=_gen(1507 + i), dtype=T.dtype)
+        yield Case(label + ", random policy", (V, T, R, _random_policy(S, A, 40 + i, T.dtype), gamma))
+    T, R = _random_mdp(5, 2, 16)
+    yield Case("gamma 0: the expected immediate reward", (torch.ones(5, dtype=F64), T, R, _random_policy(5, 2, 3), 0.0))
+
+
+@check("bellman_optimality_backup", reference=rl.bellman_optimality_backup,
+       hint="V'(s) = max over a of (R[s, a] + gamma * sum_s2 T[s, a, s2] * V[s2]); max over actions, dim 1.")
+def _bellman_optimality_backup_cases():
+    for i, (label, (T, R), gamma) in enumerate(_mdps()):
+        V = torch.randn(R.shape[0], generator=_gen(1508 + i), dtype=T.dtype)
+        yield Case(label, (V, T, R, gamma))
+
+
+@check("policy_evaluation", reference=rl.policy_evaluation,
+       hint="Solve (I - gamma * P_pi) V = r_pi with P_pi[s, s2] = sum_a pi(a|s) T[s, a, s2] and r_pi[s] = sum_a pi(a|s) R[s, a].")
+def _policy_evaluation_cases():
+    for i, (label, (T, R), gamma) in enumerate(_mdps()):
+        if T.dtype == F32:
+            continue
+        yield Case(label + ", random policy", (T, R, _random_policy(*R.shape, 50 + i), gamma))
+    T, R = _random_mdp(6, 3, 17)
+    det = torch.nn.functional.one_hot(torch.tensor([0, 2, 1, 1, 0, 2]), 3).to(F64)
+    yield Case("random MDP, deterministic policy, gamma 0.99", (T, R, det, 0.99))
+
+
+@check("value_iteration", reference=rl.value_iteration,
+       hint="Start from V = 0, repeat V <- max_a (R + gamma T V) until the largest change is below tol.")
+def _value_iteration_cases():
+    for label, (T, R), gamma in _mdps():
+        if T.dtype == F32:
+            continue
+        yield Case(label, (T, R, gamma), {"tol": 1e-12})
+    T, R = _random_mdp(8, 4, 18)
+    yield Case("random 8-state MDP, gamma 0.97", (T, R, 0.97), {"tol": 1e-12})
+
+
+# ----------------------------------------------------------------------------- temporal differences
+
+def _td_transitions(seed, n_states, n_actions):
+    g = _gen(seed)
+    for k, terminated in enumerate([False, True, False, False, True]):
+        s, s2 = (int(x) for x in torch.randint(0, n_states, (2,), generator=g))
+        a, a2 = (int(x) for x in torch.randint(0, n_actions, (2,), generator=g))
+        r = float(torch.randn((), generator=g, dtype=F64))
+        yield k, s, a, r, s2, a2, terminated
+    yield 5, 2, 1, -1.0, 2, 0, False  # a self-loop: s_next == s
+
+
+@check("td0_update", reference=rl.td0_update,
+       hint="V[s] += alpha * (r + gamma * V[s_next] - V[s]); the target is just r when terminated.")
+def _td0_update_cases():
+    g = _gen(1510)
+    for k, s, a, r, s2, a2, terminated in _td_transitions(1511, 6, 3):
+        dtype = F32 if k % 2 else F64
+        V = torch.randn(6, generator=g, dtype=dtype)
+        yield Case(f"transition {k}: {s} -> {s2}, terminated={terminated}, {str(dtype)[6:]}",
+                   (V, s, r, s2, terminated, 0.3, 0.9))
+
+
+@check("sarsa_update", reference=rl.sarsa_update,
+       hint="Q[s, a] += alpha * (r + gamma * Q[s_next, a_next] - Q[s, a]); the target is just r when terminated.")
+def _sarsa_update_cases():
+    g = _gen(1512)
+    for k, s, a, r, s2, a2, terminated in _td_transitions(1513, 5, 4):
+        dtype = F32 if k % 2 else F64
+        Q = torch.randn(5, 4, generator=g, dtype=dtype)
+        yield Case(f"transition {k}: ({s}, {a}) -> ({s2}, {a2}), terminated={terminated}",
+                   (Q, s, a, r, s2, a2, terminated, 0.5, 0.95))
+
+
+@check("q_learning_update", reference=rl.q_learning_update,
+       hint="Q[s, a] += alpha * (r + gamma * max_b Q[s_next, b] - Q[s, a]); the target is just r when terminated.")
+def _q_learning_update_cases():
+    g = _gen(1514)
+    for k, s, a, r, s2, a2, terminated in _td_transitions(1515, 5, 4):
+        dtype = F32 if k % 2 else F64
+        Q = torch.randn(5, 4, generator=g, dtype=dtype)
+        yield Case(f"transition {k}: ({s}, {a}) -> {s2}, terminated={terminated}",
+                   (Q, s, a, r, s2, terminated, 0.5, 0.95))
