@@ -24,7 +24,7 @@ from torch.utils import benchmark
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from solutions_lib import conv, linear, normalization  # noqa: E402
+from solutions_lib import attention, conv, linear, normalization, rnn  # noqa: E402
 
 
 @dataclass
@@ -108,7 +108,56 @@ def softmax_ce_case(device: torch.device, dtype: torch.dtype) -> Case:
     return Case("softmax cross-entropy fwd+bwd", f"logits ({n},{k})", ours, reference)
 
 
-CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "softmax_ce": softmax_ce_case}
+def lstm_case(device: torch.device, dtype: torch.dtype) -> Case:
+    g = torch.Generator(device=device).manual_seed(0)
+    n, t, d, h = 64, 32, 128, 128
+    x = torch.randn(n, t, d, generator=g, device=device, dtype=dtype)
+    h0 = torch.randn(n, h, generator=g, device=device, dtype=dtype)
+    dh_all = torch.randn(n, t, h, generator=g, device=device, dtype=dtype)
+    dc_last = torch.randn(n, h, generator=g, device=device, dtype=dtype)
+    layer = torch.nn.LSTM(d, h, batch_first=True, device=device, dtype=dtype)
+    wx, wh = layer.weight_ih_l0.detach().T.contiguous(), layer.weight_hh_l0.detach().T.contiguous()
+    b = (layer.bias_ih_l0 + layer.bias_hh_l0).detach()
+
+    def ours():
+        hs, c, cache = rnn.lstm_forward(x, h0, wx, wh, b)
+        dx, dh0, *_ = rnn.lstm_backward(dh_all, dc_last, cache)
+        return hs, c, dx, dh0
+
+    xt, h0t = x.clone().requires_grad_(), h0.clone().requires_grad_()
+
+    def reference():
+        xt.grad = h0t.grad = None
+        layer.zero_grad(set_to_none=True)
+        out, (_, c_t) = layer(xt, (h0t[None], torch.zeros_like(h0t)[None]))
+        torch.autograd.backward([out, c_t[0]], [dh_all, dc_last])
+        return out, c_t[0], xt.grad, h0t.grad
+
+    return Case("LSTM fwd+BPTT", f"x ({n},{t},{d}), H {h}", ours, reference)
+
+
+def attention_case(device: torch.device, dtype: torch.dtype) -> Case:
+    g = torch.Generator(device=device).manual_seed(0)
+    shape = (8, 8, 256, 64)
+    q, k, v, dout = (torch.randn(*shape, generator=g, device=device, dtype=dtype) for _ in range(4))
+
+    def ours():
+        out, p = attention.scaled_dot_product_attention(q, k, v, causal=True)
+        return (out, *attention.attention_backward(dout, (q, k, v, p)))
+
+    qt, kt, vt = (t.clone().requires_grad_() for t in (q, k, v))
+
+    def reference():
+        qt.grad = kt.grad = vt.grad = None
+        out = F.scaled_dot_product_attention(qt, kt, vt, is_causal=True)
+        out.backward(dout)
+        return out, qt.grad, kt.grad, vt.grad
+
+    return Case("causal attention fwd+bwd", "q, k, v (8,8,256,64)", ours, reference)
+
+
+CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "softmax_ce": softmax_ce_case, "lstm": lstm_case,
+         "attention": attention_case}
 
 
 def _max_rel_error(a: tuple, b: tuple) -> float:
