@@ -1,0 +1,411 @@
+"""Hidden checks of chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+The policy-gradient estimators are checked two ways: against the reference on sampled batches, and for
+unbiasedness *exactly*: every trajectory of a small tabular MDP is passed with its probability as weight,
+so the weighted estimate must equal the gradient of the expected return, computed by autograd through the
+enumeration. GAE is checked against its definition as a discounted sum of TD errors, the value targets and
+PPO against direct formulas, DAgger against the reference loop on the windy line.
+"""
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+from autograder.checks import Case, check
+from course.checks import diagnose_close
+from course.envs.imitation import WindyLine
+from solutions_lib import deep_rl as ref
+
+F64 = torch.float64
+F32 = torch.float32
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- returns
+
+@check("discounted_returns", reference=ref.discounted_returns,
+       hint="R = sum_t gamma**t * r_t, with gamma**0 = 1 for the first reward; sum over the last dimension.")
+def _discounted_returns_cases():
+    g = _gen(1601)
+    yield Case("closed form: [1, 1, 1], gamma 0.5", (torch.tensor([1.0, 1.0, 1.0], dtype=F64), 0.5),
+               expected=torch.tensor(1.75, dtype=F64))
+    yield Case("float64 batch (4, 10), gamma 0.9", (torch.randn(4, 10, generator=g, dtype=F64), 0.9))
+    yield Case("float32 (2, 3, 7), gamma 0.99", (torch.randn(2, 3, 7, generator=g), 0.99))
+    yield Case("gamma 1 is the plain sum", (torch.arange(6, dtype=F64), 1.0), expected=torch.tensor(15.0, dtype=F64))
+    yield Case("gamma 0 keeps the first reward", (torch.tensor([[2.0, 5.0], [-1.0, 3.0]], dtype=F64), 0.0),
+               expected=torch.tensor([2.0, -1.0], dtype=F64))
+    yield Case("one step", (torch.tensor([[4.0]], dtype=F64), 0.7), expected=torch.tensor([4.0], dtype=F64))
+
+
+def _rtg_direct(rewards, gamma):
+    T = rewards.shape[-1]
+    k = torch.arange(T, dtype=F64)
+    m = torch.where(k[:, None] >= k[None, :], gamma ** (k[:, None] - k[None, :]), torch.zeros((), dtype=F64))
+    return (rewards.to(F64) @ m).to(rewards.dtype)
+
+
+@check("rewards_to_go", reference=ref.rewards_to_go,
+       hint="Go backwards in time: G_{T-1} = r_{T-1}, G_t = r_t + gamma * G_{t+1} (not a forward cumulative sum).")
+def _rewards_to_go_cases():
+    g = _gen(1602)
+    yield Case("closed form: [1, 1, 1], gamma 0.5", (torch.tensor([1.0, 1.0, 1.0], dtype=F64), 0.5),
+               expected=torch.tensor([1.75, 1.5, 1.0], dtype=F64))
+    r = torch.randn(5, 12, generator=g, dtype=F64)
+    yield Case("float64 (5, 12), gamma 0.9 (oracle: matrix of gamma powers)", (r, 0.9), expected=_rtg_direct(r, 0.9))
+    r = torch.randn(3, 2, 8, generator=g)
+    yield Case("float32 (3, 2, 8), gamma 0.95", (r, 0.95), expected=_rtg_direct(r, 0.95))
+    r = torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=F64)
+    yield Case("a single final reward, gamma 1", (r, 1.0), expected=torch.ones(4, dtype=F64))
+    yield Case("gamma 0 returns the rewards", (torch.tensor([3.0, -2.0, 5.0], dtype=F64), 0.0),
+               expected=torch.tensor([3.0, -2.0, 5.0], dtype=F64))
+
+
+# ----------------------------------------------------------------------------- policy gradients
+
+def _random_mdp(seed, n_states=3, n_actions=2, horizon=2, dtype=F64):
+    g = _gen(seed)
+    rho = torch.softmax(torch.randn(n_states, generator=g, dtype=F64), 0)
+    trans = torch.softmax(2 * torch.randn(n_states, n_actions, n_states, generator=g, dtype=F64), -1)
+    reward = torch.randn(n_states, n_actions, generator=g, dtype=F64) + 1.0
+    logits = torch.randn(n_states, n_actions, generator=g, dtype=F64)
+    return rho, trans, reward, logits.to(dtype), horizon
+
+
+def _enumerate(rho, trans, reward, logits, horizon):
+    """All trajectories (states, actions, rewards), their probabilities, and grad J by autograd."""
+    n_states, n_actions = reward.shape
+    th = logits.detach().to(F64).requires_grad_(True)
+    logp = torch.log_softmax(th, -1)
+    S, A, P, R, probs = [], [], [], [], []
+    for ss in itertools.product(range(n_states), repeat=horizon):
+        for aa in itertools.product(range(n_actions), repeat=horizon):
+            p = rho[ss[0]] * torch.exp(sum(logp[s, a] for s, a in zip(ss, aa)))
+            for t in range(horizon - 1):
+                p = p * trans[ss[t], aa[t], ss[t + 1]]
+            S.append(ss)
+            A.append(aa)
+            R.append([reward[s, a] for s, a in zip(ss, aa)])
+            probs.append(p)
+    probs_t = torch.stack(probs)
+    rewards = torch.tensor(R, dtype=F64)
+    J = (probs_t * rewards.sum(-1)).sum()
+    (grad,) = torch.autograd.grad(J, th)
+    dtype = logits.dtype
+    return (torch.tensor(S), torch.tensor(A), rewards.to(dtype), probs_t.detach().to(dtype),
+            grad.to(dtype))
+
+
+def _sampled_batch(seed, n_states, n_actions, batch, horizon, dtype=F64):
+    g = _gen(seed)
+    logits = torch.randn(n_states, n_actions, generator=g, dtype=dtype)
+    states = torch.randint(n_states, (batch, horizon), generator=g)
+    actions = torch.randint(n_actions, (batch, horizon), generator=g)
+    rewards = torch.randn(batch, horizon, generator=g, dtype=dtype)
+    return logits, states, actions, rewards
+
+
+@check("reinforce_gradient", reference=ref.reinforce_gradient,
+       hint="Row s of grad log pi(a|s) is onehot(a) - softmax(logits[s]); multiply by the TOTAL return of the "
+            "trajectory, sum over t, and average over trajectories (or use the weights).")
+def _reinforce_gradient_cases():
+    yield Case("closed form: bandit, reward 1 for action 0", (torch.zeros(1, 2, dtype=F64), torch.tensor([[0]]),
+                                                              torch.tensor([[0]]), torch.tensor([[1.0]], dtype=F64)),
+               expected=torch.tensor([[0.5, -0.5]], dtype=F64))
+    for seed, (S, A, T) in [(1610, (3, 2, 2)), (1611, (2, 3, 3)), (1612, (4, 2, 2))]:
+        rho, trans, reward, logits, horizon = _random_mdp(seed, S, A, T)
+        states, actions, rewards, probs, grad = _enumerate(rho, trans, reward, logits, horizon)
+        yield Case(f"unbiased: all {len(probs)} trajectories of a {T}-step MDP ({S} states, {A} actions) "
+                   f"weighted by their probability equal the exact gradient",
+                   (logits, states, actions, rewards), {"weights": probs}, expected=grad)
+    yield Case("sample mean over 64 random trajectories, float64", _sampled_batch(1613, 4, 3, 64, 5))
+    yield Case("float32, 16 trajectories", _sampled_batch(1614, 3, 4, 16, 3, F32))
+    rho, trans, reward, logits, horizon = _random_mdp(1615, 3, 2, 2, F32)
+    states, actions, rewards, probs, grad = _enumerate(rho, trans, reward, logits, horizon)
+    yield Case("unbiased, float32", (logits, states, actions, rewards), {"weights": probs}, expected=grad)
+
+
+@check("reward_to_go_gradient", reference=ref.reward_to_go_gradient,
+       hint="Weight grad log pi(a_t|s_t) by (sum_{k >= t} r_k) - baseline[s_t]: rewards from t onwards only, "
+            "and the baseline SUBTRACTED.")
+def _reward_to_go_gradient_cases():
+    yield Case("closed form: bandit with baseline 0.5",
+               (torch.zeros(1, 2, dtype=F64), torch.tensor([[0]]), torch.tensor([[0]]), torch.tensor([[1.0]], dtype=F64)),
+               {"baseline": torch.tensor([0.5], dtype=F64)}, expected=torch.tensor([[0.25, -0.25]], dtype=F64))
+    for seed, (S, A, T) in [(1620, (3, 2, 2)), (1621, (2, 3, 3))]:
+        rho, trans, reward, logits, horizon = _random_mdp(seed, S, A, T)
+        states, actions, rewards, probs, grad = _enumerate(rho, trans, reward, logits, horizon)
+        base = torch.randn(S, generator=_gen(seed + 50), dtype=F64) * 3
+        yield Case(f"unbiased without baseline: all trajectories of a {T}-step MDP",
+                   (logits, states, actions, rewards), {"weights": probs}, expected=grad)
+        yield Case(f"unbiased with a random state baseline: {T}-step MDP",
+                   (logits, states, actions, rewards), {"baseline": base, "weights": probs}, expected=grad)
+    g = _gen(1622)
+    batch = _sampled_batch(1623, 4, 3, 32, 6)
+    yield Case("32 sampled trajectories, no baseline", batch)
+    yield Case("32 sampled trajectories, baseline (4,)", batch, {"baseline": torch.randn(4, generator=g, dtype=F64)})
+    batch = _sampled_batch(1624, 3, 2, 10, 4, F32)
+    yield Case("float32, baseline and explicit weights", batch,
+               {"baseline": torch.randn(3, generator=g), "weights": torch.rand(10, generator=g)})
+
+
+# ----------------------------------------------------------------------------- GAE
+
+def _gae_direct(rewards, values, dones, gamma, lam):
+    """Definition: A_t = sum_l (gamma lam)^l delta_{t+l}, stopping at the end of the episode."""
+    r, v, d = rewards.to(F64), values.to(F64), dones.to(F64)
+    T = r.shape[-1]
+    delta = r + gamma * (1 - d) * v[..., 1:] - v[..., :-1]
+    out = torch.zeros_like(r)
+    for t in range(T):
+        alive = torch.ones_like(r[..., 0])
+        for k in range(t, T):
+            out[..., t] += alive * (gamma * lam) ** (k - t) * delta[..., k]
+            alive = alive * (1 - d[..., k])
+    return out.to(rewards.dtype)
+
+
+@check("gae_advantages", reference=ref.gae_advantages,
+       hint="delta_t = r_t + gamma * (1 - done_t) * V_{t+1} - V_t and A_t = delta_t + gamma * lam * (1 - done_t) "
+            "* A_{t+1}: the done mask cuts BOTH the bootstrap and the recursion.")
+def _gae_advantages_cases():
+    g = _gen(1630)
+    yield Case("closed form: two steps, episode ends at the end",
+               (torch.tensor([1.0, 1.0], dtype=F64), torch.tensor([0.0, 0.0, 10.0], dtype=F64),
+                torch.tensor([0.0, 1.0], dtype=F64), 0.5, 1.0), expected=torch.tensor([1.5, 1.0], dtype=F64))
+    for label, shape, dtype, gamma, lam in [("float64 (4, 15), gamma 0.99 lam 0.95", (4, 15), F64, 0.99, 0.95),
+                                            ("float32 (2, 3, 9), gamma 0.9 lam 0.8", (2, 3, 9), F32, 0.9, 0.8),
+                                            ("lam 0 gives TD errors", (3, 10), F64, 0.9, 0.0),
+                                            ("lam 1 gives Monte-Carlo advantages", (3, 10), F64, 0.95, 1.0)]:
+        r = torch.randn(shape, generator=g, dtype=dtype)
+        v = torch.randn(shape[:-1] + (shape[-1] + 1,), generator=g, dtype=dtype)
+        d = (torch.rand(shape, generator=g) < 0.25).to(dtype)
+        yield Case(label + " (oracle: the definition as a sum)", (r, v, d, gamma, lam),
+                   expected=_gae_direct(r, v, d, gamma, lam))
+    r = torch.randn(12, generator=g, dtype=F64)
+    v = torch.randn(13, generator=g, dtype=F64)
+    d = torch.zeros(12, dtype=torch.bool)
+    d[[3, 7]] = True
+    yield Case("boolean dones, two episode ends inside the rollout", (r, v, d, 0.97, 0.9),
+               expected=_gae_direct(r, v, d, 0.97, 0.9))
+    yield Case("no episode end", (r, v, torch.zeros(12, dtype=F64), 0.9, 0.7),
+               expected=_gae_direct(r, v, torch.zeros(12, dtype=F64), 0.9, 0.7))
+
+
+# ----------------------------------------------------------------------------- DQN targets
+
+@check("dqn_target", reference=ref.dqn_target,
+       hint="y = r + gamma * (1 - done) * max over actions of the TARGET network at s'; no bootstrap at terminal s'.")
+def _dqn_target_cases():
+    g = _gen(1640)
+    yield Case("closed form", (torch.tensor([1.0, 1.0], dtype=F64), torch.tensor([[2.0, 4.0], [2.0, 4.0]], dtype=F64),
+                               torch.tensor([0.0, 1.0], dtype=F64), 0.5),
+               expected=torch.tensor([3.0, 1.0], dtype=F64))
+    for label, b, a, dtype in [("float64, 32 transitions, 4 actions", 32, 4, F64), ("float32, 8 x 6", 8, 6, F32)]:
+        r = torch.randn(b, generator=g, dtype=dtype)
+        q = torch.randn(b, a, generator=g, dtype=dtype) * 3
+        d = (torch.rand(b, generator=g) < 0.3).to(dtype)
+        yield Case(label, (r, q, d, 0.99))
+    q = -torch.rand(5, 3, generator=g, dtype=F64) - 1  # all negative values
+    yield Case("negative Q values, boolean dones", (torch.zeros(5, dtype=F64), q,
+                                                   torch.tensor([True, False, False, True, False]), 0.9))
+
+
+@check("double_dqn_target", reference=ref.double_dqn_target,
+       hint="Choose a* = argmax of the ONLINE network at s', then read its value from the TARGET network.")
+def _double_dqn_target_cases():
+    g = _gen(1650)
+    yield Case("closed form: online picks action 0, target values it 3",
+               (torch.tensor([0.0], dtype=F64), torch.tensor([[1.0, 0.0]], dtype=F64),
+                torch.tensor([[3.0, 9.0]], dtype=F64), torch.tensor([0.0], dtype=F64), 1.0),
+               expected=torch.tensor([3.0], dtype=F64))
+    for label, b, a, dtype in [("float64, 32 transitions, 4 actions", 32, 4, F64), ("float32, 10 x 5", 10, 5, F32)]:
+        r = torch.randn(b, generator=g, dtype=dtype)
+        qo = torch.randn(b, a, generator=g, dtype=dtype)
+        qt = torch.randn(b, a, generator=g, dtype=dtype)
+        d = (torch.rand(b, generator=g) < 0.3).to(dtype)
+        yield Case(label, (r, qo, qt, d, 0.95))
+    r = torch.randn(6, generator=g, dtype=F64)
+    qo = torch.randn(6, 3, generator=g, dtype=F64)
+    yield Case("identical networks reduce to the DQN target", (r, qo, qo.clone(), torch.zeros(6, dtype=F64), 0.9),
+               expected=ref.dqn_target(r, qo, torch.zeros(6, dtype=F64), 0.9))
+
+
+# ----------------------------------------------------------------------------- PPO
+
+def _ppo_direct(lp, old, adv, eps):
+    lp, old, adv = lp.to(F64), old.to(F64), adv.to(F64)
+    r = torch.exp(lp - old)
+    vals = []
+    for ri, adv_i in zip(r.tolist(), adv.tolist()):
+        c = min(max(ri, 1 - eps), 1 + eps)
+        vals.append(min(ri * adv_i, c * adv_i))
+    return torch.tensor(sum(vals) / len(vals), dtype=F64)
+
+
+def _ppo_gradient(lp, old, adv, eps):
+    """d objective / d log_probs by autograd of the clipped objective, in float64."""
+    lp = lp.detach().to(F64).requires_grad_()
+    r = torch.exp(lp - old.to(F64))
+    objective = torch.minimum(r * adv.to(F64), r.clamp(1 - eps, 1 + eps) * adv.to(F64)).mean()
+    return torch.autograd.grad(objective, lp)[0]
+
+
+def _leaf_inputs(t):
+    """The leaf tensors a result was computed from (walks its autograd graph)."""
+    seen, stack, leaves = set(), [t.grad_fn], []
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        if hasattr(fn, "variable"):
+            leaves.append(fn.variable)
+        stack.extend(f for f, _ in fn.next_functions)
+    return leaves
+
+
+def _close_scalar(got, expected, case):
+    dtype = case.args[0].dtype
+    if not case.args[0].requires_grad:
+        return diagnose_close(got, expected.to(dtype), what="the objective")
+    value, gradient = expected
+    problem = diagnose_close(got, value.to(dtype), what="the objective")
+    if problem:
+        return problem
+    if not isinstance(got, torch.Tensor) or got.grad_fn is None:
+        return ("the objective carries no gradient to log_probs: PPO maximizes it by backpropagation, "
+                "so build it from log_probs with torch operations (no .detach(), .item() or numpy)")
+    leaves = _leaf_inputs(got)
+    if len(leaves) != 1:
+        return "the objective's gradient should flow to log_probs only"
+    return diagnose_close(torch.autograd.grad(got, leaves[0])[0], gradient.to(dtype),
+                          what="d objective / d log_probs")
+
+
+@check("ppo_clip_objective", compare=_close_scalar,
+       hint="mean of min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) with ratio = exp(log_probs - old_log_probs); "
+            "clip the ratio, not the advantage, and take the min (the pessimistic bound).")
+def _ppo_clip_objective_cases():
+    g = _gen(1660)
+    lp = torch.log(torch.tensor([1.5, 0.5, 1.1, 0.7, 1.3, 0.85], dtype=F64))
+    adv = torch.tensor([1.0, -1.0, 2.0, 2.0, -0.5, -3.0], dtype=F64)
+    yield Case("ratios on both sides of the clip, both signs of A", (lp, torch.zeros(6, dtype=F64), adv),
+               expected=_ppo_direct(lp, torch.zeros(6, dtype=F64), adv, 0.2))
+    for label, n, dtype, eps, spread in [("float64, 100 samples, eps 0.2", 100, F64, 0.2, 0.3),
+                                         ("float32, 50 samples, eps 0.1", 50, F32, 0.1, 0.3),
+                                         ("large policy change, eps 0.3", 40, F64, 0.3, 1.5)]:
+        old = torch.randn(n, generator=g, dtype=dtype) - 1
+        lp = old + spread * torch.randn(n, generator=g, dtype=dtype)
+        adv = torch.randn(n, generator=g, dtype=dtype) * 2
+        yield Case(label + " (oracle: direct loop)", (lp, old, adv), {"eps": eps}, expected=_ppo_direct(lp, old, adv, eps))
+    old = torch.randn(8, generator=g, dtype=F64)
+    adv = torch.randn(8, generator=g, dtype=F64)
+    yield Case("unchanged policy: the mean advantage", (old.clone(), old, adv), expected=adv.mean())
+    old = torch.randn(30, generator=g, dtype=F64)
+    lp = (old + 0.4 * torch.randn(30, generator=g, dtype=F64)).requires_grad_()
+    adv = torch.randn(30, generator=g, dtype=F64)
+    yield Case("the gradient w.r.t. log_probs (autograd of the clipped objective)", (lp, old, adv),
+               expected=(_ppo_direct(lp.detach(), old, adv, 0.2), _ppo_gradient(lp, old, adv, 0.2)))
+
+
+# ----------------------------------------------------------------------------- PUCT
+
+def _puct_loop(q, p, n, c, legal=None):
+    """Direct loop over children; ties to the lowest index."""
+    q2, p2, n2 = q.reshape(-1, q.shape[-1]), p.reshape(-1, q.shape[-1]), n.reshape(-1, q.shape[-1])
+    lg = None if legal is None else legal.reshape(-1, q.shape[-1])
+    out = []
+    for row in range(q2.shape[0]):
+        parent = float(n2[row].sum())
+        best, best_i = None, -1
+        for a in range(q2.shape[1]):
+            if lg is not None and not bool(lg[row, a]):
+                continue
+            s = float(q2[row, a]) + c * float(p2[row, a]) * parent ** 0.5 / (1 + float(n2[row, a]))
+            if best is None or s > best:
+                best, best_i = s, a
+        out.append(best_i)
+    return torch.tensor(out, dtype=torch.long).reshape(q.shape[:-1])
+
+
+@check("puct_select",
+       hint="score = Q + c * P * sqrt(N_parent) / (1 + N_child) with N_parent = sum of the children's visits; "
+            "illegal moves excluded; ties go to the lowest index.")
+def _puct_select_cases():
+    g = _gen(1670)
+    q, p, n = torch.tensor([0.0, 0.5]), torch.tensor([0.9, 0.1]), torch.tensor([1, 3])
+    yield Case("closed form: the prior beats a higher Q", (q, p, n), {"c": 2.0}, expected=torch.tensor(0))
+    yield Case("unvisited node: all exploration terms vanish, highest Q wins",
+               (torch.tensor([0.1, 0.3, 0.3], dtype=F64), torch.full((3,), 1 / 3, dtype=F64),
+                torch.zeros(3, dtype=torch.long)), expected=torch.tensor(1))
+    yield Case("exact tie goes to the lowest index",
+               (torch.zeros(4, dtype=F64), torch.full((4,), 0.25, dtype=F64), torch.tensor([2, 1, 1, 2])),
+               expected=torch.tensor(1))
+    q = torch.tensor([0.9, 0.2, 0.0, 0.1], dtype=F64)
+    p = torch.tensor([0.1, 0.2, 0.4, 0.3], dtype=F64)
+    n = torch.tensor([60, 10, 3, 27])
+    for c in (0.5, 1.0, 3.0):
+        yield Case(f"100 parent visits, c = {c}", (q, p, n), {"c": c}, expected=_puct_loop(q, p, n, c))
+    n = torch.tensor([2, 1, 0, 1])
+    yield Case("4 parent visits, c = 1.5", (q, p, n), {"c": 1.5}, expected=_puct_loop(q, p, n, 1.5))
+    n = torch.tensor([4000, 100, 50, 1000])
+    yield Case("many visits, c = 2", (q, p, n), {"c": 2.0}, expected=_puct_loop(q, p, n, 2.0))
+    qb = torch.rand(50, 9, generator=g, dtype=F64) * 2 - 1
+    pb = torch.softmax(torch.randn(50, 9, generator=g, dtype=F64), -1)
+    nb = torch.randint(0, 30, (50, 9), generator=g)
+    legal = torch.rand(50, 9, generator=g) < 0.7
+    legal[:, 4] = True
+    yield Case("batch of 50 tic-tac-toe nodes, c 1.25", (qb, pb, nb), {"c": 1.25}, expected=_puct_loop(qb, pb, nb, 1.25))
+    yield Case("batch of 50 nodes with illegal moves masked", (qb, pb, nb), {"c": 1.25, "legal": legal},
+               expected=_puct_loop(qb, pb, nb, 1.25, legal))
+    yield Case("float32 values and float visit counts", (qb.float(), pb.float(), nb.float()), {"c": 0.8},
+               expected=_puct_loop(qb, pb, nb, 0.8))
+
+
+# ----------------------------------------------------------------------------- imitation
+
+@check("fit_tabular_policy", reference=ref.fit_tabular_policy,
+       hint="The mean expert action per cell (sum / count), and exactly 0 where a cell has no data (not NaN).")
+def _fit_tabular_policy_cases():
+    g = _gen(1680)
+    yield Case("closed form", (torch.tensor([0, 0, 2]), torch.tensor([1.0, 3.0, -1.0], dtype=F64), 4),
+               expected=torch.tensor([2.0, 0.0, -1.0, 0.0], dtype=F64))
+    cells = torch.randint(0, 20, (200,), generator=g)
+    yield Case("200 samples in 30 cells (some empty), float64",
+               (cells, torch.randn(200, generator=g, dtype=F64), 30))
+    cells = torch.randint(3, 8, (50,), generator=g)
+    yield Case("float32 actions", (cells, torch.randn(50, generator=g), 10))
+    yield Case("one sample", (torch.tensor([5]), torch.tensor([0.7], dtype=F64), 6))
+    env = WindyLine()
+    x = env.rollout(env.expert_action, _gen(1681), 2).reshape(-1)
+    yield Case("expert data on the windy line", (env.cell_index(x), env.expert_action(x), env.n_cells))
+
+
+def _dagger_setup(seed, n_expert_episodes, n_rollout, n_rounds, **env_kwargs):
+    env = WindyLine(**env_kwargs)
+    x = env.rollout(env.expert_action, _gen(seed), n_expert_episodes).reshape(-1)
+
+    def fit(s, a):
+        return env.tabular_policy(ref.fit_tabular_policy(env.cell_index(s), a, env.n_cells))
+
+    def rollout(policy, generator):
+        return env.rollout(policy, generator, n_rollout).reshape(-1)
+
+    return (x, env.expert_action(x), env.expert_action, rollout, fit, n_rounds, _gen(seed + 1))
+
+
+@check("dagger", reference=ref.dagger,
+       hint="Each round: fit on ALL data so far, roll out the learner once with the generator, label the visited "
+            "states with the EXPERT, append (keep the old data first).")
+def _dagger_cases():
+    yield Case("windy line, 1 expert episode, 4 rounds of 2 rollouts", _dagger_setup(1690, 1, 2, 4))
+    yield Case("windy line, 0 rounds returns the expert data", _dagger_setup(1691, 1, 2, 0))
+    yield Case("windy line, strong wind, 3 rounds", _dagger_setup(1692, 2, 3, 3, wind=0.6, noise=0.4))
+    yield Case("toy: identity rollout, expert -x",
+               (torch.tensor([0.5], dtype=F64), torch.tensor([-0.5], dtype=F64), lambda x: -x,
+                lambda pol, gen: pol(torch.rand(3, generator=gen, dtype=F64)),
+                lambda s, a: (lambda x: x + a.sum()), 2, _gen(1693)))

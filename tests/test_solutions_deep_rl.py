@@ -1,0 +1,183 @@
+"""solutions_lib.deep_rl against definitions, enumeration of all trajectories and autograd (chapter 16)."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from course.envs.imitation import WindyLine
+from solutions_lib import deep_rl as ref
+
+F64 = torch.float64
+
+
+def _gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- returns
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_rewards_to_go_matches_sum_and_returns(dtype):
+    r = torch.randn(3, 9, generator=_gen(0), dtype=F64).to(dtype)
+    gamma = 0.9
+    G = ref.rewards_to_go(r, gamma)
+    assert G.dtype == dtype and G.shape == r.shape
+    for t in range(9):
+        direct = sum(gamma ** (k - t) * r[:, k].double() for k in range(t, 9))
+        torch.testing.assert_close(G[:, t].double(), direct, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(G[..., 0], ref.discounted_returns(r, gamma))
+
+
+def test_discounted_returns_edge_cases():
+    r = torch.tensor([2.0, 5.0, -1.0], dtype=F64)
+    assert ref.discounted_returns(r, 0.0).item() == 2.0
+    assert ref.discounted_returns(r, 1.0).item() == 6.0
+    assert ref.discounted_returns(torch.zeros(4, 0, dtype=F64), 0.9).shape == (4,)
+
+
+# ----------------------------------------------------------------------------- policy gradients
+
+def _mdp(seed, S=3, A=2, T=2):
+    g = _gen(seed)
+    rho = torch.softmax(torch.randn(S, generator=g, dtype=F64), 0)
+    trans = torch.softmax(2 * torch.randn(S, A, S, generator=g, dtype=F64), -1)
+    reward = torch.randn(S, A, generator=g, dtype=F64)
+    logits = torch.randn(S, A, generator=g, dtype=F64)
+    th = logits.clone().requires_grad_(True)
+    logp = torch.log_softmax(th, -1)
+    rows = []
+    for ss in itertools.product(range(S), repeat=T):
+        for aa in itertools.product(range(A), repeat=T):
+            p = rho[ss[0]] * torch.exp(sum(logp[s, a] for s, a in zip(ss, aa)))
+            for t in range(T - 1):
+                p = p * trans[ss[t], aa[t], ss[t + 1]]
+            rows.append((ss, aa, [reward[s, a] for s, a in zip(ss, aa)], p))
+    states = torch.tensor([r[0] for r in rows])
+    actions = torch.tensor([r[1] for r in rows])
+    rewards = torch.tensor([r[2] for r in rows], dtype=F64)
+    probs = torch.stack([r[3] for r in rows])
+    J = (probs * rewards.sum(-1)).sum()
+    (grad,) = torch.autograd.grad(J, th)
+    return logits, states, actions, rewards, probs.detach(), grad
+
+
+@pytest.mark.parametrize("seed,shape", [(0, (3, 2, 2)), (1, (2, 3, 3)), (2, (2, 2, 4))])
+def test_estimators_are_unbiased_by_enumeration(seed, shape):
+    logits, states, actions, rewards, probs, grad = _mdp(seed, *shape)
+    assert abs(probs.sum().item() - 1.0) < 1e-12
+    torch.testing.assert_close(ref.reinforce_gradient(logits, states, actions, rewards, weights=probs), grad)
+    torch.testing.assert_close(ref.reward_to_go_gradient(logits, states, actions, rewards, weights=probs), grad)
+    base = torch.randn(shape[0], generator=_gen(seed + 10), dtype=F64) * 5
+    torch.testing.assert_close(
+        ref.reward_to_go_gradient(logits, states, actions, rewards, baseline=base, weights=probs), grad)
+
+
+def test_reinforce_matches_autograd_surrogate():
+    g = _gen(3)
+    logits = torch.randn(4, 3, generator=g, dtype=F64)
+    states = torch.randint(4, (16, 5), generator=g)
+    actions = torch.randint(3, (16, 5), generator=g)
+    rewards = torch.randn(16, 5, generator=g, dtype=F64)
+    th = logits.clone().requires_grad_(True)
+    logp = torch.log_softmax(th, -1)[states].gather(-1, actions[..., None]).squeeze(-1)
+    surrogate = (rewards.sum(-1, keepdim=True) * logp).sum() / 16
+    (grad,) = torch.autograd.grad(surrogate, th)
+    torch.testing.assert_close(ref.reinforce_gradient(logits, states, actions, rewards), grad)
+    rtg = ref.rewards_to_go(rewards, 1.0)
+    (grad2,) = torch.autograd.grad((rtg * torch.log_softmax(th, -1)[states].gather(-1, actions[..., None]).squeeze(-1)).sum() / 16, th)
+    torch.testing.assert_close(ref.reward_to_go_gradient(logits, states, actions, rewards), grad2)
+    assert ref.reinforce_gradient(logits.float(), states, actions, rewards.float()).dtype == torch.float32
+
+
+def test_baseline_reduces_variance_on_sampled_batches():
+    logits, states, actions, rewards, probs, grad = _mdp(4)
+    gen = _gen(5)
+    idx = torch.multinomial(probs, 4000, replacement=True, generator=gen)
+    plain = torch.stack([ref.reinforce_gradient(logits, states[i:i + 1], actions[i:i + 1], rewards[i:i + 1])
+                         for i in idx.tolist()])
+    # the sample mean is within 5 standard errors of the exact gradient
+    se = plain.std(0) / 4000 ** 0.5
+    assert ((plain.mean(0) - grad).abs() <= 5 * se + 1e-12).all()
+
+
+# ----------------------------------------------------------------------------- GAE
+
+def test_gae_limits():
+    g = _gen(6)
+    r = torch.randn(2, 12, generator=g, dtype=F64)
+    v = torch.randn(2, 13, generator=g, dtype=F64)
+    d = torch.zeros(2, 12, dtype=F64)
+    d[0, 4] = 1.0
+    delta = r + 0.9 * (1 - d) * v[:, 1:] - v[:, :-1]
+    torch.testing.assert_close(ref.gae_advantages(r, v, d, 0.9, 0.0), delta)
+    # lambda = 1 on row 1 (no episode end): Monte-Carlo return bootstrapped with V_T, minus V
+    mc = ref.rewards_to_go(torch.cat([r[1], v[1, -1:]]), 0.9)[:-1] - v[1, :-1]
+    torch.testing.assert_close(ref.gae_advantages(r, v, d, 0.9, 1.0)[1], mc)
+    # row 0: the first episode ends after step 4, so its advantages ignore everything later
+    mc0 = ref.rewards_to_go(r[0, :5], 0.9) - v[0, :5]
+    torch.testing.assert_close(ref.gae_advantages(r, v, d, 0.9, 1.0)[0, :5], mc0)
+    assert ref.gae_advantages(r, v, d.bool(), 0.9, 0.5).shape == (2, 12)
+
+
+# ----------------------------------------------------------------------------- value targets, PPO, PUCT
+
+def test_dqn_targets():
+    r = torch.tensor([1.0, 2.0], dtype=F64)
+    qo = torch.tensor([[5.0, 1.0], [0.0, 3.0]], dtype=F64)
+    qt = torch.tensor([[2.0, 4.0], [7.0, 1.0]], dtype=F64)
+    d = torch.tensor([False, True])
+    torch.testing.assert_close(ref.dqn_target(r, qt, d, 0.5), torch.tensor([3.0, 2.0], dtype=F64))
+    torch.testing.assert_close(ref.double_dqn_target(r, qo, qt, d, 0.5), torch.tensor([2.0, 2.0], dtype=F64))
+
+
+def test_ppo_objective_value_and_gradient():
+    lp = torch.log(torch.tensor([1.5, 0.5, 1.1, 0.5], dtype=F64)).requires_grad_(True)
+    adv = torch.tensor([1.0, -1.0, 2.0, 1.0], dtype=F64)
+    obj = ref.ppo_clip_objective(lp, torch.zeros(4, dtype=F64), adv)
+    torch.testing.assert_close(obj, torch.tensor(0.775, dtype=F64))
+    obj.backward()
+    torch.testing.assert_close(lp.grad, torch.tensor([0.0, 0.0, 0.55, 0.125], dtype=F64))
+    # at the old policy the gradient is the plain policy gradient, mean of A * grad log pi
+    lp2 = torch.zeros(4, dtype=F64, requires_grad=True)
+    ref.ppo_clip_objective(lp2, torch.zeros(4, dtype=F64), adv).backward()
+    torch.testing.assert_close(lp2.grad, adv / 4)
+
+
+def test_puct_select_rules():
+    q = torch.tensor([0.0, 0.5])
+    assert ref.puct_select(q, torch.tensor([0.9, 0.1]), torch.tensor([1, 3]), c=2.0).item() == 0
+    assert ref.puct_select(torch.zeros(3), torch.ones(3) / 3, torch.tensor([1, 0, 0])).item() == 1
+    legal = torch.tensor([False, True, True])
+    assert ref.puct_select(torch.tensor([1.0, 0.0, 0.0]), torch.ones(3) / 3, torch.ones(3), legal=legal).item() == 1
+    batch = ref.puct_select(torch.rand(5, 9, generator=_gen(7)), torch.ones(5, 9) / 9, torch.zeros(5, 9))
+    assert batch.shape == (5,) and batch.dtype == torch.long
+
+
+# ----------------------------------------------------------------------------- imitation
+
+def test_fit_tabular_policy_means_and_empty_cells():
+    table = ref.fit_tabular_policy(torch.tensor([0, 0, 2]), torch.tensor([1.0, 3.0, -1.0]), 4)
+    torch.testing.assert_close(table, torch.tensor([2.0, 0.0, -1.0, 0.0]))
+
+
+def test_dagger_beats_behaviour_cloning_on_the_windy_line():
+    env = WindyLine()
+    demo = env.rollout(env.expert_action, _gen(0), n_episodes=1).reshape(-1)
+
+    def fit(s, a):
+        return env.tabular_policy(ref.fit_tabular_policy(env.cell_index(s), a, env.n_cells))
+
+    def collect(policy, gen):
+        return env.rollout(policy, gen, n_episodes=4).reshape(-1)
+
+    bc = fit(demo, env.expert_action(demo))
+    s, a = ref.dagger(demo, env.expert_action(demo), env.expert_action, collect, fit, 5, _gen(1))
+    assert s.shape == a.shape == (40 + 5 * 4 * 40,)
+    torch.testing.assert_close(a, env.expert_action(s))
+    dg = fit(s, a)
+    test = lambda pol: env.rollout(pol, _gen(2), n_episodes=200).abs().mean().item()  # noqa: E731
+    expert, cloned, aggregated = test(env.expert_action), test(bc), test(dg)
+    assert cloned > 3 * expert
+    assert aggregated < 1.5 * expert
