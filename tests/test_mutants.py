@@ -64,3 +64,18 @@ def test_answer_scores_as_it_should(root, chapter_id, exercise, kind, label):
         assert hidden, f"mutant {label!r} of {exercise} passes every hidden test"
     else:
         assert score.full, f"correct alternative {label!r} of {exercise} loses points: {score.failures}"
+
+
+@pytest.mark.parametrize("chapter_id", BUILT)
+def test_sample_wrong_answers_hurt_no_other_exercise(root, chapter_id):
+    """The demo's partly wrong student must lose exactly the exercises it gets wrong: no other exercise's
+    answer may call one of them (in a kernel, every cell shares one namespace)."""
+    nb, _ = _chapter_env(root, chapter_id)
+    module = mutants.for_chapter(chapter_id)
+    namespace = reference_namespace(nb)  # a fresh one: the reference functions look names up in it
+    for exercise in module.SAMPLE_WRONG:
+        exec(next(iter(module.MUTANTS[exercise].values())), namespace)
+    for exercise in syllabus.chapter(chapter_id).exercises:
+        if exercise.name not in module.SAMPLE_WRONG:
+            score = score_exercise(nb, exercise.name, None, namespace)
+            assert score.full, f"{exercise.name} loses points when {module.SAMPLE_WRONG} are wrong"

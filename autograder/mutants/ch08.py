@@ -495,4 +495,4 @@ def clip_grad_global_norm(grads, max_norm):
     },
 }
 
-SAMPLE_WRONG = ["rnn_backward", "lstm_step_backward"]
+SAMPLE_WRONG = ["rnn_backward", "lstm_backward"]

@@ -453,4 +453,4 @@ def dagger(states, actions, expert, rollout, fit, n_rounds, generator):
     },
 }
 
-SAMPLE_WRONG = ["rewards_to_go", "dqn_target"]
+SAMPLE_WRONG = ["reward_to_go_gradient", "dqn_target"]
