@@ -22,7 +22,7 @@ from .errors import GradingError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0],
                   pretty_exceptions_enable=False)
-console = Console(width=max(Console().width, 120))  # wide enough for the grade table when piped
+console = Console(width=max(Console().width, 160))  # wide enough for the grade table when piped
 
 CourseRoot = typer.Option(None, "--course-root", help="The course repository (default: found from the working directory).")
 ClassDir = typer.Option(None, "--class-dir",
@@ -155,8 +155,9 @@ def demo(class_dir: Path = typer.Option(Path("classes/sample"), "--class-dir",
 def _print_grades(course: pipeline.Course, chapter_ids: list[str]) -> None:
     rows = course.grade_rows()
     students = sorted({r.student for r in rows})
-    table = Table("student", *(c[:2] for c in chapter_ids), "total", title="grades (points / max)",
-                  caption="  ".join(chapter_ids))
+    table = Table(title="grades (points / max)", caption="  ".join(chapter_ids))
+    for header in ("student", *(c[:2] for c in chapter_ids), "total"):
+        table.add_column(header, no_wrap=True)
     by_key = {(r.student, r.chapter): r for r in rows}
     for student in students:
         cells, earned, possible = [], 0.0, 0.0
