@@ -19,11 +19,23 @@ Each case is run on a fresh copy of its inputs; the student's output is compared
 (``reference(*args)``) or with the case's own ``expected`` value by ``compare`` (default:
 :func:`course.checks.diagnose_close`). A check fails if the function raises, returns the wrong
 thing, or changes its inputs in place.
+
+A check runs in two halves that never share a process when a class is graded (:mod:`autograder.engine`):
+
+* :func:`probe_case` (in the student's kernel) calls the function on one case and turns what comes out
+  (the result, and the arguments after the call) into plain data with :mod:`autograder.codec`;
+* :func:`judge` (in the grader) rebuilds that plain data and compares it with the reference's output.
+
+A check whose exercise is a class, or whose function needs driving, gives a ``probe(fn, case)`` that
+does the driving in the kernel and returns plain data. :func:`run_check` runs both halves here, through
+the same pickling and codec, so the notebook, the mutant tests and the sandbox agree exactly.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
+import pickle
 import pkgutil
 import warnings
 from dataclasses import dataclass, field
@@ -33,22 +45,31 @@ import numpy as np
 
 from course.checks import as_array, diagnose_close
 
-__all__ = ["Case", "Check", "CheckResult", "check", "run_check", "registry"]
+from .. import codec
+
+__all__ = ["Case", "Check", "CheckResult", "check", "run_check", "registry", "probe_case", "judge",
+           "pack_cases", "unpack_cases"]
 
 _UNSET = object()
 
 
 @dataclass(frozen=True)
 class Case:
-    """One probe: a label for messages, the arguments, and optionally the expected output."""
+    """One probe: a label for messages, the arguments, and optionally the expected output.
+
+    ``spec`` is extra data for a check's own ``probe`` (a seed, a program to replay); unlike ``expected``
+    it is sent to the student's kernel, so it must never hold an answer.
+    """
 
     label: str
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     expected: Any = _UNSET
+    spec: Any = None
 
 
 Compare = Callable[[Any, Any, Case], "str | None"]
+Probe = Callable[[Callable, Case], Any]
 
 
 def close(rtol: float | None = None, atol: float | None = None) -> Compare:
@@ -62,7 +83,11 @@ def close(rtol: float | None = None, atol: float | None = None) -> Compare:
 
 @dataclass
 class Check:
-    """The hidden test of one exercise."""
+    """The hidden test of one exercise.
+
+    ``by_hand`` marks exercises whose point is to write a derivative by hand: code that reaches for
+    ``torch.autograd`` (or ``torch.func``) there loses the points (see :mod:`autograder.delegation`).
+    """
 
     name: str
     cases: Callable[[], Iterable[Case]]
@@ -70,6 +95,8 @@ class Check:
     compare: Compare = field(default_factory=close)
     hint: str = ""
     allow_inplace: bool = False
+    probe: Probe | None = None
+    by_hand: bool = False
 
 
 @dataclass
@@ -97,24 +124,87 @@ _REGISTRY: dict[str, Check] = {}
 
 
 def check(name: str, *, reference: Callable | None = None, compare: Compare | None = None,
-          hint: str = "", allow_inplace: bool = False) -> Callable:
+          hint: str = "", allow_inplace: bool = False, probe: Probe | None = None,
+          by_hand: bool = False) -> Callable:
     """Register the decorated case generator as the hidden check for exercise ``name``."""
 
     def register(cases: Callable[[], Iterable[Case]]) -> Callable[[], Iterable[Case]]:
         if name in _REGISTRY:
             raise ValueError(f"a hidden check named {name!r} is registered twice")
-        _REGISTRY[name] = Check(name, cases, reference, compare or close(), hint, allow_inplace)
+        _REGISTRY[name] = Check(name, cases, reference, compare or close(), hint, allow_inplace, probe, by_hand)
         return cases
 
     return register
 
 
+def _chapter_modules() -> list[str]:
+    return [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__)]
+
+
 def registry() -> dict[str, Check]:
     """All hidden checks, by exercise name (imports every chapter module once)."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    for module in _chapter_modules():
+        importlib.import_module(module)
     return _REGISTRY
 
+
+# -- the kernel's half ----------------------------------------------------------------------------------
+
+def pack_cases(checks: Iterable[Check]) -> bytes:
+    """The probes and cases of ``checks`` as bytes for a kernel: no expected values, no references.
+
+    The chapter modules' helpers are pickled by value (cloudpickle), so the kernel never imports a
+    module that can reach ``solutions_lib``.
+    """
+    import cloudpickle
+
+    for module in _chapter_modules():
+        cloudpickle.register_pickle_by_value(importlib.import_module(module))
+    payload = {chk.name: (chk.probe, chk.by_hand, [(c.label, c.args, dict(c.kwargs), c.spec) for c in chk.cases()])
+               for chk in checks}
+    return cloudpickle.dumps(payload)
+
+
+def unpack_cases(blob: bytes) -> dict[str, tuple[Probe | None, bool, list[Case]]]:
+    """The kernel's side of :func:`pack_cases`: ``{name: (probe, by_hand, cases)}``."""
+    payload = pickle.loads(blob)
+    return {name: (probe, by_hand, [Case(label, args, kwargs, spec=spec) for label, args, kwargs, spec in cases])
+            for name, (probe, by_hand, cases) in payload.items()}
+
+
+def _no_autograd():
+    """``torch.no_grad()`` (a by-hand exercise gets no autograd graph to lean on), or nothing without torch."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch.no_grad() if torch is not None else contextlib.nullcontext()
+
+
+def probe_case(fn: Callable, case: Case, probe: Probe | None = None, by_hand: bool = False) -> dict:
+    """Call ``fn`` on one case (or let ``probe`` drive it) and record what happened as plain data.
+
+    For a ``by_hand`` check the call runs with autograd switched off.
+    """
+    record: dict[str, Any] = {"label": case.label}
+    try:
+        with warnings.catch_warnings(), (_no_autograd() if by_hand else contextlib.nullcontext()):
+            warnings.simplefilter("ignore")
+            got = probe(fn, case) if probe is not None else fn(*case.args, **case.kwargs)
+    except NotImplementedError:
+        record["status"] = "not implemented"
+        return record
+    except Exception as err:  # noqa: BLE001  (any failure of the student's code is a failed case)
+        record.update(status="raised", error=f"{type(err).__name__}: {str(err)[:300]}")
+        return record
+    try:
+        record.update(status="ok", got=codec.encode(got), args=codec.encode(tuple(case.args)),
+                      kwargs=codec.encode(dict(case.kwargs)))
+    except codec.TooBig as err:
+        record.update(status="raised", error=f"the result is too large to grade ({err})")
+    return record
+
+
+# -- the grader's half ----------------------------------------------------------------------------------
 
 def _same(a: Any, b: Any) -> bool:
     """Whether an argument still equals its saved copy (to catch in-place changes)."""
@@ -130,6 +220,27 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
+def _shared(value: Any) -> bool:
+    return bool(getattr(type(value), "_shared_with_check", False))
+
+
+def _revive(original: Any, after: Any) -> Any:
+    """``original`` with its shared-with-the-check parts (a state dict, a generator) as the kernel left them."""
+    if _shared(original):
+        if isinstance(original, dict):
+            return type(original)(after) if isinstance(after, dict) else after
+        if hasattr(original, "set_state") and hasattr(after, "get_state"):
+            revived = type(original)()
+            revived.set_state(after.get_state())
+            return revived
+        return after
+    if isinstance(original, (tuple, list)) and isinstance(after, (tuple, list)) and len(original) == len(after):
+        return type(original)(_revive(o, a) for o, a in zip(original, after))
+    if isinstance(original, dict) and isinstance(after, dict) and original.keys() == after.keys():
+        return {k: _revive(original[k], after[k]) for k in original}
+    return original
+
+
 def _expected(chk: Check, case: Case) -> Any:
     if case.expected is not _UNSET:
         return case.expected
@@ -138,30 +249,96 @@ def _expected(chk: Check, case: Case) -> Any:
     return chk.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
 
 
-def run_check(name: str, fn: Callable) -> CheckResult:
-    """Run the hidden check ``name`` against ``fn``; never raises for a wrong ``fn``."""
-    chk = registry().get(name)
-    if chk is None:
-        raise KeyError(f"no hidden check named {name!r}")
+def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
+    """Compare what a kernel recorded for ``cases`` with the reference, in this process.
+
+    ``records`` comes from an untrusted kernel: anything missing, extra or malformed fails the case.
+    """
     failures: list[str] = []
-    cases = list(chk.cases())
-    for case in cases:
-        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(dict(case.kwargs))
-        saved = copy.deepcopy(args)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                got = fn(*args, **kwargs)
-        except NotImplementedError:
-            return CheckResult(name, False, len(cases), [f"  [{case.label}] not implemented yet."])
-        except Exception as err:
-            failures.append(f"  [{case.label}] raised {type(err).__name__}: {str(err)[:300]}")
+    if not isinstance(records, list) or len(records) != len(cases):
+        return CheckResult(chk.name, False, len(cases),
+                           ["  the kernel did not report every hidden case (it stopped, or its report was altered)."])
+    for case, record in zip(cases, records):
+        if not isinstance(record, dict) or record.get("label") != case.label:
+            failures.append(f"  [{case.label}] no result was recorded.")
             continue
-        problem = chk.compare(got, _expected(chk, case), case)
-        if problem is None and not chk.allow_inplace and not _same(args, saved):
+        status = record.get("status")
+        if status == "not implemented":
+            return CheckResult(chk.name, False, len(cases), [f"  [{case.label}] not implemented yet."])
+        if status != "ok":
+            failures.append(f"  [{case.label}] raised {str(record.get('error', 'an error'))[:400]}")
+            continue
+        got = codec.decode(record.get("got"))
+        after_args = codec.decode(record.get("args"))
+        after_kwargs = codec.decode(record.get("kwargs"))
+        args = _revive(tuple(case.args), after_args if isinstance(after_args, tuple) else ())
+        kwargs = _revive(dict(case.kwargs), after_kwargs if isinstance(after_kwargs, dict) else {})
+        seen = Case(case.label, args, kwargs, case.expected, case.spec)
+        try:
+            problem = chk.compare(got, _expected(chk, case), seen)
+        except Exception as err:  # noqa: BLE001  (a result of the wrong kind can trip a compare)
+            problem = f"the result could not be checked ({type(err).__name__}: {str(err)[:200]})"
+        if problem is None and not chk.allow_inplace and not (
+                _same(after_args, args) and _same(after_kwargs, kwargs)):
             problem = "it changed its input arguments in place; work on copies instead."
         if problem:
             failures.append(f"  [{case.label}] " + problem.replace("\n", "\n  "))
     if failures and chk.hint:
         failures[0] += f"\n  hint: {chk.hint}"
-    return CheckResult(name, not failures, len(cases), failures)
+    return CheckResult(chk.name, not failures, len(cases), failures)
+
+
+# -- both halves here, or the kernel's half alone ----------------------------------------------------------
+
+_recorder: Callable[[str, Callable], CheckResult] | None = None
+
+
+def run_check(name: str, fn: Callable) -> CheckResult:
+    """Run the hidden check ``name`` against ``fn``; never raises for a wrong ``fn``.
+
+    In a sandboxed grading kernel this only records ``fn``'s outputs (the grader judges them); anywhere
+    else it probes and judges here, through the same pickling and codec as the sandbox.
+    """
+    if _recorder is not None:
+        return _recorder(name, fn)
+    chk = registry().get(name)
+    if chk is None:
+        raise KeyError(f"no hidden check named {name!r}")
+    cases = list(chk.cases())
+    probe, by_hand, kernel_cases = unpack_cases(pack_cases([_Fixed(chk, cases)]))[name]
+    return judge(chk, cases, probe_all(fn, kernel_cases, probe, by_hand))
+
+
+def probe_all(fn: Callable, cases: list[Case], probe: Probe | None = None, by_hand: bool = False) -> list[dict]:
+    """:func:`probe_case` on every case, stopping at the first "not implemented"."""
+    records: list[dict] = []
+    for case in cases:
+        record = probe_case(fn, case, probe, by_hand)
+        records.append(record)
+        if record.get("status") == "not implemented":
+            records.extend({"label": c.label, "status": "not implemented"} for c in cases[len(records):])
+            break
+    return records
+
+
+@dataclass
+class _Fixed:
+    """A check with its cases already drawn (so packing and judging see the very same cases)."""
+
+    chk: Check
+    drawn: list[Case]
+
+    @property
+    def name(self) -> str:
+        return self.chk.name
+
+    @property
+    def probe(self) -> Probe | None:
+        return self.chk.probe
+
+    @property
+    def by_hand(self) -> bool:
+        return self.chk.by_hand
+
+    def cases(self) -> list[Case]:
+        return self.drawn

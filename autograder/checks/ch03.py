@@ -54,7 +54,7 @@ def _logistic_oracle(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch
     return loss.detach(), z.grad
 
 
-@check("logistic_loss_and_grad",
+@check("logistic_loss_and_grad", by_hand=True,
        hint="loss = mean(softplus(z) - t*z) with softplus(z) = max(z, 0) + log1p(exp(-|z|)); "
             "grad = (sigmoid(z) - t) / N.")
 def _logistic_cases():
@@ -144,7 +144,7 @@ def _ce_grad_oracle(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return leaf.grad
 
 
-@check("softmax_cross_entropy_grad",
+@check("softmax_cross_entropy_grad", by_hand=True,
        hint="(softmax(logits) - one_hot(targets)) / N, shape (N, C); compute the softmax with the max shift.")
 def _ce_grad_cases():
     for label, z, y in _ce_inputs():
@@ -180,7 +180,7 @@ def _linear_oracle(X, W, b, y, reg):
     return loss.detach(), W_.grad, b_.grad
 
 
-@check("linear_softmax_loss_and_grads",
+@check("linear_softmax_loss_and_grads", by_hand=True,
        hint="loss = mean CE of X @ W + b + (reg/2)*sum(W**2); dW = X.T @ delta + reg*W (shape (D, C)); "
             "db = delta.sum(0), with delta = (softmax - one_hot) / N; the bias is not regularized.")
 def _linear_cases():

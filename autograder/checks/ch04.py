@@ -35,7 +35,7 @@ def _wiggle(t):
     return torch.sin(3 * t) * torch.exp(-0.5 * t)
 
 
-@check("forward_difference", reference=ref.forward_difference,
+@check("forward_difference", by_hand=True, reference=ref.forward_difference,
        hint="Forward difference: (f(x + h) - f(x)) / h, evaluated elementwise on the whole tensor.")
 def _forward_difference_cases():
     g = _gen(401)
@@ -52,7 +52,7 @@ def _forward_difference_cases():
                expected=torch.tensor([1.75, 5.75], dtype=F64))
 
 
-@check("central_difference", reference=ref.central_difference,
+@check("central_difference", by_hand=True, reference=ref.central_difference,
        hint="Central difference: (f(x + h) - f(x - h)) / (2 h): the two points are 2h apart.")
 def _central_difference_cases():
     g = _gen(402)
@@ -77,7 +77,7 @@ def _logsumexp(t):
     return torch.logsumexp(t.reshape(-1), dim=0)
 
 
-@check("numerical_gradient", reference=ref.numerical_gradient,
+@check("numerical_gradient", by_hand=True, reference=ref.numerical_gradient,
        hint="Entry i is (f(x + h e_i) - f(x - h e_i)) / (2 h) with e_i the i-th unit tensor; leave x unchanged.")
 def _numerical_gradient_cases():
     g = _gen(403)
@@ -213,44 +213,49 @@ def _as_float(x) -> float:
 _DUAL_UNARY = ("neg", "tanh", "exp", "log", "sin", "cos")
 
 
+def _dual_probe(cls, case: Case) -> dict:
+    """In the kernel: build Dual(*args), then replay the case's random program with the class."""
+    first = cls(*case.args)
+    seed, n_inputs, n_steps = case.spec
+    inputs, steps, terms = _random_program(seed, n_inputs, n_steps, _DUAL_UNARY)
+    direction = [random.Random(seed + 1).uniform(-1.0, 1.0) for _ in range(n_inputs)]
+    duals = [cls(x, v) for x, v in zip(inputs, direction)]
+    out, _ = _replay(duals, steps, terms, lambda a, op: -a if op == "neg" else getattr(a, op)())
+    return {"first": (_as_float(first.value), _as_float(first.tangent)),
+            "out": (_as_float(out.value), _as_float(out.tangent))}
+
+
 def _dual_compare(got, expected, case) -> str | None:
-    """``got`` is one Dual built from the case's arguments; ``expected`` says which graphs to run."""
-    cls = type(got)
-    try:
-        value0, tangent0 = case.args[0], case.args[1] if len(case.args) > 1 else 0.0
-        problem = diagnose_close((_as_float(got.value), _as_float(got.tangent)),
-                                 (float(value0), float(tangent0)), what=f"(value, tangent) of Dual{case.args}")
-        if problem:
-            return problem
-        seed, n_inputs, n_steps = expected
-        inputs, steps, terms = _random_program(seed, n_inputs, n_steps, _DUAL_UNARY)
-        direction = [random.Random(seed + 1).uniform(-1.0, 1.0) for _ in range(n_inputs)]
-        duals = [cls(x, v) for x, v in zip(inputs, direction)]
-        out, _ = _replay(duals, steps, terms, lambda a, op: -a if op == "neg" else getattr(a, op)())
-        ref_value, ref_grad = _torch_reference(inputs, steps, terms)
-        ref_tangent = float(ref_grad @ torch.tensor(direction, dtype=F64))
-        got_pair = (_as_float(out.value), _as_float(out.tangent))
-        return diagnose_close(got_pair, (float(ref_value), ref_tangent),
-                              what=f"(value, tangent) of a random program ({len(steps)} operations on "
-                                   f"{n_inputs} inputs, compared with torch autograd)")
-    except NotImplementedError:
-        return "not implemented yet."
-    except Exception as err:  # a missing method or a crash inside the student's class
-        return f"building a random expression with your class raised {type(err).__name__}: {str(err)[:200]}"
+    """``got`` is what :func:`_dual_probe` saw; ``case.spec`` says which program it ran."""
+    if not isinstance(got, dict) or set(got) != {"first", "out"}:
+        return "the probe of your class returned something unexpected."
+    value0, tangent0 = case.args[0], case.args[1] if len(case.args) > 1 else 0.0
+    problem = diagnose_close(got["first"], (float(value0), float(tangent0)),
+                             what=f"(value, tangent) of Dual{case.args}")
+    if problem:
+        return problem
+    seed, n_inputs, n_steps = case.spec
+    inputs, steps, terms = _random_program(seed, n_inputs, n_steps, _DUAL_UNARY)
+    direction = [random.Random(seed + 1).uniform(-1.0, 1.0) for _ in range(n_inputs)]
+    ref_value, ref_grad = _torch_reference(inputs, steps, terms)
+    ref_tangent = float(ref_grad @ torch.tensor(direction, dtype=F64))
+    return diagnose_close(got["out"], (float(ref_value), ref_tangent),
+                          what=f"(value, tangent) of a random program ({len(steps)} operations on "
+                               f"{n_inputs} inputs, compared with torch autograd)")
 
 
-@check("Dual", compare=_dual_compare,
+@check("Dual", by_hand=True, compare=_dual_compare, probe=_dual_probe,
        hint="Check each rule: (a, a')(b, b') = (ab, a'b + ab'); (a/b)' = (a'b - ab')/b^2; (a^p)' = p a^(p-1) a'; "
             "numbers are constants with tangent 0, on either side of an operator (__radd__, __rsub__, __rtruediv__).")
 def _dual_cases():
-    yield Case("Dual(0.5, 1.0), a program of 6 operations", (0.5, 1.0), expected=(11, 1, 6))
-    yield Case("Dual(-1.25, 2.0), a program of 12 operations on 2 inputs", (-1.25, 2.0), expected=(12, 2, 12))
-    yield Case("Dual(3.0) (tangent defaults to 0), 20 operations on 3 inputs", (3.0,), expected=(13, 3, 20))
+    yield Case("Dual(0.5, 1.0), a program of 6 operations", (0.5, 1.0), expected=None, spec=(11, 1, 6))
+    yield Case("Dual(-1.25, 2.0), a program of 12 operations on 2 inputs", (-1.25, 2.0), expected=None, spec=(12, 2, 12))
+    yield Case("Dual(3.0) (tangent defaults to 0), 20 operations on 3 inputs", (3.0,), expected=None, spec=(13, 3, 20))
     for seed in range(14, 24):
         yield Case(f"random program {seed - 13} of 25 operations on 3 inputs (seed {seed})", (1.0, 0.0),
-                   expected=(seed, 3, 25))
+                   expected=None, spec=(seed, 3, 25))
     for seed in range(24, 28):
-        yield Case(f"random program of 60 operations on 4 inputs (seed {seed})", (2.0, -1.0), expected=(seed, 4, 60))
+        yield Case(f"random program of 60 operations on 4 inputs (seed {seed})", (2.0, -1.0), expected=None, spec=(seed, 4, 60))
 
 
 def _jvp_oracle(f, x, v):
@@ -275,7 +280,7 @@ def _program_f(seed: int, n_inputs: int, n_steps: int):
     return f
 
 
-@check("dual_jvp", reference=None,
+@check("dual_jvp", by_hand=True, reference=None,
        hint="Seed input i as Dual(x[i], v[i]) (not tangent 1 for every input); return (value, tangent) of the "
             "output, with tangent 0 when f returns a plain number.")
 def _dual_jvp_cases():
@@ -312,50 +317,51 @@ def _dual_jvp_cases():
 _VALUE_UNARY = ("neg", "tanh", "exp", "relu", "log")
 
 
-def _value_compare(got, expected, case) -> str | None:
-    """``got`` is one Value built from the case's arguments; ``expected`` says which graph to run."""
-    cls = type(got)
+def _value_probe(cls, case: Case) -> dict:
+    """In the kernel: build Value(*args), then a random graph with the class, and run backward()."""
+    first = cls(*case.args)
+    seed, n_inputs, n_steps = case.spec
+    inputs, steps, terms = _random_program(seed, n_inputs, n_steps, _VALUE_UNARY)
+    leaves = [cls(x) for x in inputs]
+    out, _ = _replay(leaves, steps, terms, lambda a, op: -a if op == "neg" else getattr(a, op)())
     try:
-        problem = diagnose_close(_as_float(got.data), float(case.args[0]), what=f"Value({case.args[0]}).data")
-        if problem:
-            return problem
-        problem = diagnose_close(_as_float(got.grad), 0.0, what=f"Value({case.args[0]}).grad before backward")
-        if problem:
-            return problem
-        seed, n_inputs, n_steps = expected
-        inputs, steps, terms = _random_program(seed, n_inputs, n_steps, _VALUE_UNARY)
-        leaves = [cls(x) for x in inputs]
-        out, _ = _replay(leaves, steps, terms, lambda a, op: -a if op == "neg" else getattr(a, op)())
         out.backward()
-        ref_value, ref_grad = _torch_reference(inputs, steps, terms)
-        what = f"a random graph ({n_steps} operations on {n_inputs} inputs, compared with torch autograd)"
-        problem = diagnose_close(_as_float(out.data), float(ref_value), what=f"the output value of {what}")
-        if problem:
-            return problem
-        problem = diagnose_close(_as_float(out.grad), 1.0, what=f"the output's own grad after backward in {what}")
-        if problem:
-            return problem
-        got_grads = torch.tensor([_as_float(leaf.grad) for leaf in leaves], dtype=F64)
-        return diagnose_close(got_grads, ref_grad, what=f"the input gradients of {what}")
-    except NotImplementedError:
-        return "not implemented yet."
     except RecursionError:
-        return "backward() ran into Python's recursion limit."
-    except Exception as err:  # a missing method or a crash inside the student's class
-        return f"building or differentiating a random graph with your class raised {type(err).__name__}: {str(err)[:200]}"
+        raise RuntimeError("backward() ran into Python's recursion limit") from None
+    return {"first": (_as_float(first.data), _as_float(first.grad)), "out": _as_float(out.data),
+            "out_grad": _as_float(out.grad), "grads": [_as_float(leaf.grad) for leaf in leaves]}
 
 
-@check("Value", compare=_value_compare,
+def _value_compare(got, expected, case) -> str | None:
+    """``got`` is what :func:`_value_probe` saw; ``case.spec`` says which graph it ran."""
+    if not isinstance(got, dict) or set(got) != {"first", "out", "out_grad", "grads"}:
+        return "the probe of your class returned something unexpected."
+    data0, grad0 = got["first"]
+    problem = (diagnose_close(data0, float(case.args[0]), what=f"Value({case.args[0]}).data")
+               or diagnose_close(grad0, 0.0, what=f"Value({case.args[0]}).grad before backward"))
+    if problem:
+        return problem
+    seed, n_inputs, n_steps = case.spec
+    inputs, steps, terms = _random_program(seed, n_inputs, n_steps, _VALUE_UNARY)
+    ref_value, ref_grad = _torch_reference(inputs, steps, terms)
+    what = f"a random graph ({n_steps} operations on {n_inputs} inputs, compared with torch autograd)"
+    return (diagnose_close(got["out"], float(ref_value), what=f"the output value of {what}")
+            or diagnose_close(got["out_grad"], 1.0, what=f"the output's own grad after backward in {what}")
+            or diagnose_close(torch.tensor(got["grads"], dtype=F64), ref_grad,
+                              what=f"the input gradients of {what}"))
+
+
+@check("Value", compare=_value_compare, probe=_value_probe, by_hand=True,
        hint="Every _backward must ADD to .grad (+=), never assign: a node used twice gets two contributions; "
             "backward() must run the closures in reverse topological order, starting from grad = 1 at the output.")
 def _value_cases():
-    yield Case("Value(0.5), a graph of 5 operations", (0.5,), expected=(41, 1, 5))
-    yield Case("Value(-2.0), a graph of 10 operations on 2 inputs", (-2.0,), expected=(42, 2, 10))
+    yield Case("Value(0.5), a graph of 5 operations", (0.5,), expected=None, spec=(41, 1, 5))
+    yield Case("Value(-2.0), a graph of 10 operations on 2 inputs", (-2.0,), expected=None, spec=(42, 2, 10))
     for seed in range(43, 55):
-        yield Case(f"random graph of 25 operations on 3 inputs (seed {seed})", (1.0,), expected=(seed, 3, 25))
+        yield Case(f"random graph of 25 operations on 3 inputs (seed {seed})", (1.0,), expected=None, spec=(seed, 3, 25))
     for seed in range(55, 59):
-        yield Case(f"random graph of 80 operations on 5 inputs (seed {seed})", (3.0,), expected=(seed, 5, 80))
-    yield Case("a long chain: 400 operations on 2 inputs", (1.5,), expected=(59, 2, 400))
+        yield Case(f"random graph of 80 operations on 5 inputs (seed {seed})", (3.0,), expected=None, spec=(seed, 5, 80))
+    yield Case("a long chain: 400 operations on 2 inputs", (1.5,), expected=None, spec=(59, 2, 400))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -410,7 +416,7 @@ def _mlp_backward_case(label: str, params, g: torch.Generator) -> Case:
     return Case(label, (dout, cache), expected=_mlp_autograd(dout, cache))
 
 
-@check("mlp_backward", compare=lambda got, expected, case: diagnose_close(
+@check("mlp_backward", by_hand=True, compare=lambda got, expected, case: diagnose_close(
            got, expected, what="(dX, dW1, db1, dW2, db2)"),
        hint="dW2 = H1.T @ dout (shape (H, C)), db2 = dout.sum(0), dZ1 = (dout @ W2.T) * (Z1 > 0), "
             "dW1 = X.T @ dZ1, db1 = dZ1.sum(0), dX = dZ1 @ W1.T.")

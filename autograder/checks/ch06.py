@@ -21,8 +21,12 @@ def _gen(seed: int) -> torch.Generator:
 class _LiveState(dict):
     """A BatchNorm state that ``run_check``'s defensive copies share, so the check can read its update.
 
+    ``_shared_with_check``: the grader reads it back as the student's code left it (see ``judge``).
+
     Each call of a case generator makes fresh ones, so no two runs share a state.
     """
+
+    _shared_with_check = True
 
     def __deepcopy__(self, memo):
         return self
@@ -30,6 +34,8 @@ class _LiveState(dict):
 
 class _LiveGenerator(torch.Generator):
     """A generator that ``run_check``'s copies share, so the check can see that it was used."""
+
+    _shared_with_check = True
 
     def __deepcopy__(self, memo):
         return self
@@ -249,7 +255,7 @@ def _batchnorm_backward_case(label, n, d, dtype, g, eps=1e-5, scale=1.0):
     return Case(label, (dout.to(dtype), cache), expected=(dx, dgamma, dbeta))
 
 
-@check("batchnorm_backward",
+@check("batchnorm_backward", by_hand=True,
        hint="dx = gamma * inv_std / N * (N * dout - dout.sum(0) - xhat * (dout * xhat).sum(0)): the mean and the "
             "variance depend on every x_i, which gives the two subtracted terms. dgamma = (dout * xhat).sum(0), "
             "dbeta = dout.sum(0).")
@@ -319,7 +325,7 @@ def _layernorm_backward_case(label, shape, dtype, g, eps=1e-5):
     return Case(label, (dout.to(dtype), cache), expected=(dx, dgamma, dbeta))
 
 
-@check("layernorm_backward",
+@check("layernorm_backward", by_hand=True,
        hint="With g = dout * gamma and sums over the last dimension (size D): dx = inv_std / D * (D * g - g.sum(-1) "
             "- xhat * (g * xhat).sum(-1)); dgamma and dbeta sum over every leading index.")
 def _layernorm_backward_cases():
@@ -349,7 +355,7 @@ def _dropout_forward_cases():
     yield Case("eval, p = 0.3, float32", (torch.randn(2, 6, generator=g), 0.3, False, _gen(6)))
 
 
-@check("dropout_backward", reference=ref.dropout_backward,
+@check("dropout_backward", by_hand=True, reference=ref.dropout_backward,
        hint="The forward pass multiplied x by mask (already scaled by 1 / (1 - p)), so dx = dout * mask.")
 def _dropout_backward_cases():
     g = _gen(670)

@@ -138,7 +138,7 @@ def _backward_expected(x, w, b, s, p, dout):
     return xr.grad, wr.grad, br.grad
 
 
-@check("conv2d_backward",
+@check("conv2d_backward", by_hand=True,
        hint="db sums dout; dw = sum_n dout_n @ cols_n^T reshaped to (F, C, kh, kw); dx adds W_row^T @ dout back "
             "onto the padded input with the stride, then crops the padding.")
 def _conv2d_backward_cases():
@@ -224,14 +224,14 @@ def _pool_backward_cases(seed, fn, with_ties):
                    (dout, x, 2, None), expected=_pool_grad(fn, x, 2, 2, dout))
 
 
-@check("max_pool2d_backward",
+@check("max_pool2d_backward", by_hand=True,
        hint="Route each window's whole gradient to its FIRST maximal entry (row-major within the window), and add "
             "the contributions of overlapping windows.")
 def _max_pool2d_backward_cases():
     yield from _pool_backward_cases(820, F.max_pool2d, with_ties=True)
 
 
-@check("avg_pool2d_backward",
+@check("avg_pool2d_backward", by_hand=True,
        hint="Every entry of a window receives dout / (k * k); overlapping windows add up.")
 def _avg_pool2d_backward_cases():
     yield from _pool_backward_cases(860, F.avg_pool2d, with_ties=False)

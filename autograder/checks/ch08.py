@@ -134,7 +134,7 @@ def _autograd(fn, inputs, upstream):
     return torch.autograd.grad(loss, leaves)
 
 
-@check("rnn_step_backward", compare=_grads_compare(("dx", "dh_prev", "dWx", "dWh", "db")),
+@check("rnn_step_backward", by_hand=True, compare=_grads_compare(("dx", "dh_prev", "dWx", "dWh", "db")),
        hint="delta = dh * (1 - h**2); dx = delta @ Wx.T, dh_prev = delta @ Wh.T, dWx = x.T @ delta, "
             "dWh = h_prev.T @ delta, db = delta summed over the batch.")
 def _rnn_step_backward_cases():
@@ -172,7 +172,7 @@ def _rnn_forward_cases():
         yield Case(_label(N, T, D, H, dtype, extra) + ", vs torch.nn.RNN", args, expected=expected)
 
 
-@check("rnn_backward", compare=_grads_compare(("dx", "dh0", "dWx", "dWh", "db")),
+@check("rnn_backward", by_hand=True, compare=_grads_compare(("dx", "dh0", "dWx", "dWh", "db")),
        hint="Walk t from T-1 down to 0; the gradient into step t is dh_all[:, t] PLUS the dh_prev returned by "
             "step t+1; sum dWx, dWh, db over all steps; dh0 is the last dh_prev.")
 def _rnn_backward_cases():
@@ -210,7 +210,7 @@ def _lstm_step_forward_cases():
         yield Case(_label(N, None, D, H, dtype, extra) + ", vs torch.nn.LSTMCell", args, expected=expected)
 
 
-@check("lstm_step_backward", compare=_grads_compare(("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")),
+@check("lstm_step_backward", by_hand=True, compare=_grads_compare(("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")),
        hint="The cell state gets dc PLUS dh * o * (1 - tanh(c)**2); sigmoid' = s(1-s) and tanh' = 1 - t**2 use "
             "the gate VALUES; stack the four pre-activation gradients in the order i, f, g, o.")
 def _lstm_step_backward_cases():
@@ -242,7 +242,7 @@ def _lstm_forward_cases():
         yield Case(_label(N, T, D, H, dtype, extra) + ", vs torch.nn.LSTM", args, expected=expected)
 
 
-@check("lstm_backward", compare=_grads_compare(("dx", "dh0", "dWx", "dWh", "db")),
+@check("lstm_backward", by_hand=True, compare=_grads_compare(("dx", "dh0", "dWx", "dWh", "db")),
        hint="Carry TWO gradients back through time: dh (plus dh_all[:, t] at every step) and dc (starting at "
             "dc_last, passed to every earlier step as dc_prev); sum the weight gradients over all steps.")
 def _lstm_backward_cases():

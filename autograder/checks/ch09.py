@@ -150,7 +150,7 @@ def _backward_case(label, g, batch, lq, lk, d, dv, dtype=F64, mask=None, causal=
     return Case(label, (dout.to(dtype), cache), expected=expected)
 
 
-@check("attention_backward", compare=_pair_compare(("dq", "dk", "dv")),
+@check("attention_backward", by_hand=True, compare=_pair_compare(("dq", "dk", "dv")),
        hint="dv = p^T @ dout; dp = dout @ v^T; through the softmax Jacobian ds = p * (dp - (p * dp).sum(-1, "
             "keepdim=True)) (the second term is easy to forget); dq = ds @ k / sqrt(d), dk = ds^T @ q / sqrt(d).")
 def _attention_backward_cases():

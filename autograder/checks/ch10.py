@@ -68,7 +68,7 @@ def _sgns_grads_autograd(center, context, negatives):
     return tuple(gr.to(center.dtype) for gr in grads)
 
 
-@check("sgns_grads", reference=_sgns_grads_autograd,
+@check("sgns_grads", by_hand=True, reference=_sgns_grads_autograd,
        hint="dL/ds_o = sigmoid(s_o) - 1 and dL/ds_k = +sigmoid(s_k); v collects both terms.")
 def _sgns_grads_cases():
     yield Case("float64, B=6, K=4, D=5", _sgns_inputs(11, 6, 4, 5))

@@ -268,25 +268,37 @@ def _leaf_inputs(t):
     return leaves
 
 
+def _ppo_probe(fn, case):
+    """In the kernel: the objective, and (when log_probs requires grad) its gradient and graph leaves."""
+    got = fn(*case.args, **case.kwargs)
+    if not case.args[0].requires_grad:
+        return got
+    if not isinstance(got, torch.Tensor) or got.grad_fn is None:
+        return {"value": got, "leaves": 0, "gradient": None}
+    leaves = _leaf_inputs(got)
+    gradient = torch.autograd.grad(got, leaves[0])[0] if len(leaves) == 1 else None
+    return {"value": got.detach(), "leaves": len(leaves), "gradient": gradient}
+
+
 def _close_scalar(got, expected, case):
     dtype = case.args[0].dtype
     if not case.args[0].requires_grad:
         return diagnose_close(got, expected.to(dtype), what="the objective")
     value, gradient = expected
-    problem = diagnose_close(got, value.to(dtype), what="the objective")
+    if not isinstance(got, dict) or set(got) != {"value", "leaves", "gradient"}:
+        return "the probe of your objective returned something unexpected."
+    problem = diagnose_close(got["value"], value.to(dtype), what="the objective")
     if problem:
         return problem
-    if not isinstance(got, torch.Tensor) or got.grad_fn is None:
+    if got["leaves"] == 0:
         return ("the objective carries no gradient to log_probs: PPO maximizes it by backpropagation, "
                 "so build it from log_probs with torch operations (no .detach(), .item() or numpy)")
-    leaves = _leaf_inputs(got)
-    if len(leaves) != 1:
+    if got["leaves"] != 1:
         return "the objective's gradient should flow to log_probs only"
-    return diagnose_close(torch.autograd.grad(got, leaves[0])[0], gradient.to(dtype),
-                          what="d objective / d log_probs")
+    return diagnose_close(got["gradient"], gradient.to(dtype), what="d objective / d log_probs")
 
 
-@check("ppo_clip_objective", compare=_close_scalar,
+@check("ppo_clip_objective", compare=_close_scalar, probe=_ppo_probe,
        hint="mean of min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) with ratio = exp(log_probs - old_log_probs); "
             "clip the ratio, not the advantage, and take the min (the pessimistic bound).")
 def _ppo_clip_objective_cases():

@@ -44,6 +44,13 @@ def sgns_loss(center, context, negatives):
 """,
     },
     "sgns_grads": {
+        "delegates to torch.autograd (the exercise asks for the formulas)": """
+def sgns_grads(center, context, negatives):
+    c, o, n = (t.detach().clone().requires_grad_(True) for t in (center, context, negatives))
+    F = torch.nn.functional
+    loss = (-F.logsigmoid((c * o).sum(-1)) - F.logsigmoid(-(n @ c.unsqueeze(-1)).squeeze(-1)).sum(-1)).sum()
+    return tuple(torch.autograd.grad(loss, (c, o, n)))
+""",
         "wrong sign of the negative-sample gradient": """
 def sgns_grads(center, context, negatives):
     pos = (center * context).sum(-1)
@@ -310,13 +317,6 @@ def sgns_loss(center, context, negatives):
 """,
     },
     "sgns_grads": {
-        "autograd on a stable loss": """
-def sgns_grads(center, context, negatives):
-    c, o, n = (t.detach().clone().requires_grad_(True) for t in (center, context, negatives))
-    F = torch.nn.functional
-    loss = (-F.logsigmoid((c * o).sum(-1)) - F.logsigmoid(-(n @ c.unsqueeze(-1)).squeeze(-1)).sum(-1)).sum()
-    return tuple(torch.autograd.grad(loss, (c, o, n)))
-""",
         "written with sigmoid(-s_o) and bmm": """
 def sgns_grads(center, context, negatives):
     s_o = (center * context).sum(-1, keepdim=True)
