@@ -1,7 +1,7 @@
 """The ``autograder`` command: the instructor pipeline on top of nbgrader, one subcommand per step.
 
     autograder release                    # source_notebooks/ -> release/ (nbgrader generate_assignment)
-    autograder grade 03 submissions.zip   # collect, autograde with nbgrader, print the grade table
+    autograder grade 03 submissions.zip   # collect, grade in sandboxed kernels, grade table and reports
     autograder feedback 03                # feedback HTML per student
     autograder export                     # grades.csv
     autograder demo                       # all of the above on the bundled sample class
@@ -17,8 +17,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import pipeline
+from tqdm.auto import tqdm
+
+from . import pipeline, reports
 from .errors import GradingError
+from .sandbox import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0],
                   pretty_exceptions_enable=False)
@@ -100,17 +103,42 @@ def release(chapter: Optional[list[str]] = typer.Argument(None, help="Chapters (
 def grade(chapter: str = ChapterArg,
           submissions: Path = typer.Argument(..., help="A folder or .zip of submissions: <student>/<chapter>.ipynb "
                                                        "or <student>.ipynb."),
-          course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir) -> None:
-    """Collect the submissions, autograde them with nbgrader, print the grade table."""
+          course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir,
+          engine: str = typer.Option("sandbox", "--engine",
+                                     help="sandbox: the hardened grader (isolated kernels, judged outside them, "
+                                          "parallel); nbgrader: plain `nbgrader autograde`."),
+          workers: int = typer.Option(2, "--workers", "-j", min=1, help="Kernels run at once (sandbox engine)."),
+          force: bool = typer.Option(False, "--force", help="Re-grade submissions already graded with the same "
+                                                            "inputs (sandbox engine re-uses them otherwise)."),
+          cell_timeout: int = typer.Option(Limits.cell_seconds, "--cell-timeout", min=1, help="Seconds per cell."),
+          notebook_timeout: int = typer.Option(Limits.notebook_seconds, "--notebook-timeout", min=1,
+                                               help="Seconds per notebook."),
+          memory_mb: int = typer.Option(Limits.memory_mb, "--memory-mb", min=256,
+                                        help="Address space per kernel (MB).")) -> None:
+    """Collect the submissions, grade them, print the grade table (and, sandboxed, write every report)."""
+    if engine not in ("sandbox", "nbgrader"):
+        _fail(GradingError(f"unknown engine {engine!r}: use sandbox or nbgrader"))
     course = _course(course_root, class_dir)
     try:
         chapter_id = course.chapter_ids([chapter])[0]
         students = course.collect(chapter_id, submissions)
-        results = course.autograde(chapter_id, students, progress=True)
+        if engine == "nbgrader":
+            results = course.autograde(chapter_id, students, progress=True)
+            _print_grades(course, [chapter_id])
+            console.print(f"graded {len(results)} submissions, {sum(not r.ok for r in results)} with problems")
+            return
+        limits = Limits(cell_seconds=cell_timeout, notebook_seconds=notebook_timeout, memory_mb=memory_mb)
+        with tqdm(total=len(students), desc=f"grading {chapter_id}", unit="student") as bar:
+            run = course.grade_sandboxed(chapter_id, students, limits, workers=workers, force=force,
+                                         progress=lambda result: bar.update())
     except GradingError as err:
         _fail(err)
     _print_grades(course, [chapter_id])
-    console.print(f"graded {len(results)} submissions, {sum(not r.ok for r in results)} with problems")
+    console.print(reports.summary_markdown(reports.class_summary(run.results)))
+    console.print(f"graded {run.graded} submissions now, re-used {len(run.results) - run.graded} earlier results; "
+                  f"gradebook backup: {run.backup or 'none (new gradebook)'}")
+    console.print(f"reports under {course.class_dir / 'reports' / chapter_id}, feedback under "
+                  f"{course.class_dir / 'feedback'}")
 
 
 @app.command()

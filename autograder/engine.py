@@ -165,7 +165,8 @@ def score_cells(merged: Merged, run: KernelRun, chapter: Chapter) -> list[CellRe
             if status == "stderr":
                 message = "the cell wrote to stderr: " + ran.stderr[:300]
             elif status != "ok":
-                message = ran.error[-1500:] if ran and ran.error else f"the cell did not run ({status})."
+                message = (f"{_last_line(ran.error)}\n\n{ran.error[-1500:]}" if ran and ran.error
+                           else f"the cell did not run ({status}).")
             elif not passed:
                 message = ("this cell passed in the notebook, but its points count only when the exercise's "
                            "hidden tests pass too:\n" + "\n".join(m for ok, m in own if not ok))

@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 from .errors import GradingError
 from .intake import Submission
 
-__all__ = ["StudentResult", "autograde", "record_problem", "generate_feedback", "read_problems"]
+__all__ = ["StudentResult", "autograde", "record_problem", "generate_feedback", "read_problems", "write_problem",
+           "require_assignment"]
 
 
 @dataclass
@@ -44,7 +45,7 @@ def read_problems(class_dir: Path) -> dict[str, dict[str, str]]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _write_problem(class_dir: Path, chapter_id: str, student: str, problem: str | None) -> None:
+def write_problem(class_dir: Path, chapter_id: str, student: str, problem: str | None) -> None:
     problems = read_problems(class_dir)
     chapter_problems = problems.setdefault(chapter_id, {})
     if problem is None:
@@ -66,18 +67,23 @@ def record_problem(api: NbGraderAPI, chapter_id: str, student: str, problem: str
     autograded = Path(api.coursedir.format_path(api.coursedir.autograded_directory, student, chapter_id))
     if autograded.exists():
         shutil.rmtree(autograded)
-    _write_problem(Path(api.coursedir.root), chapter_id, student, problem)
+    write_problem(Path(api.coursedir.root), chapter_id, student, problem)
 
 
-def autograde(api: NbGraderAPI, chapter_id: str, submissions: list[Submission],
-              progress: bool = False) -> list[StudentResult]:
-    """Run ``nbgrader autograde`` for every usable submission (forced, so a re-run re-grades)."""
+def require_assignment(api: NbGraderAPI, chapter_id: str) -> None:
+    """Stop with a clear error unless the class's gradebook knows ``chapter_id`` (it was released)."""
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         try:
             gb.find_assignment(chapter_id)
         except MissingEntry:
             raise GradingError(f"{chapter_id} is not in this class's gradebook yet: run `autograder release` "
                                "with the same --class-dir first") from None
+
+
+def autograde(api: NbGraderAPI, chapter_id: str, submissions: list[Submission],
+              progress: bool = False) -> list[StudentResult]:
+    """Run ``nbgrader autograde`` for every usable submission (forced, so a re-run re-grades)."""
+    require_assignment(api, chapter_id)
     results = []
     for submission in tqdm(submissions, desc=f"grading {chapter_id}", unit="student", disable=not progress):
         problem = submission.problem
@@ -86,7 +92,7 @@ def autograde(api: NbGraderAPI, chapter_id: str, submissions: list[Submission],
             if not outcome["success"]:
                 problem = f"nbgrader could not grade the notebook: {_root_cause(outcome)}"
         if problem is None:
-            _write_problem(Path(api.coursedir.root), chapter_id, submission.student, None)
+            write_problem(Path(api.coursedir.root), chapter_id, submission.student, None)
         else:
             record_problem(api, chapter_id, submission.student, problem)
         results.append(StudentResult(submission.student, problem))

@@ -30,6 +30,7 @@ from .errors import GradingError
 __all__ = ["Submission", "find_submissions", "check_notebook", "normalize_student_id", "file_submissions",
            "unpacked"]
 
+MAX_NOTEBOOK_BYTES = 64 * 2**20
 _ID_OK = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -53,6 +54,10 @@ def normalize_student_id(raw: str) -> str:
 def check_notebook(path: Path) -> str | None:
     """Why ``path`` cannot be graded as a notebook, or None if it can."""
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            return f"the file is too large to be a notebook ({size / 2**20:.0f} MB; the limit is " \
+                   f"{MAX_NOTEBOOK_BYTES // 2**20} MB)"
         raw = path.read_bytes()
     except OSError as err:
         return f"cannot read the file: {err.strerror}"
@@ -143,3 +148,4 @@ def file_submissions(submissions: list[Submission], class_dir: Path, chapter_id:
         if submission.problem is None and submission.source is not None:
             target.mkdir(parents=True)
             shutil.copyfile(submission.source, target / f"{chapter_id}.ipynb")
+            submission.source = target / f"{chapter_id}.ipynb"

@@ -22,11 +22,15 @@ from nbgrader.apps import NbGraderAPI
 
 from course import syllabus
 
-from . import grading, intake, mutants, report, samples
+import nbformat
+
+from . import engine, grading, intake, mutants, report, reports, samples, store
 from .config import nbgrader_api
 from .errors import GradingError
 from .inprocess import ExerciseScore, reference_namespace, score_exercise
 from .notebooks import build_notebook, read_notebook, write_notebook
+from .results import SubmissionResult
+from .sandbox import Limits
 from .paths import CourseRootNotFound, find_course_root, release_notebook, source_notebook, source_script
 
 __all__ = ["Course", "MutantRow", "DemoSummary", "run_demo"]
@@ -125,6 +129,39 @@ class Course:
                   progress: bool = False) -> list[grading.StudentResult]:
         """Autograde the filed submissions (the gradebook must know the chapter: run release first)."""
         return grading.autograde(self.api, chapter_id, submissions, progress=progress)
+
+    def grade_sandboxed(self, chapter_id: str, submissions: list[intake.Submission], limits: Limits = Limits(),
+                        workers: int = 2, force: bool = False,
+                        progress: Callable[[SubmissionResult], None] | None = None) -> engine.ClassRun:
+        """Grade filed submissions with the hardened grader (:mod:`.engine`); write every report.
+
+        The gradebook is backed up first and then written from this process only, one student at a
+        time; results already graded with the same inputs are re-used (``force`` re-grades them).
+        """
+        grading.require_assignment(self.api, chapter_id)
+        db = Path(self.api.coursedir.root) / "gradebook.db"
+        backup = store.backup_gradebook(db, self.class_dir / "backups")
+        db_url, course_id = self.api.coursedir.db_url, self.api.coursedir.course_id
+
+        def keep(result: SubmissionResult, notebook) -> None:
+            result.save(store.result_path(self.class_dir, chapter_id, result.student))
+            target = self.class_dir / "autograded" / result.student / chapter_id / f"{chapter_id}.ipynb"
+            if notebook is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, str(target))
+            elif result.problem and target.exists():
+                target.unlink()
+            store.write_grades(db_url, course_id, result)
+            grading.write_problem(self.class_dir, chapter_id, result.student, result.problem)
+
+        run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
+                                 on_result=keep, progress=progress)
+        run.backup = backup
+        reports.write_feedback(self.class_dir, chapter_id, run.results)
+        reports.write_summary(self.class_dir, chapter_id, run.results)
+        reports.write_csv(self.class_dir, chapter_id, run.results)
+        reports.write_gradescope(self.class_dir, chapter_id, run.results)
+        return run
 
     def feedback(self, chapter_id: str) -> list[Path]:
         """Feedback HTML for every graded student of the chapter."""
