@@ -9,7 +9,8 @@ pooling has no padding and its stride defaults to the window size. Boxes are row
 ``(x2 - x1) * (y2 - y1)`` (no "+1" pixel convention).
 
 Everything is vectorized: im2col is one copy of a strided view of the padded input, col2im adds
-back one kernel tap at a time (``kh * kw`` strided slice additions), and the rest is matrix products.
+back one kernel tap at a time (``kh * kw`` strided slice additions, clipped to the unpadded image), and
+the rest is matrix products.
 Both are several times faster than ``F.unfold``/``F.fold`` on the CPU; all of it runs unchanged on
 CUDA tensors, in float32 and float64.
 """
@@ -146,24 +147,55 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     return windows.reshape(n, c * kh * kw, ho * wo)
 
 
+def _tap_range(offset, stride, padding, n_out, size):
+    """The output indices ``i`` whose tap at kernel offset ``offset`` lands inside the unpadded input,
+    ``0 <= offset + stride * i - padding < size``, as the closed range ``(lo, hi)`` (empty when ``lo > hi``)."""
+    return max(0, -((offset - padding) // stride)), min(n_out - 1, (size - 1 + padding - offset) // stride)
+
+
+def _col2im_add_(image, cols, kernel_size, stride=1, padding=0):
+    """Add the adjoint of :func:`im2col` of ``cols`` onto ``image`` in place and return ``image``.
+
+    ``cols`` of shape ``(N, C * kh * kw, H_out * W_out)``, ``image`` of shape ``(N, C, H, W)`` (any strides).
+    One strided slice addition per kernel tap; every tap is clipped to the unpadded image, so the
+    entries that would land in the zero padding are simply not added (no padded buffer, no crop).
+    """
+    kh, kw = _pair(kernel_size)
+    n, c, h, w = image.shape
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    taps = cols.reshape(n, c, kh, kw, ho, wo)
+    for p in range(kh):
+        i0, i1 = _tap_range(p, stride, padding, ho, h)
+        if i0 > i1:
+            continue
+        y0 = p + stride * i0 - padding
+        for q in range(kw):
+            j0, j1 = _tap_range(q, stride, padding, wo, w)
+            if j0 > j1:
+                continue
+            x0 = q + stride * j0 - padding
+            image[:, :, y0:y0 + stride * (i1 - i0) + 1:stride, x0:x0 + stride * (j1 - j0) + 1:stride] += \
+                taps[:, :, p, q, i0:i1 + 1, j0:j1 + 1]
+    return image
+
+
 def _col2im(cols, size, kernel_size, stride=1, padding=0):
     """The adjoint of :func:`im2col` (like ``F.fold``): add every column's entries back onto the image.
 
     ``cols`` of shape ``(N, C * kh * kw, H_out * W_out)`` -> image of shape ``(N, C, H, W)`` with ``size = (H, W)``.
-    One strided slice addition per kernel tap, so overlapping windows accumulate.
+    One strided slice addition per kernel tap, so overlapping windows accumulate; the taps falling into
+    the padding are dropped.
     """
     kh, kw = _pair(kernel_size)
-    h, w = size
-    n = cols.shape[0]
-    c = cols.shape[1] // (kh * kw)
-    hp, wp = h + 2 * padding, w + 2 * padding
-    ho, wo = (hp - kh) // stride + 1, (wp - kw) // stride + 1
-    taps = cols.reshape(n, c, kh, kw, ho, wo)
-    image = cols.new_zeros(n, c, hp, wp)
-    for p in range(kh):
-        for q in range(kw):
-            image[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += taps[:, :, p, q]
-    return image[:, :, padding:padding + h, padding:padding + w].contiguous() if padding else image
+    n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+    return _col2im_add_(cols.new_zeros(n, c, *size), cols, (kh, kw), stride, padding)
+
+
+# Elements of the (N, C * kh * kw, L) input-gradient columns that conv2d_backward materializes at once.
+# A few MB: big enough for efficient matrix products, small enough to stay in cache for the col2im that
+# follows, and reused from one batch chunk to the next instead of being allocated (and, on the CPU,
+# page-faulted in) as one N-times larger tensor.
+_DCOLS_CHUNK_ELEMENTS = 1 << 20
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
@@ -199,7 +231,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     cols = im2col(x, (kh, kw), stride, padding)
     ho = conv_output_size(h, kh, stride, padding)
     wo = conv_output_size(wd, kw, stride, padding)
-    out = torch.matmul(w.reshape(f, -1), cols) + b.view(1, f, 1)
+    out = torch.matmul(w.reshape(f, -1), cols).add_(b.view(1, f, 1))  # bias added in place: no second (N, F, L)
     return out.view(n, f, ho, wo), (x, w, b, stride, padding, cols)
 
 
@@ -212,7 +244,9 @@ def conv2d_backward(dout, cache):
     :math:`\partial L/\partial b_f = \sum_{n,l} \delta_{nfl}`,
     :math:`\partial L/\partial W_\text{row} = \sum_n \delta_n X_{\text{col},n}^\top` and
     :math:`\partial L/\partial X_\text{col} = W_\text{row}^\top \delta`, which col2im (``F.fold``, here a per-tap strided addition) scatters
-    back onto the padded input, adding the overlapping windows, before the padding is cropped.
+    back onto the input, adding the overlapping windows and dropping what falls into the padding. The
+    last two steps run a few images at a time through one reused buffer, so the
+    ``(N, C kh kw, L)`` input-gradient columns never exist all at once.
 
     Args:
         dout: upstream gradient, shape ``(N, F, H_out, W_out)``.
@@ -240,8 +274,19 @@ def conv2d_backward(dout, cache):
     d = dout.reshape(n, f, -1)
     db = d.sum(dim=(0, 2))
     dw = torch.matmul(d, cols.transpose(1, 2)).sum(dim=0).view_as(w)
-    dcols = torch.matmul(w.reshape(f, -1).t(), d)
-    dx = _col2im(dcols, x.shape[-2:], (kh, kw), stride, padding)
+    # dcols = W_row^T d and its col2im, a chunk of the batch at a time through one reused buffer
+    w_t = w.reshape(f, -1).t()
+    dx = x.new_zeros(x.shape)
+    chunk = max(1, _DCOLS_CHUNK_ELEMENTS // max(1, w_t.shape[0] * d.shape[2]))
+    buffer = None
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        if buffer is None:
+            buffer = torch.matmul(w_t, d[start:stop])
+            dcols = buffer
+        else:
+            dcols = torch.matmul(w_t, d[start:stop], out=buffer[:stop - start])
+        _col2im_add_(dx[start:stop], dcols, (kh, kw), stride, padding)
     return dx, dw, db
 
 

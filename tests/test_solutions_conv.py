@@ -196,3 +196,19 @@ def test_nms_against_brute_force(device, seed, thr):
 def test_nms_equal_scores_keep_the_lower_index():
     boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 2.0], [5.0, 5.0, 6.0, 6.0]])
     assert conv.nms(boxes, torch.tensor([0.5, 0.5, 0.5]), 0.5).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("chunk_elements", [1, 200, 10 ** 9])
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 1), (3, 2)])
+def test_conv2d_backward_batch_chunking_does_not_change_the_result(monkeypatch, chunk_elements, stride, padding):
+    # conv2d_backward builds dx a few images at a time through one reused buffer; any chunk size
+    # (one image per chunk, an uneven last chunk, the whole batch at once) must give the same gradients.
+    x, w, b = _randn(5, 3, 9, 8, seed=12), _randn(4, 3, 3, 2, seed=13), _randn(4, seed=14)
+    out, cache = conv.conv2d_forward(x, w, b, stride, padding)
+    dout = _randn(*out.shape, seed=15)
+    monkeypatch.setattr(conv, "_DCOLS_CHUNK_ELEMENTS", chunk_elements)
+    dx, dw, db = conv.conv2d_backward(dout, cache)
+    xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
+    F.conv2d(xr, wr, br, stride=stride, padding=padding).backward(dout)
+    for got, ref in ((dx, xr.grad), (dw, wr.grad), (db, br.grad)):
+        torch.testing.assert_close(got, ref, **_tol(F64))

@@ -1,0 +1,179 @@
+"""The hardened grader end to end: agreement with nbgrader, resumable and idempotent runs, backups,
+re-grading one student, and reports that never leak hidden tests.
+
+The bad-submission corpus (hangs, bombs, crashes, tampering, fooling, delegation) is in
+``test_sandbox_corpus.py``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import engine, intake, samples, store
+from autograder.notebooks import grade_cells, nbgrader_meta, read_notebook, strip_solution_markers
+from autograder.paths import release_notebook, source_notebook
+from autograder.pipeline import Course
+from autograder.results import SubmissionResult
+from autograder.sandbox import Limits
+
+pytestmark = pytest.mark.slow
+
+CHAPTER = "01-statistics-and-estimators"
+LIMITS = Limits(cell_seconds=60, notebook_seconds=300)
+
+
+def _grades(class_dir: Path, chapter: str = CHAPTER) -> dict[tuple[str, str], float]:
+    """Every (student, cell) auto score in the class's gradebook."""
+    out = {}
+    with Gradebook(f"sqlite:///{class_dir / 'gradebook.db'}") as gb:
+        for student in gb.students:
+            try:
+                submission = gb.find_submission(chapter, student.id)
+            except Exception:  # noqa: BLE001  (no submission of this chapter)
+                continue
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    out[(student.id, grade.name)] = grade.auto_score
+    return out
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory, root) -> Path:
+    """Five students of chapter 01: the three samples and two with other wrong answers."""
+    from autograder.mutants import ch01
+
+    folder = tmp_path_factory.mktemp("inbox")
+    samples.write_sample_class(source_notebook(root, CHAPTER), release_notebook(root, CHAPTER), CHAPTER, folder)
+    release, source = read_notebook(release_notebook(root, CHAPTER)), read_notebook(source_notebook(root, CHAPTER))
+    reference = {nbgrader_meta(c)["grade_id"]: strip_solution_markers(c.source)
+                 for c in source.cells if nbgrader_meta(c).get("solution")}
+    for student, exercises in (("dana", ["sample_mean", "gaussian_mle"]), ("eve", ["empirical_risk"])):
+        answers = dict(reference)
+        for exercise in exercises:
+            answers[exercise] = list(ch01.MUTANTS[exercise].values())[-1]
+        path = folder / student / f"{CHAPTER}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(samples.fill_answers(release, answers), str(path))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def course_root(root, tmp_path_factory) -> Path:
+    """A copy of the course (notebooks and config) so releasing never touches the repository."""
+    copy = tmp_path_factory.mktemp("course")
+    shutil.copytree(root / "source_notebooks" / CHAPTER, copy / "source_notebooks" / CHAPTER)
+    shutil.copytree(root / "release" / CHAPTER, copy / "release" / CHAPTER)
+    shutil.copy(root / "nbgrader_config.py", copy)
+    return copy
+
+
+def _released_class(root: Path, folder: Path) -> Course:
+    course = Course.open(root, folder)
+    course.release(CHAPTER)
+    return course
+
+
+def _grade(course: Course, inbox: Path, **kwargs):
+    students = course.collect(CHAPTER, inbox)
+    return course.grade_sandboxed(CHAPTER, students, LIMITS, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def straight_run(course_root, inbox, tmp_path_factory):
+    """One uninterrupted sandboxed run of the five students."""
+    course = _released_class(course_root, tmp_path_factory.mktemp("straight"))
+    run = _grade(course, inbox, workers=2)
+    return course, run
+
+
+def test_sandbox_scores_match_nbgrader_on_honest_submissions(course_root, inbox, straight_run, tmp_path):
+    course, run = straight_run
+    plain = _released_class(course_root, tmp_path / "plain")
+    plain.autograde(CHAPTER, plain.collect(CHAPTER, inbox))
+    assert _grades(course.class_dir) == _grades(plain.class_dir)
+    totals = {r.student: r.score for r in run.results}
+    assert totals["perfect"] == 27 and totals["blank"] == 0 and 0 < totals["partly-wrong"] < 27
+
+
+def test_a_run_killed_half_way_resumes_to_the_same_gradebook(course_root, inbox, straight_run, tmp_path):
+    course = _released_class(course_root, tmp_path / "killed")
+    command = [str(Path(sys.executable).parent / "autograder"), "grade", CHAPTER, str(inbox), "--class-dir",
+               str(course.class_dir), "--workers", "1", "--course-root", str(course_root),
+               "--cell-timeout", str(LIMITS.cell_seconds), "--notebook-timeout", str(LIMITS.notebook_seconds)]
+    proc = subprocess.Popen(command, cwd=course_root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    results = course.class_dir / "results" / CHAPTER
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 2 and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(results.glob("*.json")))
+    assert 2 <= done_before < 5, "the run should have been killed half way"
+    run = _grade(course, inbox, workers=2)
+    assert run.graded == 5 - done_before  # finished results were re-used, not graded again
+    assert _grades(course.class_dir) == _grades(straight_run[0].class_dir)
+
+
+def test_rerun_is_idempotent_and_backs_up_the_gradebook(course_root, inbox, tmp_path):
+    course = _released_class(course_root, tmp_path / "twice")
+    _grade(course, inbox, workers=2)
+    first = _grades(course.class_dir)
+    again = _grade(course, inbox, workers=2)
+    assert again.graded == 0 and _grades(course.class_dir) == first
+    assert again.backup is not None and again.backup.exists()
+    with Gradebook(f"sqlite:///{again.backup}") as gb:
+        assert len(gb.students) == 5  # the backup holds the gradebook as it was before the second run
+
+
+def test_regrading_one_student_touches_no_one_else(course_root, root, inbox, tmp_path):
+    course = _released_class(course_root, tmp_path / "one")
+    _grade(course, inbox, workers=2)
+    before = _grades(course.class_dir)
+    saved = {p.name: p.read_bytes() for p in (course.class_dir / "results" / CHAPTER).glob("*.json")}
+    only_blank = tmp_path / "only-blank"
+    shutil.copytree(inbox / "blank", only_blank / "blank")
+    release = read_notebook(release_notebook(root, CHAPTER))
+    source = read_notebook(source_notebook(root, CHAPTER))
+    answer = next(c.source for c in source.cells if nbgrader_meta(c).get("grade_id") == "sample_mean")
+    nbformat.write(samples.fill_answers(release, {"sample_mean": strip_solution_markers(answer)}),
+                   str(only_blank / "blank" / f"{CHAPTER}.ipynb"))
+    run = _grade(course, only_blank, workers=1)
+    assert [r.student for r in run.results] == ["blank"] and run.results[0].score == 3
+    after = _grades(course.class_dir)
+    assert {k: v for k, v in after.items() if k[0] != "blank"} == {k: v for k, v in before.items() if k[0] != "blank"}
+    assert after[("blank", "test_sample_mean")] == 1 and after[("blank", "test_sample_mean_2")] == 2
+    for name, data in saved.items():
+        if name != "blank.json":
+            assert (course.class_dir / "results" / CHAPTER / name).read_bytes() == data
+
+
+def test_reports_are_written_and_never_show_hidden_tests(root, straight_run):
+    course, run = straight_run
+    source = read_notebook(source_notebook(root, CHAPTER))
+    hidden_lines = {line.strip() for c in grade_cells(source) if "BEGIN HIDDEN TESTS" in c.source
+                    for line in c.source.splitlines() if len(line.strip()) > 12}
+    feedback = sorted((course.class_dir / "feedback").glob(f"*/{CHAPTER}/{CHAPTER}.html"))
+    assert len(feedback) == 5
+    for path in feedback:
+        text = path.read_text()
+        leaked = [line for line in hidden_lines if line in text]
+        assert not leaked, f"{path}: hidden test code in the feedback: {leaked[:2]}"
+    partly = (course.class_dir / "feedback" / "partly-wrong" / CHAPTER / f"{CHAPTER}.html").read_text()
+    assert "hidden cases" in partly  # the diagnostic of a failed hidden check is shown
+    reports_dir = course.class_dir / "reports" / CHAPTER
+    gradescope = json.loads((reports_dir / "gradescope" / "perfect" / "results.json").read_text())
+    assert gradescope["score"] == 27
+    assert (reports_dir / "summary.html").exists() and (reports_dir / "grades.csv").exists()
+    result = SubmissionResult.load(store.result_path(course.class_dir, CHAPTER, "eve"))
+    assert {c.grade_id for c in result.cells if not c.passed} == {"test_empirical_risk", "test_empirical_risk_2"}
