@@ -58,7 +58,8 @@ def install(policy: Policy) -> None:
     def check_read(path) -> None:
         if isinstance(path, int) or path is None:
             return
-        if _under(resolve(path), hidden):
+        real = resolve(path)
+        if _under(real, hidden) and not _under(real, writable):
             refuse(f"reading {fsdecode(path)}")
 
     def check_write(path) -> None:

@@ -3,7 +3,8 @@
 The mutant tests use this to show that every classic wrong answer loses the exercise's points and
 every correct alternative keeps them, without starting a kernel per variant. It mirrors nbgrader's
 rule: a test cell earns its points when it raises nothing and prints nothing on stderr (warnings that
-``nbgrader_config.py``'s ``IgnorePattern`` drops excepted). One real nbgrader run of a partly wrong
+``nbgrader_config.py``'s ``IgnorePattern`` drops excepted); like the sandboxed grader, a hidden test cell
+also loses its points when the answer delegates (:mod:`autograder.delegation`). One real nbgrader run of a partly wrong
 submission (``tests/test_roundtrip.py``) keeps this mirror honest.
 
 The namespace a test cell runs in is the notebook's ``imports`` cell plus every solution cell (the
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
+from .delegation import delegation_reasons, graded_names
 from .notebooks import exercise_of, grade_cells, nbgrader_meta, solution_cells, strip_solution_markers
 
 __all__ = ["ExerciseScore", "reference_namespace", "score_exercise"]
@@ -52,6 +54,19 @@ def reference_namespace(nb: NotebookNode) -> dict:
     return namespace
 
 
+def _delegation(test_source: str, sources: list[str]) -> str | None:
+    """Why a hidden test cell loses its points to delegation (as the sandboxed grader rules), or None."""
+    if "run_check" not in test_source:
+        return None
+    from .checks import registry
+
+    for name, fn_names in graded_names(test_source).items():
+        reasons = delegation_reasons(sources, fn_names, registry()[name].by_hand)
+        if reasons:
+            return f"{name}: " + "; ".join(reasons)
+    return None
+
+
 def score_exercise(nb: NotebookNode, exercise: str, answer_source: str | None = None,
                    namespace: dict | None = None) -> ExerciseScore:
     """Score ``answer_source`` (code that defines the exercise's function) on the exercise's test cells.
@@ -65,11 +80,16 @@ def score_exercise(nb: NotebookNode, exercise: str, answer_source: str | None = 
     env = dict(base)
     if answer_source is not None:
         exec(compile(answer_source, f"<answer {exercise}>", "exec"), env)
+    sources = [strip_solution_markers(c.source) for c in solution_cells(nb)] + [answer_source or ""]
     earned, total, failures = 0.0, 0.0, {}
     for cell in cells:
         meta = nbgrader_meta(cell)
         points = float(meta.get("points", 0))
         total += points
+        delegated = _delegation(cell.source, sources)
+        if delegated:
+            failures[meta["grade_id"]] = delegated
+            continue
         err_stream, out_stream = io.StringIO(), io.StringIO()
         try:
             with contextlib.redirect_stderr(err_stream), contextlib.redirect_stdout(out_stream):

@@ -81,15 +81,21 @@ def _clean_env(work: Path) -> dict[str, str]:
 
 def run_kernel(cells: list[dict], cases_blob: bytes, limits: Limits, hidden: list[str],
                scratch: Path | None = None) -> KernelRun:
-    """Run ``cells`` (``[{"i": index, "source": code}, ...]``) in a fresh sandboxed kernel."""
-    job = Path(tempfile.mkdtemp(prefix="autograder-job-", dir=scratch))
+    """Run ``cells`` (``[{"i": index, "source": code}, ...]``) in a fresh sandboxed kernel.
+
+    Every kernel's job folder lives under one ``scratch`` folder that all kernels are walled off from,
+    except for their own ``work/`` folder.
+    """
+    jobs_root = Path(scratch or Path(tempfile.gettempdir()) / "autograder-jobs")
+    jobs_root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    job = Path(tempfile.mkdtemp(prefix="job-", dir=jobs_root))
     try:
         work = job / "work"
         for sub in (work, work / "tmp", work / ".mpl"):
             sub.mkdir(parents=True, exist_ok=True)
         (job / "job.json").write_text(json.dumps({
             "cells": cells, "limits": asdict(limits), "writable": [str(work)],
-            "hidden": sorted(set(hidden) | {str(job / "job.json"), str(job / "cases.pkl")}),
+            "hidden": sorted(set(hidden) | {str(jobs_root)}),  # other kernels' jobs, and this one's answers
         }))
         (job / "cases.pkl").write_bytes(cases_blob)
         return _supervise(job, work, cells, limits)

@@ -292,7 +292,7 @@ def _newton_expected(w, X, y, lr=1.0, damping=0.0):
     return w - lr * torch.linalg.solve(hess, grad)
 
 
-@check("logistic_newton_step", by_hand=True,
+@check("logistic_newton_step",
        hint="g = X^T (sigmoid(Xw) - y) / N and H = X^T diag(p (1 - p)) X / N (both means); "
             "return w - lr * solve(H + damping * I, g).")
 def _logistic_newton_step_cases():
