@@ -2,7 +2,7 @@
 
     autograder release                    # source_notebooks/ -> release/ (nbgrader generate_assignment)
     autograder grade 03 submissions.zip   # collect, grade in sandboxed kernels, grade table and reports
-    autograder feedback 03                # feedback HTML per student
+    autograder report 03                  # re-make feedback, summary, CSV, Gradescope JSON from saved results
     autograder export                     # grades.csv
     autograder demo                       # all of the above on the bundled sample class
 
@@ -152,6 +152,20 @@ def feedback(chapter: str = ChapterArg, course_root: Optional[Path] = CourseRoot
         _fail(err)
     for path in paths:
         console.print(f"feedback: {path}")
+
+
+@app.command()
+def report(chapter: str = ChapterArg, course_root: Optional[Path] = CourseRoot,
+           class_dir: Optional[Path] = ClassDir) -> None:
+    """Re-make the reports of a chapter graded in the sandbox (feedback, summary, CSV, Gradescope), no re-grading."""
+    course = _course(course_root, class_dir)
+    try:
+        chapter_id = course.chapter_ids([chapter])[0]
+        paths = course.write_reports(chapter_id)
+    except GradingError as err:
+        _fail(err)
+    console.print(reports.summary_markdown(reports.class_summary(course.saved_results(chapter_id))))
+    console.print(f"wrote {len(paths)} files under {course.class_dir}")
 
 
 @app.command()

@@ -163,8 +163,25 @@ class Course:
         reports.write_gradescope(self.class_dir, chapter_id, run.results)
         return run
 
+    def saved_results(self, chapter_id: str) -> list[SubmissionResult]:
+        """The results the sandboxed grader saved for ``chapter_id`` (empty if it never graded it)."""
+        folder = self.class_dir / "results" / chapter_id
+        return [SubmissionResult.load(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+    def write_reports(self, chapter_id: str) -> list[Path]:
+        """Re-make feedback, summary, CSV and Gradescope files from the saved results (no re-grading)."""
+        results = self.saved_results(chapter_id)
+        if not results:
+            raise GradingError(f"no saved results for {chapter_id} in {self.class_dir}: grade it first")
+        return [*reports.write_feedback(self.class_dir, chapter_id, results),
+                reports.write_summary(self.class_dir, chapter_id, results),
+                reports.write_csv(self.class_dir, chapter_id, results),
+                *reports.write_gradescope(self.class_dir, chapter_id, results)]
+
     def feedback(self, chapter_id: str) -> list[Path]:
-        """Feedback HTML for every graded student of the chapter."""
+        """Feedback HTML for every graded student of the chapter (from saved results, else nbgrader's)."""
+        if self.saved_results(chapter_id):
+            return reports.write_feedback(self.class_dir, chapter_id, self.saved_results(chapter_id))
         return grading.generate_feedback(self.api, chapter_id)
 
     def grade_rows(self) -> list[report.GradeRow]:

@@ -10,7 +10,7 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("command", [[], ["release"], ["grade"], ["feedback"], ["export"], ["demo"],
-                                     ["build-notebooks"], ["check-chapter"]])
+                                     ["build-notebooks"], ["check-chapter"], ["report"]])
 def test_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -41,3 +41,16 @@ def test_demo_refuses_to_wipe_a_folder_it_did_not_make(root, tmp_path):
     result = runner.invoke(app, ["demo", "--class-dir", str(tmp_path), "--course-root", str(root)])
     assert result.exit_code == 2 and "refusing to wipe" in result.output
     assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_report_without_results_is_a_clear_error(root, tmp_path):
+    result = runner.invoke(app, ["report", "01", "--course-root", str(root), "--class-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no saved results" in result.output
+
+
+def test_unknown_engine_is_a_clear_error(root, tmp_path):
+    result = runner.invoke(app, ["grade", "01", str(tmp_path), "--engine", "docker", "--course-root", str(root),
+                                 "--class-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown engine" in result.output
