@@ -9,7 +9,7 @@ that define it, through the student's own functions, classes, assignments and im
   them either, see :mod:`autograder.guard`);
 * for a ``by_hand`` exercise, ``torch.autograd``, ``requires_grad``, ``enable_grad``, ``torch.func`` /
   ``functorch`` transforms, and the ways to hide a name (``exec``, ``eval``, ``__import__``,
-  ``importlib``, ``globals()``, ``__dict__``, ...) cost the points too. Hidden-test probes of such an
+  ``importlib``, ``getattr``, ``globals()``, ``__dict__``, ...) cost the points too. Hidden-test probes of such an
   exercise also run with autograd switched off.
 
     >>> reasons = delegation_reasons(["import torch\\ndef grad(x):\\n    return torch.autograd.grad(x, x)"],
@@ -29,7 +29,8 @@ _EVERYWHERE = {"solutions_lib": "uses solutions_lib (the course's reference answ
 _AUTOGRAD = {"autograd", "requires_grad", "requires_grad_", "enable_grad", "set_grad_enabled",
              "_set_grad_enabled", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
              "jacobian", "grad_fn", "retain_grad"}
-_HIDING = {"exec", "eval", "compile", "__import__", "importlib", "globals", "vars", "__builtins__",
+_HIDING = {"exec", "eval", "compile", "__import__", "importlib", "globals", "vars", "__builtins__", "getattr",
+           "__getattribute__",
            "builtins", "__dict__", "__globals__", "__code__", "__subclasses__", "gc", "ctypes", "inspect",
            "pickle", "marshal", "modules"}
 

@@ -95,6 +95,8 @@ def merge(source: NotebookNode, release: NotebookNode, student: NotebookNode | d
     order = [nbgrader_meta(c)["grade_id"] for c in template]
     by_id = {nbgrader_meta(c)["grade_id"]: c for c in template}
     starters = {nbgrader_meta(c).get("grade_id"): c.source for c in release.cells if nbgrader_meta(c).get("grade_id")}
+    checksums = {nbgrader_meta(c).get("grade_id"): nbgrader_meta(c).get("checksum") for c in release.cells
+                 if nbgrader_meta(c).get("grade_id")}
     merged = Merged()
     placed: dict[str, int] = {}
     cells = student.get("cells", []) if isinstance(student, dict) else []
@@ -117,6 +119,10 @@ def merge(source: NotebookNode, release: NotebookNode, student: NotebookNode | d
                 if isinstance(student_meta, dict) and any(
                         student_meta.get(k) != meta.get(k) for k in ("points", "grade", "solution", "locked")):
                     merged.notes.append(f"the nbgrader metadata of {grade_id} was changed; the original was used")
+                if isinstance(student_meta, dict) and "checksum" in student_meta and checksums.get(grade_id) \
+                        and student_meta["checksum"] != checksums[grade_id]:
+                    merged.notes.append(f"the nbgrader checksum of {grade_id} was changed; the original cell was "
+                                        "graded")
             placed[grade_id] = len(merged.cells) - 1
             continue
         if grade_id in by_id:

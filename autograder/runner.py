@@ -106,7 +106,7 @@ def main(job_dir: str, channel_fd: int) -> None:
     from autograder import guard
     from autograder.checks import CheckResult, probe_all, unpack_cases
 
-    hidden_cases = unpack_cases(blob)
+    hidden_cases: dict = {}
     current = {"cell": -1}
 
     def record(name, fn):
@@ -127,15 +127,15 @@ def main(job_dir: str, channel_fd: int) -> None:
     guard.apply_limits(memory_mb=limits["memory_mb"], file_mb=limits["file_mb"],
                        cpu_seconds=limits["notebook_seconds"] + 30)
     policy = guard.Policy(writable=tuple(job["writable"]), hidden=tuple(job["hidden"]))
-    # Unpickling the cases can load course modules (a case may pass a reference function as an argument).
-    # They stay alive for those cases, but leave sys.modules, so student code can neither look them up
-    # there nor import them (the guard refuses the import of a module that is not loaded); the hidden
-    # test cells still import autograder.checks.
+    # Nothing the walls block stays reachable by name (the hidden test cells still import autograder.checks).
     keep = {"autograder", "autograder.checks", "autograder.codec"}
     for name in list(sys.modules):
         if name not in keep and any(name == b or name.startswith(b + ".") for b in policy.blocked_modules):
             del sys.modules[name]
     guard.install(policy)
+    # The cases are unpickled inside the walls: a case that carried reference code (solutions_lib) would fail
+    # to load here, loudly, instead of handing that code to the student (tests/test_engine.py checks none does).
+    hidden_cases.update(unpack_cases(blob))
 
     def on_alarm(signum, frame):
         raise CellTimeout(f"the cell ran longer than its limit of {limits['cell_seconds']} s")

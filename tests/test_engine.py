@@ -25,8 +25,9 @@ from autograder.paths import release_notebook, source_notebook
 from autograder.pipeline import Course
 from autograder.results import SubmissionResult
 from autograder.sandbox import Limits
+from course import syllabus
 
-pytestmark = pytest.mark.slow
+
 
 CHAPTER = "01-statistics-and-estimators"
 LIMITS = Limits(cell_seconds=60, notebook_seconds=300)
@@ -96,6 +97,7 @@ def straight_run(course_root, inbox, tmp_path_factory):
     return course, run
 
 
+@pytest.mark.slow
 def test_sandbox_scores_match_nbgrader_on_honest_submissions(course_root, inbox, straight_run, tmp_path):
     course, run = straight_run
     plain = _released_class(course_root, tmp_path / "plain")
@@ -105,6 +107,7 @@ def test_sandbox_scores_match_nbgrader_on_honest_submissions(course_root, inbox,
     assert totals["perfect"] == 27 and totals["blank"] == 0 and 0 < totals["partly-wrong"] < 27
 
 
+@pytest.mark.slow
 def test_a_run_killed_half_way_resumes_to_the_same_gradebook(course_root, inbox, straight_run, tmp_path):
     course = _released_class(course_root, tmp_path / "killed")
     command = [str(Path(sys.executable).parent / "autograder"), "grade", CHAPTER, str(inbox), "--class-dir",
@@ -125,6 +128,7 @@ def test_a_run_killed_half_way_resumes_to_the_same_gradebook(course_root, inbox,
     assert _grades(course.class_dir) == _grades(straight_run[0].class_dir)
 
 
+@pytest.mark.slow
 def test_rerun_is_idempotent_and_backs_up_the_gradebook(course_root, inbox, tmp_path):
     course = _released_class(course_root, tmp_path / "twice")
     _grade(course, inbox, workers=2)
@@ -136,6 +140,7 @@ def test_rerun_is_idempotent_and_backs_up_the_gradebook(course_root, inbox, tmp_
         assert len(gb.students) == 5  # the backup holds the gradebook as it was before the second run
 
 
+@pytest.mark.slow
 def test_regrading_one_student_touches_no_one_else(course_root, root, inbox, tmp_path):
     course = _released_class(course_root, tmp_path / "one")
     _grade(course, inbox, workers=2)
@@ -158,6 +163,7 @@ def test_regrading_one_student_touches_no_one_else(course_root, root, inbox, tmp
             assert (course.class_dir / "results" / CHAPTER / name).read_bytes() == data
 
 
+@pytest.mark.slow
 def test_reports_are_written_and_never_show_hidden_tests(root, straight_run):
     course, run = straight_run
     source = read_notebook(source_notebook(root, CHAPTER))
@@ -177,3 +183,10 @@ def test_reports_are_written_and_never_show_hidden_tests(root, straight_run):
     assert (reports_dir / "summary.html").exists() and (reports_dir / "grades.csv").exists()
     result = SubmissionResult.load(store.result_path(course.class_dir, CHAPTER, "eve"))
     assert {c.grade_id for c in result.cells if not c.passed} == {"test_empirical_risk", "test_empirical_risk_2"}
+
+
+@pytest.mark.parametrize("chapter_id", [c.id for c in syllabus.chapters(built_only=True)])
+def test_hidden_cases_sent_to_kernels_carry_no_reference_code(root, chapter_id):
+    """The cases travel into the student's kernel: no solutions_lib function may ride along as an argument."""
+    blob = engine.Chapter.load(root, chapter_id).blob
+    assert b"solutions_lib" not in blob and b"autograder.mutants" not in blob

@@ -13,7 +13,6 @@ import copy
 import json
 import math
 import re
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,8 @@ CH = "01-statistics-and-estimators"
 EXERCISES = ["sample_mean", "sample_variance", "unbiased_variance", "plugin_variance_bias", "bias_variance_mse",
              "gaussian_mle", "gaussian_nll", "standardized_means", "empirical_risk"]
 FULL = 3.0 * len(EXERCISES)  # 1 visible + 2 hidden points per exercise
+pytestmark = pytest.mark.slow  # 17 sandboxed kernels: about 75 s on 2 cores
+
 LIMITS = Limits(cell_seconds=5, notebook_seconds=60, memory_mb=3072, file_mb=16, output_chars=20000)
 TAG = uuid.uuid4().hex[:10]  # makes the paths the attacks try to write unique to this run
 
@@ -176,20 +177,20 @@ CASES = [
     Bad("duplicate_hidden_cell", "gaussian_nll", wrong("gaussian_nll"), _duplicate_hidden,
         note="second cell claims grade_id test_gaussian_nll_2", reason="fails"),
     Bad("change_checksum", "standardized_means", wrong("standardized_means"), _checksum,
-        note="checksum", reason="fails"),
-    # 9. fooling the checks from inside the kernel (the last exercise: a global patch touches no other)
-    Bad("np_allclose", "empirical_risk", wrong("empirical_risk") + "import numpy as np\n"
+        note="checksum of test_standardized_means_2 was changed", reason="fails"),
+    # 9. fooling the checks from inside the kernel (patches that break everything after them: the last exercise)
+    Bad("np_allclose", "sample_variance", wrong("sample_variance") + "import numpy as np\n"
         "np.allclose = lambda *a, **k: True\n", reason="fails"),
-    Bad("np_assert_allclose", "empirical_risk", wrong("empirical_risk"),
-        insert_after("empirical_risk", "import numpy as np\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+    Bad("np_assert_allclose", "plugin_variance_bias", wrong("plugin_variance_bias"),
+        insert_after("plugin_variance_bias", "import numpy as np\nnp.testing.assert_allclose = lambda *a, **k: None\n"
                                        "np.testing.assert_array_equal = lambda *a, **k: None\n"), reason="fails"),
-    Bad("torch_allclose", "empirical_risk", wrong("empirical_risk") + "import torch\n"
+    Bad("torch_allclose", "gaussian_mle", wrong("gaussian_mle") + "import torch\n"
         "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n", reason="fails"),
-    Bad("course_expect_close", "empirical_risk", wrong("empirical_risk"),
-        insert_after("empirical_risk", "import course.checks\ncourse.checks.expect_close = lambda *a, **k: None\n"
+    Bad("course_expect_close", "standardized_means", wrong("standardized_means"),
+        insert_after("standardized_means", "import course.checks\ncourse.checks.expect_close = lambda *a, **k: None\n"
                                        "course.checks.diagnose_close = lambda *a, **k: None\n"
                                        "expect_close = lambda *a, **k: None\n"), reason="fails"),
-    Bad("assertion_error", "empirical_risk", wrong("empirical_risk") + "import builtins\n"
+    Bad("assertion_error", "bias_variance_mse", wrong("bias_variance_mse") + "import builtins\n"
         "builtins.AssertionError = type('E', (Exception,), {})\n", reason="fails"),
     Bad("builtins_isinstance", "empirical_risk", wrong("empirical_risk"),
         insert_after("empirical_risk", "import builtins\nbuiltins.isinstance = lambda obj, kind: True\n"),
@@ -198,11 +199,11 @@ CASES = [
         reason=r"did not report|ImportError"),
     Bad("patch_run_check", "empirical_risk", wrong("empirical_risk"), insert_after("empirical_risk", _PATCH_RUN_CHECK),
         reason=r"did not report|ImportError"),
-    Bad("eq_always_true", "empirical_risk",
+    Bad("eq_always_true", "unbiased_variance",
         "import numpy as np\nclass _Yes(float):\n    def __eq__(self, other): return True\n"
         "    def __ne__(self, other): return False\n    def __array__(self, *a, **k): return np.zeros(())\n"
         "    __hash__ = float.__hash__\n"
-        "def empirical_risk(predictions, targets, loss='squared', dim=-1):\n    return _Yes(0.0)\n", reason="fails"),
+        "def unbiased_variance(x, dim=-1):\n    return _Yes(0.0)\n", reason="fails"),
     # 10. delegation and reading what is hidden
     Bad("import_solutions_lib", "sample_mean", "from solutions_lib.statistics import sample_mean\n",
         reason=r"solutions_lib|ImportError"),
@@ -244,6 +245,28 @@ def _exercise_points(result) -> dict[str, float]:
     return points
 
 
+def _students(cases: list[Bad], size: int = 4) -> dict[str, list[Bad]]:
+    """The submissions to grade: each case that kills the kernel alone; the others in small groups whose
+    cases attack different exercises (so every group leaves most exercises alone, to check they keep
+    their points), which keeps the corpus to about 17 kernels."""
+    students: dict[str, list[Bad]] = {}
+    groups: list[list[Bad]] = []
+    for case in cases:
+        if case.expect == "killed":
+            students[case.id.replace("_", "-")] = [case]
+            continue
+        group = next((g for g in groups if len(g) < size and all(c.target != case.target for c in g)), None)
+        if group is None:
+            groups.append(group := [])
+        group.append(case)
+    students.update({f"group-{i:02d}": group for i, group in enumerate(groups)})
+    return students
+
+
+STUDENTS = _students(CASES)
+STUDENT_OF = {case.id: student for student, cases in STUDENTS.items() for case in cases}
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """Every case graded in one grade_class call: {student: (result, executed notebook)}, and the paths."""
@@ -267,27 +290,26 @@ def corpus(tmp_path_factory):
         (inbox / student).mkdir()
         (inbox / student / f"{CH}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
 
-    perfect = fill_answers(release, reference)
-    write("perfect", perfect)
+    write("perfect", fill_answers(release, reference))
     write("blank", release)
-    for case in CASES:
+    for student, cases in STUDENTS.items():
         answers = dict(reference)
-        if case.code is not None:
-            answers[case.target] = fill(case.code, case.target)
+        answers.update({case.target: fill(case.code, case.target) for case in cases if case.code is not None})
         nb = json.loads(nbformat.writes(fill_answers(release, answers)))
-        if case.edit:
-            case.edit(nb)
-        write(case.id.replace("_", "-"), nb)
+        for case in cases:
+            if case.edit:
+                case.edit(nb)
+        write(student, nb)
     for make, _ in FILE_CASES.values():
         make(inbox)
     submissions = find_submissions(inbox, CH)
     outcomes = {}
-    # the slow cases (time-outs) first, so the two workers overlap them with the rest
-    slow = {"hang-in-answer-cell", "hang-ignoring-sigalrm", "sleep-in-function"}
+    # the slow ones (time-outs) first, so the two workers overlap them with the rest
+    slow = {STUDENT_OF[name] for name in ("hang_in_answer_cell", "hang_ignoring_sigalrm", "sleep_in_function")}
     submissions.sort(key=lambda s: s.student not in slow)
     run = grade_class(ROOT, class_dir, CH, submissions, LIMITS, workers=2, force=True,
                       on_result=lambda result, nb: outcomes.__setitem__(result.student, (result, nb)))
-    assert run.graded == len(submissions) == len(CASES) + len(FILE_CASES) + 2
+    assert run.graded == len(submissions) == len(STUDENTS) + len(FILE_CASES) + 2
     yield outcomes, fill
     for case in CASES:
         for path in case.absent:
@@ -308,7 +330,8 @@ def test_perfect_and_blank(corpus):
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_submission(corpus, case):
     outcomes, fill = corpus
-    result, nb = outcomes[case.id.replace("_", "-")]
+    result, nb = outcomes[STUDENT_OF[case.id]]
+    attacked = {c.target for c in STUDENTS[STUDENT_OF[case.id]] if c.expect != "full"}
     points = _exercise_points(result)
     target_cells = [c for c in result.cells if c.exercise == case.target]
     assert len(target_cells) == 2
@@ -316,12 +339,13 @@ def test_bad_submission(corpus, case):
     said = "\n".join(c.message for c in target_cells) + "\n" + notes
     assert result.problem is None
     if case.expect == "full":
-        assert result.score == FULL, points
+        assert points[case.target] == 3.0 and result.score == FULL - 3 * len(attacked), points
     elif case.expect == "zero":
         assert points[case.target] == 0.0, said
-        others = {name: p for name, p in points.items() if name != case.target}
-        assert others == {name: 3.0 for name in others}, (others, notes)
-        assert result.score == FULL - 3
+        # no bad answer costs another exercise its points
+        others = {name: p for name, p in points.items() if name not in attacked}
+        assert len(others) >= 5 and others == {name: 3.0 for name in others}, (others, notes)
+        assert result.score == FULL - 3 * len(attacked)
     elif case.expect == "killed":
         at = EXERCISES.index(case.target)
         assert {n: points[n] for n in EXERCISES[:at]} == {n: 3.0 for n in EXERCISES[:at]}, notes
@@ -346,10 +370,13 @@ def test_bad_submission(corpus, case):
 
 def test_big_output_is_capped(corpus):
     outcomes, _ = corpus
-    result, nb = outcomes["print-100mb"]
-    assert result.score == FULL
+    result, nb = outcomes[STUDENT_OF["print_100mb"]]
+    assert _exercise_points(result)["sample_mean"] == 3.0
     assert len(nbformat.writes(nb)) < 1_000_000
-    assert "more characters of output dropped" in result.outputs["test_sample_mean"]
+    assert result.outputs["test_sample_mean"] == "x" * LIMITS.output_chars
+    test_cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_sample_mean")
+    shown = "".join(o.get("text", "") for o in test_cell.outputs)
+    assert len(shown) < LIMITS.output_chars + 200 and "more characters of output dropped" in shown
 
 
 def test_no_stray_files(corpus):
@@ -501,6 +528,20 @@ def test_merge_honest():
         ("locked", "imports", 0, False), ("solution", "f", 0, False), ("test", "test_f", 1, False),
         ("test", "test_f_2", 2, True)]
     assert merged.cells[3].source == SOURCE.cells[3].source and merged.notes == []
+
+
+def test_merge_notes_a_changed_checksum():
+    release = copy.deepcopy(RELEASE)
+    release.cells[2].metadata["nbgrader"]["checksum"] = "abc"
+
+    def edit(nb):
+        nb["cells"][2]["metadata"]["nbgrader"]["checksum"] = "forged"
+    assert merge(SOURCE, release, _student(lambda nb: None)).notes == []  # no checksum kept: nothing to compare
+    merged = merge(SOURCE, release, json.loads(nbformat.writes(release)) | {})
+    assert not any("checksum" in n for n in merged.notes)
+    merged = merge(SOURCE, release, _student(edit))
+    assert merged.notes == ["the nbgrader checksum of test_f was changed; the original cell was graded"]
+    assert next(c for c in merged.cells if c.grade_id == "test_f").source == SOURCE.cells[2].source
     assert merged.student_sources() == ["def f(x):\n    return x"]
 
 
@@ -601,6 +642,11 @@ def test_delegation_leaves_own_work_alone(name):
 ])
 def test_delegation_flags_solutions_everywhere(source):
     assert re.search(r"solutions_lib|autograder", " ".join(delegation_reasons([source], ["g"], by_hand=False)))
+
+
+def test_delegation_getattr_with_computed_name():
+    source = "import torch\ndef g(x):\n    ag = getattr(torch, 'auto' + 'grad')\n    return ag.grad(x.sum(), x)"
+    assert delegation_reasons([source], ["g"], by_hand=True)
 
 
 def test_delegation_syntax_error_is_not_a_crash():
