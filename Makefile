@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 CLASS  ?= classes/sample
 
-.PHONY: env demo test test-fast lab notebooks release benchmark clean
+.PHONY: env demo test test-fast lab notebooks release benchmark benchmark-grading clean
 
 env: $(STAMP)
 
@@ -43,6 +43,9 @@ release: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+benchmark-grading: $(STAMP)
+	$(BIN)/python benchmarks/grading.py --markdown
 
 clean:
 	rm -rf classes submitted autograded feedback gradebook.db grades.csv .pytest_cache

@@ -1,6 +1,7 @@
 """The grading kernel: runs one merged notebook in a sandboxed process and reports over a pipe.
 
-Started by :mod:`autograder.sandbox` as ``python -m autograder.runner JOB_DIR CHANNEL_FD``. It reads
+Started by :mod:`autograder.sandbox` as ``python -m autograder.runner JOB_DIR CHANNEL_FD``, or forked
+from a warm zygote (``python -m autograder.runner --zygote``, see :func:`zygote`). It reads
 ``JOB_DIR/job.json`` (the cells to run, the limits, the walls) and ``JOB_DIR/cases.pkl`` (the hidden
 cases, without their answers), lowers its own resource limits, installs :mod:`autograder.guard`, and
 runs the cells one by one in an IPython shell (so magics work as in Jupyter). For each cell it writes
@@ -81,15 +82,9 @@ def _describe(err: BaseException) -> str:
     return text[-4000:]
 
 
-def main(job_dir: str, channel_fd: int) -> None:
-    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as f:
-        job = json.load(f)
-    with open(os.path.join(job_dir, "cases.pkl"), "rb") as f:
-        blob = f.read()
-    limits = job["limits"]
-    channel = Channel(channel_fd)
-
-    # everything the kernel needs from the course is imported before the walls go up
+def preload() -> None:
+    """Import what every kernel needs (a zygote does it once; its forked kernels start warm)."""
+    import cloudpickle  # noqa: F401
     import numpy  # noqa: F401
     import torch
 
@@ -98,6 +93,24 @@ def main(job_dir: str, channel_fd: int) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+
+    import autograder.checks  # noqa: F401
+    import course.checks  # noqa: F401
+    from autograder import codec, guard  # noqa: F401
+
+
+def main(job_dir: str, channel_fd: int) -> None:
+    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as f:
+        job = json.load(f)
+    with open(os.path.join(job_dir, "cases.pkl"), "rb") as f:
+        blob = f.read()
+    limits = job["limits"]
+    channel = Channel(channel_fd)
+    channel.send({"t": "hello"})
+
+    # everything the kernel needs from the course is imported before the walls go up
+    preload()
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
@@ -168,5 +181,59 @@ def main(job_dir: str, channel_fd: int) -> None:
     channel.send({"t": "done"})
 
 
+def _forked_kernel(job_dir: str) -> None:
+    """In a child of the zygote: become a kernel of our own (session, stdio, environment, folder)."""
+    os.setsid()
+    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as f:
+        job = json.load(f)
+    log = os.open(os.path.join(job_dir, "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    channel = os.open(os.path.join(job_dir, "channel"), os.O_WRONLY)  # the grader holds the read end
+    os.closerange(3, channel)
+    os.closerange(channel + 1, 1 << 16)
+    os.environ.clear()
+    os.environ.update(job["env"])
+    import tempfile
+
+    tempfile.tempdir = None  # the zygote's temporary folder is not this kernel's
+    os.chdir(job["writable"][0])
+    main(job_dir, channel)
+
+
+def zygote() -> None:
+    """Pre-import the kernel's modules once, then fork a kernel per job named on stdin.
+
+    Protocol (JSON lines): in ``{"job": DIR}``; out ``{"ready": true}`` once, then per job
+    ``{"pid": PID}`` and, when that kernel has ended, ``{"exit": PID, "code": CODE}`` (negative: a signal).
+    The zygote itself never runs student code, so every kernel starts from the same clean state.
+    """
+    preload()
+    out = sys.stdout
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        job_dir = json.loads(line)["job"]
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _forked_kernel(job_dir)
+                code = 0
+            finally:
+                os._exit(code)
+        out.write(json.dumps({"pid": pid}) + "\n")
+        out.flush()
+        _, status = os.waitpid(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        out.write(json.dumps({"exit": pid, "code": code}) + "\n")
+        out.flush()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    if sys.argv[1:] == ["--zygote"]:
+        zygote()
+    else:
+        main(sys.argv[1], int(sys.argv[2]))

@@ -13,6 +13,7 @@ It reads at most ``limits.channel_mb`` from the kernel and ignores frames it can
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -94,7 +95,7 @@ def run_kernel(cells: list[dict], cases_blob: bytes, limits: Limits, hidden: lis
         for sub in (work, work / "tmp", work / ".mpl"):
             sub.mkdir(parents=True, exist_ok=True)
         (job / "job.json").write_text(json.dumps({
-            "cells": cells, "limits": asdict(limits), "writable": [str(work)],
+            "cells": cells, "limits": asdict(limits), "writable": [str(work)], "env": _clean_env(work),
             "hidden": sorted(set(hidden) | {str(jobs_root)}),  # other kernels' jobs, and this one's answers
         }))
         (job / "cases.pkl").write_bytes(cases_blob)
@@ -103,16 +104,131 @@ def run_kernel(cells: list[dict], cases_blob: bytes, limits: Limits, hidden: lis
         shutil.rmtree(job, ignore_errors=True)
 
 
+class _Zygote:
+    """A warm kernel factory (``python -m autograder.runner --zygote``), one per grading process."""
+
+    def __init__(self, home: Path):
+        home.mkdir(parents=True, exist_ok=True)
+        self.home = home
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.runner", "--zygote"], cwd=home,
+                                     env=_clean_env(home), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True, bufsize=0)
+        if self._read(120).get("ready") is not True:
+            self.close()
+            raise OSError("the kernel zygote did not start")
+
+    def _read(self, timeout: float) -> dict:
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else b""
+        try:
+            return json.loads(line) if line else {}
+        except ValueError:
+            return {}
+
+    def fork(self, job: Path) -> int:
+        self.proc.stdin.write(json.dumps({"job": str(job)}).encode() + b"\n")
+        self.proc.stdin.flush()
+        pid = self._read(30).get("pid")
+        if not isinstance(pid, int):
+            raise OSError("the kernel zygote did not fork")
+        return pid
+
+    def exit_code(self, pid: int) -> int | None:
+        message = self._read(30)
+        return message.get("code") if message.get("exit") == pid else None
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_zygotes: dict[int, _Zygote] = {}
+
+
+def _zygote(jobs_root: Path) -> _Zygote | None:
+    """This process's zygote (started on first use, restarted if it died); None where fork is unavailable."""
+    if not hasattr(os, "fork") or os.environ.get("AUTOGRADER_NO_ZYGOTE"):
+        return None
+    zygote = _zygotes.get(os.getpid())
+    if zygote is None or zygote.proc.poll() is not None:
+        try:
+            zygote = _zygotes[os.getpid()] = _Zygote(jobs_root / f"zygote-{os.getpid()}")
+        except OSError:
+            return None
+        atexit.register(zygote.close)
+    return zygote
+
+
+class _Kernel:
+    """One running kernel: the read end of its channel, its process group, and how it ended."""
+
+    def __init__(self, job: Path, work: Path):
+        zygote = _zygote(job.parent)
+        self.zygote, self.proc = zygote, None
+        if zygote is not None:
+            fifo = job / "channel"
+            os.mkfifo(fifo, 0o600)
+            self.read_end = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                self.pid = zygote.fork(job)
+            except OSError:
+                zygote.close()
+                raise
+            self.connected = False
+            return
+        read_end, write_end = os.pipe()
+        with open(job / "kernel.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "autograder.runner", str(job), str(write_end)],
+                cwd=work, env=_clean_env(work), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                pass_fds=(write_end,), start_new_session=True)
+        os.close(write_end)
+        self.read_end, self.pid, self.connected = read_end, self.proc.pid, True
+
+    def read(self) -> bytes | None:
+        """Bytes from the channel; b"" at its end; None when there is nothing to read yet."""
+        try:
+            chunk = os.read(self.read_end, 1 << 20)
+        except BlockingIOError:
+            return None
+        if chunk:
+            self.connected = True
+            return chunk
+        if not self.connected:  # a FIFO reads as ended until the kernel has opened it
+            try:
+                os.kill(self.pid, 0)
+                time.sleep(0.01)
+                return None
+            except ProcessLookupError:
+                return b""
+        return b""
+
+    def stop(self) -> int | None:
+        """Kill the kernel's whole process group; return its exit code (negative: the signal)."""
+        os.close(self.read_end)
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            return self.proc.returncode
+        return self.zygote.exit_code(self.pid)
+
+
 def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> KernelRun:
     run = KernelRun(cells={c["i"]: CellRun() for c in cells})
-    read_end, write_end = os.pipe()
     started = time.monotonic()
-    with open(job / "kernel.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.runner", str(job), str(write_end)],
-            cwd=work, env=_clean_env(work), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            pass_fds=(write_end,), start_new_session=True)
-    os.close(write_end)
+    kernel = _Kernel(job, work)
+    read_end = kernel.read_end
     buffer, received = b"", 0
     cell, cell_started = None, None
     notebook_deadline = started + limits.notebook_seconds + 60  # the start-up is not the student's time
@@ -129,7 +245,9 @@ def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> Kern
             ready, _, _ = select.select([read_end], [], [], min(1.0, deadline - now))
             if not ready:
                 continue
-            chunk = os.read(read_end, 1 << 20)
+            chunk = kernel.read()
+            if chunk is None:
+                continue
             if not chunk:
                 break  # the kernel closed the channel: it finished or died
             received += len(chunk)
@@ -157,11 +275,10 @@ def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> Kern
                     notebook_deadline = min(notebook_deadline, time.monotonic() + limits.notebook_seconds) \
                         if not run.records and all(c.status == "not run" for c in run.cells.values()) \
                         else notebook_deadline
-            if killed_for == "flood":
-                break
+            if killed_for == "flood" or run.finished:
+                break  # (a finished kernel is stopped at once: nothing it does after "done" counts)
     finally:
-        os.close(read_end)
-        _kill_group(proc)
+        exit_code = kernel.stop()
     run.seconds = time.monotonic() - started
     if killed_for == "cell" and cell in run.cells:
         run.cells[cell] = CellRun("timeout", f"the cell ran longer than its limit of {limits.cell_seconds} s "
@@ -172,7 +289,7 @@ def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> Kern
         if cell in run.cells and run.cells[cell].status == "not run":
             run.cells[cell] = CellRun("timeout", "the notebook's total time limit passed during this cell")
     elif not run.finished and killed_for is None:
-        code = proc.returncode
+        code = exit_code
         how = f"with {_signal_name(code)}" if code is not None and code < 0 else f"with exit status {code}"
         where = f"in cell {cell}" if cell is not None else "before running any cell"
         run.notes.append(f"the kernel died {where} ({how}); the cells after it did not run")
@@ -198,18 +315,6 @@ def _apply(run: KernelRun, message: dict, cell, cell_started, notebook_deadline,
     if kind == "done":
         run.finished = True
     return cell, cell_started
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _tail(path: Path, n: int = 600) -> str:

@@ -148,6 +148,38 @@ def grade_ours(chapter_id: str, inbox: Path, class_dir: Path, workers: int, logs
                  "--class-dir", str(class_dir), "--workers", str(workers)], ROOT, logs / "ours.log")
 
 
+def kernel_stalls(class_dir: Path, chapter_id: str, threshold: float = 30.0) -> dict[str, float]:
+    """``{student: seconds}`` nbgrader spent waiting on an idle kernel (gaps longer than ``threshold``).
+
+    nbclient records in each executed cell when the kernel went busy and when its reply came. Between
+    one cell's reply and the next cell's busy only milliseconds of messaging should pass; so too between
+    nbgrader's first write of the autograded notebook and the first cell, and between the last cell and
+    the final write. In this environment (ipykernel 7.x) the kernel sometimes sits idle instead until
+    nbclient's ``Execute.timeout`` (300 s in the course config) runs out and it interrupts the kernel, after
+    which everything carries on: the score is unaffected, the time is lost.
+    """
+    from datetime import datetime
+
+    def when(stamp: str) -> float:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    stalls = {}
+    for path in sorted((class_dir / "autograded").glob(f"*/{chapter_id}/{chapter_id}.ipynb")):
+        marks = [path.parent.stat().st_mtime]  # the folder is made when the sanitized copy is first written
+        for cell in read_notebook(path).cells:
+            meta = cell.get("metadata", {}).get("execution", {})
+            if "iopub.status.busy" in meta:
+                marks.append(when(meta["iopub.status.busy"]))
+                marks.append(when(meta.get("shell.execute_reply") or meta.get("iopub.status.idle")
+                                  or meta["iopub.status.busy"]))
+        marks.append(path.stat().st_mtime)  # the executed notebook is written right after the last cell
+        gaps = [marks[i + 1] - marks[i] for i in range(0, len(marks) - 1, 2)]  # between cells, not within
+        lost = sum(g for g in gaps if g > threshold)
+        if lost:
+            stalls[path.parents[1].name] = lost
+    return stalls
+
+
 # -- comparing ---------------------------------------------------------------------------------------------
 def read_scores(class_dir: Path, chapter_id: str) -> dict[str, tuple[float, dict[str, float]]]:
     """``{student: (score, {grade cell: score})}`` from the class's gradebook."""
@@ -223,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nbgrader {t_nbgrader:.1f} s ({t_nbgrader / n:.2f} s/submission)  "
               f"ours {t_ours:.1f} s ({t_ours / n:.2f} s/submission)  ratio nbgrader/ours {t_nbgrader / t_ours:.2f}x  "
               f"cores {cores}  workers {args.workers}")
+        stalls = kernel_stalls(class_a, args.chapter)
+        if stalls:
+            lost = sum(stalls.values())
+            print(f"nbgrader's kernel stalled between cells in {len(stalls)} submissions ({lost:.0f} s in all: "
+                  f"{', '.join(f'{k} {v:.0f} s' for k, v in sorted(stalls.items()))}); without those stalls "
+                  f"nbgrader would take {t_nbgrader - lost:.1f} s, ratio {(t_nbgrader - lost) / t_ours:.2f}x")
         if args.markdown:
             print(f"| {args.chapter} | {n} | {cores} | {args.workers} | {t_nbgrader:.1f} | {t_ours:.1f} | "
                   f"{t_nbgrader / n:.2f} | {t_ours / n:.2f} | {t_nbgrader / t_ours:.2f}x |")
