@@ -6,13 +6,15 @@
 
 For each op and device both sides run on the same inputs, in the same process, one after the other:
 first their results are compared (so a fast but wrong kernel cannot pass), then each is timed with
-``torch.utils.benchmark`` (warm-up, CUDA synchronisation and repeated blocks handled there). The ratio
+``torch.utils.benchmark`` (warm-up, CUDA synchronisation and repeated blocks handled there), in
+alternating rounds (ours, PyTorch, ours, ...; ``--repeats``), each side's median round reported. The ratio
 is ours / PyTorch: below 1.0 the hand-written version is faster. Nothing is asserted about time: the
 numbers are for reading, on a machine that may be busy.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,36 @@ def batchnorm_case(device: torch.device, dtype: torch.dtype) -> Case:
     return Case("batchnorm1d fwd+bwd", f"x ({n},{d}), train mode", ours, reference)
 
 
+def batchnorm_backward_case(device: torch.device, dtype: torch.dtype) -> Case:
+    """The backward pass alone: the closed form vs autograd through nn.BatchNorm1d, each from its own saved
+    forward of the same batch (our cache; autograd's graph, kept with retain_graph)."""
+    g = torch.Generator(device=device).manual_seed(0)
+    n, d = 1024, 512
+    x = torch.randn(n, d, generator=g, device=device, dtype=dtype) * 3 + 1
+    gamma = torch.rand(d, generator=g, device=device, dtype=dtype) + 0.5
+    beta = torch.randn(d, generator=g, device=device, dtype=dtype)
+    dout = torch.randn(n, d, generator=g, device=device, dtype=dtype)
+    state = {"running_mean": torch.zeros(d, device=device, dtype=dtype),
+             "running_var": torch.ones(d, device=device, dtype=dtype), "momentum": 0.1, "eps": 1e-5}
+    _, cache = normalization.batchnorm_forward(x, gamma, beta, state, "train")
+
+    def ours():
+        return normalization.batchnorm_backward(dout, cache)
+
+    layer = torch.nn.BatchNorm1d(d, eps=1e-5, momentum=0.1, device=device, dtype=dtype)
+    with torch.no_grad():
+        layer.weight.copy_(gamma)
+        layer.bias.copy_(beta)
+    xt = x.clone().requires_grad_()
+    out = layer(xt)
+    inputs = (xt, layer.weight, layer.bias)
+
+    def reference():
+        return torch.autograd.grad(out, inputs, dout, retain_graph=True)
+
+    return Case("batchnorm1d bwd only", f"x ({n},{d}), train mode", ours, reference)
+
+
 def softmax_ce_case(device: torch.device, dtype: torch.dtype) -> Case:
     g = torch.Generator(device=device).manual_seed(0)
     n, k = 1024, 1000
@@ -156,7 +188,8 @@ def attention_case(device: torch.device, dtype: torch.dtype) -> Case:
     return Case("causal attention fwd+bwd", "q, k, v (8,8,256,64)", ours, reference)
 
 
-CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "softmax_ce": softmax_ce_case, "lstm": lstm_case,
+CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "batchnorm_bwd": batchnorm_backward_case,
+         "softmax_ce": softmax_ce_case, "lstm": lstm_case,
          "attention": attention_case}
 
 
@@ -169,11 +202,23 @@ def _max_rel_error(a: tuple, b: tuple) -> float:
 
 
 def _time(fn: Callable, min_run_time: float) -> float:
-    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn})
+    # Timer runs single-threaded unless told otherwise: time with the threads torch (or --threads) set,
+    # the number the table reports, on both sides alike.
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
     return timer.blocked_autorange(min_run_time=min_run_time).median
 
 
-def run(ops: list[str], devices: list[str], min_run_time: float, dtype: torch.dtype) -> list[dict]:
+def _time_pair(ours: Callable, reference: Callable, min_run_time: float, repeats: int) -> tuple[float, float]:
+    """Median times of the two sides, measured in ``repeats`` alternating rounds (ours, PyTorch, ours, ...) of
+    ``min_run_time / repeats`` seconds each, so that a change in the machine's load hits both sides alike."""
+    ours_times, reference_times = [], []
+    for _ in range(repeats):
+        ours_times.append(_time(ours, min_run_time / repeats))
+        reference_times.append(_time(reference, min_run_time / repeats))
+    return statistics.median(ours_times), statistics.median(reference_times)
+
+
+def run(ops: list[str], devices: list[str], min_run_time: float, dtype: torch.dtype, repeats: int = 5) -> list[dict]:
     rows = []
     for device_name in devices:
         device = torch.device(device_name)
@@ -182,7 +227,7 @@ def run(ops: list[str], devices: list[str], min_run_time: float, dtype: torch.dt
             error = _max_rel_error(case.ours(), case.torch())
             if error > 1e-3:
                 raise SystemExit(f"{case.op} on {device_name}: results differ (max rel error {error:.2e})")
-            ours, reference = _time(case.ours, min_run_time), _time(case.torch, min_run_time)
+            ours, reference = _time_pair(case.ours, case.torch, min_run_time, repeats)
             rows.append({"op": case.op, "shape": case.shape, "device": device_name, "ours_ms": ours * 1e3,
                          "torch_ms": reference * 1e3, "ratio": ours / reference, "max_rel_error": error})
     return rows
@@ -193,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--op", choices=sorted(CASES), action="append", help="ops to time (default: all)")
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--min-run-time", type=float, default=1.0, help="seconds of timing per side")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="alternating timing rounds per side; the median round is reported (default 5)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
@@ -200,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     devices = [d for d in devices if d == "cpu" or torch.cuda.is_available()]
-    rows = run(args.op or list(CASES), devices, args.min_run_time, torch.float32)
+    rows = run(args.op or list(CASES), devices, args.min_run_time, torch.float32, max(1, args.repeats))
     name = torch.cuda.get_device_name() if "cuda" in devices else f"CPU, {torch.get_num_threads()} threads"
     if args.markdown:
         print(f"float32, torch {torch.__version__}, {name}\n")

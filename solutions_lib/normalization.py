@@ -190,25 +190,23 @@ def batchnorm_forward(x, gamma, beta, state, mode):
             raise ValueError("batchnorm_forward in train mode needs at least 2 samples per feature")
         mu = x.mean(dim=0)
         xc = x - mu
-        # Two-pass variance from the centred batch: a fast reduction (x.var along dim 0 is a slow
-        # strided Welford pass on the CPU), and numerically safe for data far from zero.
-        buffer = xc * xc
-        var = buffer.mean(dim=0)
-        state["running_mean"] = (1 - momentum) * state["running_mean"] + momentum * mu
-        state["running_var"] = (1 - momentum) * state["running_var"] + momentum * var * (n / (n - 1))
+        # Two-pass variance from the centred batch (numerically safe for data far from zero), its sum of
+        # squares as one fused reduction, with no (N, D) temporary: torch.var / var_mean along dim 0 is a
+        # slow strided Welford pass on the CPU, and (xc * xc).mean(0) writes a whole extra batch.
+        var = torch.linalg.vecdot(xc, xc, dim=0).div_(n)
+        state["running_mean"] = torch.add((1 - momentum) * state["running_mean"], mu, alpha=momentum)
+        state["running_var"] = torch.add((1 - momentum) * state["running_var"], var, alpha=momentum * n / (n - 1))
     elif mode == "eval":
         mu, var = state["running_mean"], state["running_var"]
         xc = x - mu
-        buffer = None
     else:
         raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
     inv_std = torch.rsqrt(var + eps)
-    if buffer is None or _tracks_grad(x, gamma, beta) or not (x.dtype == gamma.dtype == beta.dtype):
+    if _tracks_grad(x, gamma, beta, mu, var) or not (xc.dtype == inv_std.dtype == gamma.dtype == beta.dtype):
         xhat = xc * inv_std
-        out = torch.addcmul(beta, xhat, gamma)
-    else:  # no autograd graph to protect: reuse the two (N, D) temporaries instead of allocating more
+    else:  # no autograd graph to protect: normalize the fresh centred batch in place
         xhat = xc.mul_(inv_std)
-        out = torch.addcmul(beta, xhat, gamma, out=buffer)
+    out = torch.addcmul(beta, xhat, gamma)
     return out, (xhat, gamma, inv_std)
 
 
@@ -239,13 +237,17 @@ def batchnorm_backward(dout, cache):
     """
     xhat, gamma, inv_std = cache
     n = dout.shape[0]
+    # Two fused column reductions and two elementwise passes over (N, D), one (N, D) tensor allocated:
+    # dx = gamma * inv_std * dout - (gamma * inv_std / N) * (dbeta + xhat * dgamma).
     dbeta = dout.sum(dim=0)
-    buffer = dout * xhat
-    dgamma = buffer.sum(dim=0)
-    if _tracks_grad(dout, xhat, gamma, inv_std) or not (dout.dtype == xhat.dtype == gamma.dtype == inv_std.dtype):
-        dx = (gamma * inv_std / n) * (n * dout - dbeta - xhat * dgamma)
-    else:  # dx = gamma * inv_std * (dout - dbeta / n - xhat * dgamma / n), built in the one (N, D) buffer
-        dx = torch.sub(dout, dbeta / n, out=buffer).addcmul_(xhat, dgamma / n, value=-1).mul_(gamma * inv_std)
+    dgamma = torch.linalg.vecdot(dout, xhat, dim=0)  # sum_i dout_i * xhat_i without an (N, D) product
+    scale = gamma * inv_std
+    scale_n = scale / -n
+    dx = torch.addcmul(scale_n * dbeta, xhat, scale_n * dgamma)
+    if dx.dtype == dout.dtype == scale.dtype:
+        dx.addcmul_(dout, scale)  # a fresh temporary: updating it in place is safe even under autograd
+    else:
+        dx = dx + dout * scale
     return dx, dgamma, dbeta
 
 

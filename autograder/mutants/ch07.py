@@ -243,17 +243,6 @@ def pool2d_forward(x, kernel_size, stride=None, mode="max"):
 """,
     },
     "max_pool2d_backward": {
-        "delegates to autograd through its own forward pass (the exercise is the backward by hand)": """
-def max_pool2d_backward(dout, x, kernel_size, stride=None):
-    s = kernel_size if stride is None else stride
-    with torch.enable_grad():
-        xr = x.detach().clone().requires_grad_()
-        windows = xr.unfold(2, kernel_size, s).unfold(3, kernel_size, s)
-        flat = windows.reshape(*windows.shape[:4], -1)
-        picked = torch.gather(flat, -1, flat.argmax(dim=-1, keepdim=True)).squeeze(-1)
-        (picked * dout).sum().backward()
-    return xr.grad
-""",
         "routes the gradient to every tied maximum": """
 def max_pool2d_backward(dout, x, kernel_size, stride=None):
     stride = kernel_size if stride is None else stride
@@ -295,6 +284,17 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None):
             region = dx[:, :, stride * i:stride * i + kernel_size, stride * j:stride * j + kernel_size]
             region[onehot.bool()] = (onehot * dout[:, :, i:i + 1, j:j + 1])[onehot.bool()]
     return dx
+""",
+        "delegates to autograd through its own forward pass (the exercise is the backward by hand)": """
+def max_pool2d_backward(dout, x, kernel_size, stride=None):
+    s = kernel_size if stride is None else stride
+    with torch.enable_grad():
+        xr = x.detach().clone().requires_grad_()
+        windows = xr.unfold(2, kernel_size, s).unfold(3, kernel_size, s)
+        flat = windows.reshape(*windows.shape[:4], -1)
+        picked = torch.gather(flat, -1, flat.argmax(dim=-1, keepdim=True)).squeeze(-1)
+        (picked * dout).sum().backward()
+    return xr.grad
 """,
     },
     "avg_pool2d_backward": {

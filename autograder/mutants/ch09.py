@@ -89,17 +89,6 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
 """,
     },
     "attention_backward": {
-        "delegates to autograd on a re-run of the forward (the exercise is the backward by hand)": """
-def attention_backward(dout, cache):
-    q, k, v, p = cache
-    with torch.enable_grad():
-        qr, kr, vr = (t.detach().clone().requires_grad_() for t in (q, k, v))
-        s = qr @ kr.transpose(-2, -1) / math.sqrt(q.shape[-1])
-        logp = torch.where(p > 0, s, torch.full_like(s, float("-inf")))
-        pr = torch.nan_to_num(torch.softmax(logp, dim=-1), nan=0.0)
-        out = pr @ vr
-        return torch.autograd.grad(out, (qr, kr, vr), dout)
-""",
         "no softmax-Jacobian correction (dS = P * dP)": """
 def attention_backward(dout, cache):
     q, k, v, p = cache
@@ -142,6 +131,17 @@ def attention_backward(dout, cache):
     dp = dout @ v.transpose(-2, -1)
     ds = p * (dp - (p * dp).sum(dim=-2, keepdim=True))
     return ds @ k * scale, ds.transpose(-2, -1) @ q * scale, dv
+""",
+        "delegates to autograd on a re-run of the forward (the exercise is the backward by hand)": """
+def attention_backward(dout, cache):
+    q, k, v, p = cache
+    with torch.enable_grad():
+        qr, kr, vr = (t.detach().clone().requires_grad_() for t in (q, k, v))
+        s = qr @ kr.transpose(-2, -1) / math.sqrt(q.shape[-1])
+        logp = torch.where(p > 0, s, torch.full_like(s, float("-inf")))
+        pr = torch.nan_to_num(torch.softmax(logp, dim=-1), nan=0.0)
+        out = pr @ vr
+        return torch.autograd.grad(out, (qr, kr, vr), dout)
 """,
     },
     "multi_head_attention": {

@@ -44,13 +44,6 @@ def sgns_loss(center, context, negatives):
 """,
     },
     "sgns_grads": {
-        "delegates to torch.autograd (the exercise asks for the formulas)": """
-def sgns_grads(center, context, negatives):
-    c, o, n = (t.detach().clone().requires_grad_(True) for t in (center, context, negatives))
-    F = torch.nn.functional
-    loss = (-F.logsigmoid((c * o).sum(-1)) - F.logsigmoid(-(n @ c.unsqueeze(-1)).squeeze(-1)).sum(-1)).sum()
-    return tuple(torch.autograd.grad(loss, (c, o, n)))
-""",
         "wrong sign of the negative-sample gradient": """
 def sgns_grads(center, context, negatives):
     pos = (center * context).sum(-1)
@@ -86,6 +79,13 @@ def sgns_grads(center, context, negatives):
     d_neg = torch.sigmoid(neg)
     grad_center = d_pos[:, None] * context + (d_neg[:, :, None] * negatives).sum(1)
     return d_pos[:, None] * center, grad_center, d_neg[:, :, None] * center[:, None, :]
+""",
+        "delegates to torch.autograd (the exercise asks for the formulas)": """
+def sgns_grads(center, context, negatives):
+    c, o, n = (t.detach().clone().requires_grad_(True) for t in (center, context, negatives))
+    F = torch.nn.functional
+    loss = (-F.logsigmoid((c * o).sum(-1)) - F.logsigmoid(-(n @ c.unsqueeze(-1)).squeeze(-1)).sum(-1)).sum()
+    return tuple(torch.autograd.grad(loss, (c, o, n)))
 """,
     },
     "skipgram_pairs": {
