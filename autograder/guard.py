@@ -4,7 +4,8 @@ Python calls the hook before every sensitive operation, and a hook cannot be rem
 one refuses:
 
 * reading the course's answers and the class's records: ``solutions_lib``, ``autograder``, the source
-  notebooks, the tests, ``.git``, the class folder (other students, the gradebook), by path or by import;
+  notebooks, the tests, ``.git``, the class folder (other students, the gradebook), by path or by import,
+  and other processes' ``/proc`` entries (the grader's memory holds the expected answers);
 * writing anywhere but the kernel's own working folder, and making links (which could point out of it);
 * starting processes (``fork``, ``subprocess``, ``os.system``, ``exec*``, ``posix_spawn``), signalling
   other processes, opening sockets, loading native libraries with ``ctypes``, walking the garbage
@@ -55,12 +56,18 @@ def install(policy: Policy) -> None:
     def resolve(path) -> str:
         return realpath(fsdecode(path))
 
+    def other_process(path: str) -> bool:
+        parts = path.split(os.sep)
+        return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and int(parts[2]) != getpid()
+
     def check_read(path) -> None:
         if isinstance(path, int) or path is None:
             return
         real = resolve(path)
         if _under(real, hidden) and not _under(real, writable):
             refuse(f"reading {fsdecode(path)}")
+        if other_process(os.path.abspath(fsdecode(path))) or other_process(real):
+            refuse(f"reading another process's {fsdecode(path)}")
 
     def check_write(path) -> None:
         if isinstance(path, int) or path is None:

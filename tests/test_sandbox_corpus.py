@@ -222,6 +222,10 @@ CASES = [
     Bad("listdir_class_dir", "standardized_means",
         "import os\ndef standardized_means(samples, mu, sigma, dim=-1):\n    return os.listdir('@CLASS@')\n",
         reason=r"PermissionError.*reading"),
+    Bad("read_grader_memory", "empirical_risk",
+        "import os\ndef empirical_risk(predictions, targets, loss='squared', dim=-1):\n"
+        "    return open(f'/proc/{os.getppid()}/environ', 'rb').read() + open('/proc/1/cmdline', 'rb').read()\n",
+        reason=r"PermissionError.*another process"),
     Bad("read_other_student", "standardized_means",
         "def standardized_means(samples, mu, sigma, dim=-1):\n    return open('@OTHER@').read()\n",
         reason=r"PermissionError.*reading"),
