@@ -181,12 +181,16 @@ def export(output: Path = typer.Option(Path("grades.csv"), "--output", "-o", hel
 def demo(class_dir: Path = typer.Option(Path("classes/sample"), "--class-dir",
                                         help="Where the sample class is graded (wiped first)."),
          chapter: Optional[list[str]] = typer.Option(None, "--chapter", help="Chapters (default: all built)."),
+         engine: str = typer.Option("nbgrader", "--engine", help="nbgrader (plain nbgrader autograde) or sandbox "
+                                                                 "(the hardened grader)."),
          course_root: Optional[Path] = CourseRoot) -> None:
     """Release, make sample submissions (perfect, blank, partly wrong), grade, feedback, CSV."""
+    if engine not in ("sandbox", "nbgrader"):
+        _fail(GradingError(f"unknown engine {engine!r}: use sandbox or nbgrader"))
     course = _course(course_root, class_dir)
     chapter_ids = _chapters(course, chapter)
     try:
-        summary = pipeline.run_demo(course, chapter_ids, log=console.print)
+        summary = pipeline.run_demo(course, chapter_ids, log=console.print, engine=engine)
     except GradingError as err:
         _fail(err)
     _print_grades(course, chapter_ids)

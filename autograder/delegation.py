@@ -29,10 +29,10 @@ _EVERYWHERE = {"solutions_lib": "uses solutions_lib (the course's reference answ
 _AUTOGRAD = {"autograd", "requires_grad", "requires_grad_", "enable_grad", "set_grad_enabled",
              "_set_grad_enabled", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
              "jacobian", "grad_fn", "retain_grad"}
-_HIDING = {"exec", "eval", "compile", "__import__", "importlib", "globals", "vars", "__builtins__", "getattr",
-           "__getattribute__",
-           "builtins", "__dict__", "__globals__", "__code__", "__subclasses__", "gc", "ctypes", "inspect",
-           "pickle", "marshal", "modules"}
+_HIDING = {"importlib", "__builtins__", "builtins", "__dict__", "__globals__", "__code__", "__subclasses__",
+           "__getattribute__", "gc", "ctypes", "inspect", "pickle", "marshal", "modules"}
+_HIDING_CALLS = {"exec", "eval", "compile", "__import__", "globals", "vars", "getattr"}  # only as names:
+# ``module.eval()`` (evaluation mode) or ``torch.compile`` are not ways to hide a name
 
 
 def graded_names(test_source: str) -> dict[str, list[str]]:
@@ -62,15 +62,38 @@ def _bound_names(stmt: ast.stmt) -> set[str]:
     return names
 
 
-def _words(stmt: ast.stmt) -> set[str]:
-    """Every identifier-like word of a statement: names, attributes, imported modules, string arguments."""
-    words = set()
+def _free_names(stmt: ast.stmt) -> set[str]:
+    """The names a top-level statement reads from the notebook's globals (a function's locals excluded)."""
+    loaded = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return loaded
+    local = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            local |= {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not stmt:
+            local.add(node.name)
+        elif isinstance(node, ast.alias):
+            local.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            local -= set(node.names)
+    return loaded - local
+
+
+def _words(stmt: ast.stmt) -> tuple[set[str], set[str]]:
+    """Every identifier-like word of a statement (names, attributes, imported modules, string arguments),
+    and separately the bare names it calls or reads."""
+    words, names = set(), set()
     docstrings = {id(n.body[0].value) for n in ast.walk(stmt)
                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module))
                   and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+        return words, names
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name):
             words.add(node.id)
+            names.add(node.id)
         elif isinstance(node, ast.Attribute):
             words.add(node.attr)
             if isinstance(node.value, ast.Name) and node.value.id == "torch":
@@ -83,9 +106,7 @@ def _words(stmt: ast.stmt) -> set[str]:
             words.add(node.module)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             words.update(w for w in (_EVERYWHERE.keys() | _AUTOGRAD) if w in node.value)
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-        words = set()
-    return words
+    return words, names
 
 
 def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bool) -> list[str]:
@@ -99,7 +120,7 @@ def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bo
         for stmt in tree.body:
             for name in _bound_names(stmt):
                 definitions[name].append(stmt)
-    seen_names, seen_stmts, words = set(), set(), set()
+    seen_names, seen_stmts, words, names = set(), set(), set(), set()
     queue = list(start)
     while queue:
         name = queue.pop()
@@ -110,16 +131,17 @@ def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bo
             if id(stmt) in seen_stmts:
                 continue
             seen_stmts.add(id(stmt))
-            stmt_words = _words(stmt)
+            stmt_words, stmt_names = _words(stmt)
             words |= stmt_words
-            queue.extend(stmt_words - seen_names)
+            names |= stmt_names
+            queue.extend(_free_names(stmt) - seen_names)
     reasons = [why for word, why in _EVERYWHERE.items() if word in words]
     if by_hand:
         if words & _AUTOGRAD or "torch.func" in words:
             culprit = sorted(words & _AUTOGRAD) or ["torch.func"]
             what = "torch.autograd" if "autograd" in culprit else f"autograd ({', '.join(culprit)})"
             reasons.append(f"uses {what} (this exercise asks for the derivative by hand)")
-        hiding = sorted(words & _HIDING)
+        hiding = sorted((words & _HIDING) | (names & _HIDING_CALLS))
         if hiding:
             reasons.append(f"uses {', '.join(hiding)}, which can hide what the code calls "
                            "(not allowed in an exercise done by hand)")

@@ -202,11 +202,15 @@ class DemoSummary:
 
 
 _CLASS_ARTEFACTS = {"inbox", "submitted", "autograded", "feedback", "gradebook.db", "grades.csv", "problems.json",
-                    ".nbgrader.log"}
+                    ".nbgrader.log", "results", "reports", "backups"}
 
 
-def run_demo(course: Course, chapter_ids: list[str], log: Callable[[str], None] = print) -> DemoSummary:
-    """The whole pipeline on the sample class: release, sample submissions, grade, feedback, CSV."""
+def run_demo(course: Course, chapter_ids: list[str], log: Callable[[str], None] = print,
+             engine: str = "nbgrader") -> DemoSummary:
+    """The whole pipeline on the sample class: release, sample submissions, grade, feedback, CSV.
+
+    ``engine`` is "nbgrader" (plain ``nbgrader autograde`` and its feedback) or "sandbox" (the hardened grader).
+    """
     if course.class_dir == course.root:
         raise GradingError("the demo wipes its class folder: give it its own --class-dir, not the course root")
     unknown = {p.name for p in course.class_dir.iterdir()} - _CLASS_ARTEFACTS
@@ -222,8 +226,12 @@ def run_demo(course: Course, chapter_ids: list[str], log: Callable[[str], None] 
         inbox = course.class_dir / "inbox" / chapter_id
         samples.write_sample_class(source_notebook(course.root, chapter_id), release_nb, chapter_id, inbox)
         students = course.collect(chapter_id, inbox)
-        log(f"{chapter_id}: grading {len(students)} sample submissions with nbgrader")
-        course.autograde(chapter_id, students, progress=True)
-        course.feedback(chapter_id)
+        if engine == "sandbox":
+            log(f"{chapter_id}: grading {len(students)} sample submissions in sandboxed kernels")
+            course.grade_sandboxed(chapter_id, students)
+        else:
+            log(f"{chapter_id}: grading {len(students)} sample submissions with nbgrader")
+            course.autograde(chapter_id, students, progress=True)
+            course.feedback(chapter_id)
     csv = course.export_csv(Path("grades.csv"))
     return DemoSummary(csv, course.grade_rows())

@@ -190,3 +190,45 @@ def test_hidden_cases_sent_to_kernels_carry_no_reference_code(root, chapter_id):
     """The cases travel into the student's kernel: no solutions_lib function may ride along as an argument."""
     blob = engine.Chapter.load(root, chapter_id).blob
     assert b"solutions_lib" not in blob and b"autograder.mutants" not in blob
+
+
+@pytest.mark.parametrize("chapter_id", [c.id for c in syllabus.chapters(built_only=True)])
+def test_delegation_never_flags_the_reference_or_an_alternative(root, chapter_id):
+    """Run on the whole merged notebook (the release's own demo cells count as the student's code), the
+    delegation check must pass every reference answer and every correct alternative."""
+    from autograder import mutants
+    from autograder.checks import registry
+    from autograder.delegation import delegation_reasons, graded_names
+    from autograder.merge import merge
+
+    source, release = read_notebook(source_notebook(root, chapter_id)), read_notebook(release_notebook(root, chapter_id))
+    reference = {nbgrader_meta(c)["grade_id"]: strip_solution_markers(c.source)
+                 for c in source.cells if nbgrader_meta(c).get("solution")}
+    checks, module = registry(), mutants.for_chapter(chapter_id)
+
+    def student_code(answers):
+        return merge(source, release, samples.fill_answers(release, answers)).student_sources()
+
+    for cell in grade_cells(source):
+        for name, fn_names in graded_names(cell.source).items():
+            answers = [("reference", reference)] + [
+                (label, {**reference, name: alternative}) for label, alternative in module.ALTERNATIVES.get(name, {}).items()]
+            for label, chosen in answers:
+                reasons = delegation_reasons(student_code(chosen), fn_names, checks[name].by_hand)
+                assert not reasons, f"{name} / {label}: flagged as delegation: {reasons}"
+
+
+@pytest.mark.slow
+def test_every_chapter_sample_class_scores_the_same_in_the_sandbox_as_in_nbgrader(graded_class, tmp_path):
+    """The sample class of every built chapter (perfect, blank, partly wrong), graded by real nbgrader in the
+    shared fixture and again by the sandboxed grader: the same score for every student and chapter."""
+    course, summary = graded_class
+    sandboxed = Course.open(course.root, tmp_path / "sandboxed")
+    for chapter_id in course.chapter_ids():
+        sandboxed.release(chapter_id)
+        students = sandboxed.collect(chapter_id, course.class_dir / "inbox" / chapter_id)
+        sandboxed.grade_sandboxed(chapter_id, students, workers=2)
+    plain = {(r.student, r.chapter): (r.score, r.max_score) for r in summary.rows}
+    ours = {(r.student, r.chapter): (r.score, r.max_score) for r in sandboxed.grade_rows()}
+    assert ours == plain
+    assert all(score == maximum for (student, _), (score, maximum) in ours.items() if student == "perfect")
