@@ -1,4 +1,8 @@
-"""Step 4: read grades back out of the gradebook, as rows and as CSV."""
+"""Step 4: read grades back out of the nbgrader gradebook (both engines write it), as rows and as CSV.
+
+The sandboxed grader's per-cell reports (feedback pages, class summary, Gradescope JSON) are in
+:mod:`autograder.reports`.
+"""
 from __future__ import annotations
 
 import csv
