@@ -1,7 +1,7 @@
 """Time grading a whole class: plain ``nbgrader autograde`` against ``autograder grade`` (the sandboxed engine).
 
     python benchmarks/grading.py                         # 40 students of chapter 01, 2 workers
-    python benchmarks/grading.py --students 80 --workers 4 --keep /tmp/bench
+    python benchmarks/grading.py --students 80 --workers 4 --keep bench-classes
     python benchmarks/grading.py --markdown              # also print a table row for the README
 
 What it does, in one run:

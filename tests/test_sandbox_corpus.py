@@ -13,6 +13,7 @@ import copy
 import json
 import math
 import re
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,7 +283,7 @@ def corpus(tmp_path_factory):
     source = read_notebook(source_notebook(ROOT, CH))
     release = read_notebook(release_notebook(ROOT, CH))
     reference = {nbgrader_meta(c)["grade_id"]: strip_solution_markers(c.source) for c in solution_cells(source)}
-    places = {"@ROOT@": str(ROOT), "@CLASS@": str(class_dir), "@OUTSIDE@": f"/tmp/corpus-outside-{TAG}",
+    places = {"@ROOT@": str(ROOT), "@CLASS@": str(class_dir), "@OUTSIDE@": str(Path(tempfile.gettempdir()) / f"corpus-outside-{TAG}"),
               "@OTHER@": str(inbox / "perfect" / f"{CH}.ipynb"), "@CH@": CH, "@TAG@": TAG}
 
     def fill(text: str, target: str | None = None) -> str:
