@@ -270,11 +270,10 @@ def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> Kern
                     message = json.loads(frame)
                 except (ValueError, UnicodeDecodeError):
                     continue
-                cell, cell_started = _apply(run, message, cell, cell_started, notebook_deadline, limits)
-                if message.get("t") == "start" and cell is not None:
-                    notebook_deadline = min(notebook_deadline, time.monotonic() + limits.notebook_seconds) \
-                        if not run.records and all(c.status == "not run" for c in run.cells.values()) \
-                        else notebook_deadline
+                first_cell = cell_started is None and not any(c.status != "not run" for c in run.cells.values())
+                cell, cell_started = _apply(run, message, cell, cell_started, limits)
+                if first_cell and cell_started is not None:  # the notebook's clock starts with its first cell
+                    notebook_deadline = min(notebook_deadline, cell_started + limits.notebook_seconds)
             if killed_for == "flood" or run.finished:
                 break  # (a finished kernel is stopped at once: nothing it does after "done" counts)
     finally:
@@ -300,7 +299,7 @@ def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> Kern
     return run
 
 
-def _apply(run: KernelRun, message: dict, cell, cell_started, notebook_deadline, limits):
+def _apply(run: KernelRun, message: dict, cell, cell_started, limits):
     kind, index = message.get("t"), message.get("i")
     if kind == "start" and index in run.cells:
         return index, time.monotonic()

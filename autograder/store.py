@@ -64,8 +64,7 @@ def write_grades(db_url: str, course_id: str, result: SubmissionResult) -> None:
         submission = gb.add_submission(result.chapter, result.student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
-                grade.auto_score = float(points.get(grade.name, 0.0)) if result.problem is None or \
-                    grade.name in points else 0.0
+                grade.auto_score = float(points.get(grade.name, 0.0))
                 grade.needs_manual_grade = False
             for comment in notebook.comments:
                 comment.auto_comment = None
