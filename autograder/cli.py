@@ -45,6 +45,11 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+def _check_engine(engine: str) -> None:
+    if engine not in ("sandbox", "nbgrader"):
+        _fail(GradingError(f"unknown engine {engine!r}: use sandbox or nbgrader"))
+
+
 def _chapters(course: pipeline.Course, chapter: Optional[list[str]]) -> list[str]:
     try:
         return course.chapter_ids(chapter)
@@ -116,8 +121,7 @@ def grade(chapter: str = ChapterArg,
           memory_mb: int = typer.Option(Limits.memory_mb, "--memory-mb", min=256,
                                         help="Address space per kernel (MB).")) -> None:
     """Collect the submissions, grade them, print the grade table (and, sandboxed, write every report)."""
-    if engine not in ("sandbox", "nbgrader"):
-        _fail(GradingError(f"unknown engine {engine!r}: use sandbox or nbgrader"))
+    _check_engine(engine)
     course = _course(course_root, class_dir)
     try:
         chapter_id = course.chapter_ids([chapter])[0]
@@ -185,8 +189,7 @@ def demo(class_dir: Path = typer.Option(Path("classes/sample"), "--class-dir",
                                                                  "(the hardened grader)."),
          course_root: Optional[Path] = CourseRoot) -> None:
     """Release, make sample submissions (perfect, blank, partly wrong), grade, feedback, CSV."""
-    if engine not in ("sandbox", "nbgrader"):
-        _fail(GradingError(f"unknown engine {engine!r}: use sandbox or nbgrader"))
+    _check_engine(engine)
     course = _course(course_root, class_dir)
     chapter_ids = _chapters(course, chapter)
     try:

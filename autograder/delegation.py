@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from typing import Mapping
 
-__all__ = ["delegation_reasons", "graded_names"]
+__all__ = ["delegation_reasons", "graded_names", "delegated_checks"]
 
 _EVERYWHERE = {"solutions_lib": "uses solutions_lib (the course's reference answers)",
                "autograder": "uses the autograder's own modules"}
@@ -146,3 +147,16 @@ def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bo
             reasons.append(f"uses {', '.join(hiding)}, which can hide what the code calls "
                            "(not allowed in an exercise done by hand)")
     return reasons
+
+
+def delegated_checks(test_source: str, student_sources: list[str], checks: Mapping) -> dict[str, list[str]]:
+    """``{check name: reasons}`` for every ``run_check`` of a test cell whose answer is not the student's own.
+
+    ``checks`` maps check names to objects with a ``by_hand`` flag (:class:`autograder.checks.Check`).
+    """
+    found = {}
+    for name, fn_names in graded_names(test_source).items():
+        reasons = delegation_reasons(student_sources, fn_names, checks[name].by_hand)
+        if reasons:
+            found[name] = reasons
+    return found

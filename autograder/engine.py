@@ -31,11 +31,11 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import checks as checks_module
-from .delegation import delegation_reasons, graded_names
+from .delegation import delegated_checks, graded_names
 from .inprocess import IGNORED_STDERR
 from .intake import Submission, check_notebook
 from .merge import Merged, merge
-from .notebooks import exercise_of, grade_cells, nbgrader_meta, read_notebook
+from .notebooks import exercise_of, grade_cells, has_hidden_tests, nbgrader_meta, read_notebook
 from .paths import release_notebook, source_notebook
 from .results import RESULT_VERSION, CellResult, SubmissionResult
 from .sandbox import KernelRun, Limits, run_kernel
@@ -109,7 +109,7 @@ def submission_digest(path: Path | None, chapter: Chapter, limits: Limits) -> st
 
 def _zero(chapter: Chapter, student: str, digest: str, problem: str) -> SubmissionResult:
     cells = [CellResult(nbgrader_meta(c)["grade_id"], exercise_of(nbgrader_meta(c)["grade_id"]), 0.0,
-                        float(nbgrader_meta(c).get("points", 0) or 0), "BEGIN HIDDEN TESTS" in c.source,
+                        float(nbgrader_meta(c).get("points", 0) or 0), has_hidden_tests(c.source),
                         "not run", problem)
              for c in grade_cells(chapter.source)]
     return SubmissionResult(student, chapter.id, digest, cells, problem=problem)
@@ -129,14 +129,14 @@ def score_cells(merged: Merged, run: KernelRun, chapter: Chapter) -> list[CellRe
         if cell.kind != "test" or not cell.hidden:
             continue
         ok, messages = True, []
-        for name, fn_names in graded_names(cell.source).items():
-            chk = chapter.checks[name]
-            reasons = delegation_reasons(sources, fn_names, chk.by_hand)
-            if reasons:
+        delegated = delegated_checks(cell.source, sources, chapter.checks)
+        for name in graded_names(cell.source):
+            if name in delegated:
                 ok = False
-                messages.append(f"{name}: no points: the answer " + "; ".join(reasons) + ".")
+                messages.append(f"{name}: no points: the answer " + "; ".join(delegated[name]) + ".")
                 continue
-            result = checks_module.judge(chk, chapter.cases[name], run.records.get(index, {}).get(name))
+            result = checks_module.judge(chapter.checks[name], chapter.cases[name],
+                                         run.records.get(index, {}).get(name))
             ok &= result.passed
             if not result.passed:
                 messages.append(result.message)

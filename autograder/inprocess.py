@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
-from .delegation import delegation_reasons, graded_names
+from .delegation import delegated_checks
 from .notebooks import exercise_of, grade_cells, nbgrader_meta, solution_cells, strip_solution_markers
 
 __all__ = ["ExerciseScore", "reference_namespace", "score_exercise"]
@@ -60,11 +60,8 @@ def _delegation(test_source: str, sources: list[str]) -> str | None:
         return None
     from .checks import registry
 
-    for name, fn_names in graded_names(test_source).items():
-        reasons = delegation_reasons(sources, fn_names, registry()[name].by_hand)
-        if reasons:
-            return f"{name}: " + "; ".join(reasons)
-    return None
+    delegated = delegated_checks(test_source, sources, registry())
+    return "; ".join(f"{name}: " + "; ".join(reasons) for name, reasons in delegated.items()) or None
 
 
 def score_exercise(nb: NotebookNode, exercise: str, answer_source: str | None = None,

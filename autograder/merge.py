@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
-from .notebooks import exercise_of, nbgrader_meta
+from .notebooks import exercise_of, has_hidden_tests, nbgrader_meta
 
 __all__ = ["MergedCell", "Merged", "merge"]
 
@@ -83,7 +83,7 @@ def _trusted(cell: NotebookNode) -> MergedCell:
     meta = nbgrader_meta(cell)
     kind = "test" if meta.get("grade") and not meta.get("solution") else "locked"
     return MergedCell(kind, cell.source, meta["grade_id"], float(meta.get("points", 0) or 0),
-                      "BEGIN HIDDEN TESTS" in cell.source)
+                      has_hidden_tests(cell.source))
 
 
 def merge(source: NotebookNode, release: NotebookNode, student: NotebookNode | dict) -> Merged:
@@ -113,7 +113,7 @@ def merge(source: NotebookNode, release: NotebookNode, student: NotebookNode | d
                     merged.notes.append(f"the answer cell {grade_id} had its type changed; it was graded as code")
             else:
                 merged.cells.append(_trusted(trusted))
-                if text.strip() != trusted.source.strip() and "BEGIN HIDDEN TESTS" not in trusted.source:
+                if text.strip() != trusted.source.strip() and not has_hidden_tests(trusted.source):
                     merged.notes.append(f"the locked cell {grade_id} was edited; the original was restored")
                 student_meta = raw.get("metadata", {}).get("nbgrader") if isinstance(raw.get("metadata"), dict) else None
                 if isinstance(student_meta, dict) and any(

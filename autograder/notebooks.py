@@ -22,6 +22,9 @@ __all__ = [
     "grade_cells",
     "exercise_of",
     "strip_solution_markers",
+    "HIDDEN_BEGIN",
+    "HIDDEN_END",
+    "has_hidden_tests",
 ]
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -85,6 +88,15 @@ def exercise_of(grade_id: str) -> str:
     if not match:
         raise ValueError(f"test cell id {grade_id!r} does not follow test_<function>[_<n>]")
     return match.group("name")
+
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+
+
+def has_hidden_tests(source: str) -> bool:
+    """Whether a cell's source holds a block of hidden tests (removed from the student release)."""
+    return HIDDEN_BEGIN in source
 
 
 def strip_solution_markers(source: str) -> str:

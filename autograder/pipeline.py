@@ -157,10 +157,7 @@ class Course:
         run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
                                  on_result=keep, progress=progress)
         run.backup = backup
-        reports.write_feedback(self.class_dir, chapter_id, run.results)
-        reports.write_summary(self.class_dir, chapter_id, run.results)
-        reports.write_csv(self.class_dir, chapter_id, run.results)
-        reports.write_gradescope(self.class_dir, chapter_id, run.results)
+        reports.write_all(self.class_dir, chapter_id, run.results)
         return run
 
     def saved_results(self, chapter_id: str) -> list[SubmissionResult]:
@@ -173,15 +170,13 @@ class Course:
         results = self.saved_results(chapter_id)
         if not results:
             raise GradingError(f"no saved results for {chapter_id} in {self.class_dir}: grade it first")
-        return [*reports.write_feedback(self.class_dir, chapter_id, results),
-                reports.write_summary(self.class_dir, chapter_id, results),
-                reports.write_csv(self.class_dir, chapter_id, results),
-                *reports.write_gradescope(self.class_dir, chapter_id, results)]
+        return reports.write_all(self.class_dir, chapter_id, results)
 
     def feedback(self, chapter_id: str) -> list[Path]:
         """Feedback HTML for every graded student of the chapter (from saved results, else nbgrader's)."""
-        if self.saved_results(chapter_id):
-            return reports.write_feedback(self.class_dir, chapter_id, self.saved_results(chapter_id))
+        results = self.saved_results(chapter_id)
+        if results:
+            return reports.write_feedback(self.class_dir, chapter_id, results)
         return grading.generate_feedback(self.api, chapter_id)
 
     def grade_rows(self) -> list[report.GradeRow]:

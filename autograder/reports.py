@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.notebooks import exercise_of, nbgrader_meta
+from autograder.notebooks import HIDDEN_BEGIN, HIDDEN_END, exercise_of, nbgrader_meta
 from autograder.results import CellResult, SubmissionResult
 
 __all__ = [
@@ -58,12 +58,11 @@ __all__ = [
     "gradescope_results",
     "write_gradescope",
     "write_csv",
+    "write_all",
 ]
 
 OUTPUT_LIMIT = 20_000  # characters of output shown per cell
 IMAGE_LIMIT = 2_000_000  # base64 characters of one embedded image
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-HIDDEN_END = "### END HIDDEN TESTS"
 REMOVED = "[hidden test code removed]"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
@@ -722,3 +721,9 @@ def write_csv(class_dir: Path, chapter: str, results: list[SubmissionResult]) ->
             row.update({c.grade_id: _num(c.points) for c in r.cells})
             writer.writerow(row)
     return path
+
+
+def write_all(class_dir: Path, chapter: str, results: list[SubmissionResult]) -> list[Path]:
+    """Every report of a chapter: feedback pages, class summary, CSV and Gradescope files; returns their paths."""
+    return [*write_feedback(class_dir, chapter, results), write_summary(class_dir, chapter, results),
+            write_csv(class_dir, chapter, results), *write_gradescope(class_dir, chapter, results)]

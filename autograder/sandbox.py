@@ -19,7 +19,6 @@ import os
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -27,9 +26,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["Limits", "CellRun", "KernelRun", "run_kernel"]
+from .runner import FRAME
 
-_FRAME = struct.Struct(">Q")
+__all__ = ["Limits", "CellRun", "KernelRun", "run_kernel"]
 
 
 @dataclass(frozen=True)
@@ -256,16 +255,16 @@ def _supervise(job: Path, work: Path, cells: list[dict], limits: Limits) -> Kern
                 killed_for = "flood"
                 break
             buffer += chunk
-            while len(buffer) >= _FRAME.size:
-                (size,) = _FRAME.unpack_from(buffer)
+            while len(buffer) >= FRAME.size:
+                (size,) = FRAME.unpack_from(buffer)
                 if size > limits.channel_mb * 2**20:
                     buffer = b""
                     run.notes.append("the kernel's report was garbled; what followed was ignored")
                     killed_for = "flood"
                     break
-                if len(buffer) < _FRAME.size + size:
+                if len(buffer) < FRAME.size + size:
                     break
-                frame, buffer = buffer[_FRAME.size:_FRAME.size + size], buffer[_FRAME.size + size:]
+                frame, buffer = buffer[FRAME.size:FRAME.size + size], buffer[FRAME.size + size:]
                 try:
                     message = json.loads(frame)
                 except (ValueError, UnicodeDecodeError):

@@ -232,3 +232,16 @@ def test_every_chapter_sample_class_scores_the_same_in_the_sandbox_as_in_nbgrade
     ours = {(r.student, r.chapter): (r.score, r.max_score) for r in sandboxed.grade_rows()}
     assert ours == plain
     assert all(score == maximum for (student, _), (score, maximum) in ours.items() if student == "perfect")
+
+
+@pytest.mark.slow
+def test_kernels_started_without_the_zygote_grade_the_same(root, inbox, monkeypatch):
+    """Where fork is unavailable (or AUTOGRADER_NO_ZYGOTE is set) each kernel is a fresh process: same result."""
+    monkeypatch.setenv("AUTOGRADER_NO_ZYGOTE", "1")
+    chapter = engine.Chapter.load(root, CHAPTER)
+    walls = engine.Walls.for_course(root, inbox)
+    scores = {}
+    for student in ("perfect", "partly-wrong"):
+        result, _ = engine.grade_submission(inbox / student / f"{CHAPTER}.ipynb", student, chapter, LIMITS, walls)
+        scores[student] = result.score
+    assert scores == {"perfect": 27, "partly-wrong": 21}
