@@ -8,7 +8,8 @@ For each op and device both sides run on the same inputs, in the same process, o
 first their results are compared (so a fast but wrong kernel cannot pass), then each is timed with
 ``torch.utils.benchmark`` (warm-up, CUDA synchronisation and repeated blocks handled there), in
 alternating rounds (ours, PyTorch, ours, ...; ``--repeats``), each side's median round reported. The ratio
-is ours / PyTorch: below 1.0 the hand-written version is faster. Nothing is asserted about time: the
+is ours / PyTorch, the median of the rounds' ratios (each from two timings taken back to back): below 1.0
+the hand-written version is faster. Nothing is asserted about time: the
 numbers are for reading, on a machine that may be busy.
 """
 from __future__ import annotations
@@ -39,12 +40,12 @@ class Case:
     torch: Callable[[], tuple]
 
 
-def conv2d_case(device: torch.device, dtype: torch.dtype) -> Case:
+def conv2d_case(device: torch.device, dtype: torch.dtype, x_shape=(32, 16, 32, 32), filters=32) -> Case:
     g = torch.Generator(device=device).manual_seed(0)
-    x = torch.randn(32, 16, 32, 32, generator=g, device=device, dtype=dtype)
-    w = torch.randn(32, 16, 3, 3, generator=g, device=device, dtype=dtype) * 0.1
-    b = torch.randn(32, generator=g, device=device, dtype=dtype)
-    dout = torch.randn(32, 32, 32, 32, generator=g, device=device, dtype=dtype)
+    x = torch.randn(*x_shape, generator=g, device=device, dtype=dtype)
+    w = torch.randn(filters, x_shape[1], 3, 3, generator=g, device=device, dtype=dtype) * 0.1
+    b = torch.randn(filters, generator=g, device=device, dtype=dtype)
+    dout = torch.randn(x_shape[0], filters, *x_shape[2:], generator=g, device=device, dtype=dtype)
 
     def ours():
         out, cache = conv.conv2d_forward(x, w, b, stride=1, padding=1)
@@ -58,7 +59,15 @@ def conv2d_case(device: torch.device, dtype: torch.dtype) -> Case:
         out.backward(dout)
         return out, xt.grad, wt.grad, bt.grad
 
-    return Case("conv2d fwd+bwd", "x (32,16,32,32), w (32,16,3,3), pad 1", ours, reference)
+    def dims(shape):
+        return ",".join(map(str, shape))
+
+    return Case("conv2d fwd+bwd", f"x ({dims(x_shape)}), w ({dims(w.shape)}), pad 1", ours, reference)
+
+
+def conv2d_wide_case(device: torch.device, dtype: torch.dtype) -> Case:
+    """A wider, smaller-image layer (64 -> 64 channels at 16 x 16), as deeper in a CNN."""
+    return conv2d_case(device, dtype, x_shape=(32, 64, 16, 16), filters=64)
 
 
 def batchnorm_case(device: torch.device, dtype: torch.dtype) -> Case:
@@ -188,7 +197,7 @@ def attention_case(device: torch.device, dtype: torch.dtype) -> Case:
     return Case("causal attention fwd+bwd", "q, k, v (8,8,256,64)", ours, reference)
 
 
-CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "batchnorm_bwd": batchnorm_backward_case,
+CASES = {"conv2d": conv2d_case, "conv2d_wide": conv2d_wide_case, "batchnorm": batchnorm_case, "batchnorm_bwd": batchnorm_backward_case,
          "softmax_ce": softmax_ce_case, "lstm": lstm_case,
          "attention": attention_case}
 
@@ -196,6 +205,7 @@ CASES = {"conv2d": conv2d_case, "batchnorm": batchnorm_case, "batchnorm_bwd": ba
 def _max_rel_error(a: tuple, b: tuple) -> float:
     worst = 0.0
     for x, y in zip(a, b):
+        x, y = x.detach(), y.detach()
         scale = y.abs().max().clamp_min(1e-12)
         worst = max(worst, float((x - y).abs().max() / scale))
     return worst
@@ -208,14 +218,17 @@ def _time(fn: Callable, min_run_time: float) -> float:
     return timer.blocked_autorange(min_run_time=min_run_time).median
 
 
-def _time_pair(ours: Callable, reference: Callable, min_run_time: float, repeats: int) -> tuple[float, float]:
-    """Median times of the two sides, measured in ``repeats`` alternating rounds (ours, PyTorch, ours, ...) of
-    ``min_run_time / repeats`` seconds each, so that a change in the machine's load hits both sides alike."""
+def _time_pair(ours: Callable, reference: Callable, min_run_time: float, repeats: int) -> tuple[float, float, float]:
+    """Median times of the two sides and the median of their per-round ratios, measured in ``repeats``
+    alternating rounds (ours, PyTorch, ours, ...) of ``min_run_time / repeats`` seconds each. Each round's
+    ratio compares two timings taken back to back, so a change in the machine's load between rounds
+    cancels out of it."""
     ours_times, reference_times = [], []
     for _ in range(repeats):
         ours_times.append(_time(ours, min_run_time / repeats))
         reference_times.append(_time(reference, min_run_time / repeats))
-    return statistics.median(ours_times), statistics.median(reference_times)
+    ratios = [o / r for o, r in zip(ours_times, reference_times)]
+    return statistics.median(ours_times), statistics.median(reference_times), statistics.median(ratios)
 
 
 def run(ops: list[str], devices: list[str], min_run_time: float, dtype: torch.dtype, repeats: int = 5) -> list[dict]:
@@ -227,9 +240,9 @@ def run(ops: list[str], devices: list[str], min_run_time: float, dtype: torch.dt
             error = _max_rel_error(case.ours(), case.torch())
             if error > 1e-3:
                 raise SystemExit(f"{case.op} on {device_name}: results differ (max rel error {error:.2e})")
-            ours, reference = _time_pair(case.ours, case.torch, min_run_time, repeats)
+            ours, reference, ratio = _time_pair(case.ours, case.torch, min_run_time, repeats)
             rows.append({"op": case.op, "shape": case.shape, "device": device_name, "ours_ms": ours * 1e3,
-                         "torch_ms": reference * 1e3, "ratio": ours / reference, "max_rel_error": error})
+                         "torch_ms": reference * 1e3, "ratio": ratio, "max_rel_error": error})
     return rows
 
 

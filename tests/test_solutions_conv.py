@@ -200,15 +200,27 @@ def test_nms_equal_scores_keep_the_lower_index():
 
 @pytest.mark.parametrize("chunk_elements", [1, 200, 10 ** 9])
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 1), (3, 2)])
-def test_conv2d_backward_batch_chunking_does_not_change_the_result(monkeypatch, chunk_elements, stride, padding):
-    # conv2d_backward builds dx a few images at a time through one reused buffer; any chunk size
-    # (one image per chunk, an uneven last chunk, the whole batch at once) must give the same gradients.
+def test_conv2d_batch_chunking_does_not_change_the_result(monkeypatch, chunk_elements, stride, padding):
+    # conv2d_forward and conv2d_backward run a few images at a time on the CPU; any chunk size (one image
+    # per chunk, an uneven last chunk, the whole batch at once) must give the same output, cache and gradients.
+    monkeypatch.setattr(conv, "_CHUNK_ELEMENTS", chunk_elements)
     x, w, b = _randn(5, 3, 9, 8, seed=12), _randn(4, 3, 3, 2, seed=13), _randn(4, seed=14)
     out, cache = conv.conv2d_forward(x, w, b, stride, padding)
+    torch.testing.assert_close(out, F.conv2d(x, w, b, stride=stride, padding=padding), **_tol(F64))
+    torch.testing.assert_close(cache[5], F.unfold(x, (3, 2), stride=stride, padding=padding))
     dout = _randn(*out.shape, seed=15)
-    monkeypatch.setattr(conv, "_DCOLS_CHUNK_ELEMENTS", chunk_elements)
     dx, dw, db = conv.conv2d_backward(dout, cache)
     xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
     F.conv2d(xr, wr, br, stride=stride, padding=padding).backward(dout)
     for got, ref in ((dx, xr.grad), (dw, wr.grad), (db, br.grad)):
         torch.testing.assert_close(got, ref, **_tol(F64))
+
+
+@pytest.mark.parametrize("n,per_image,budget,sizes", [(32, 144 * 1024, 1 << 21, [11, 11, 10]), (5, 10, 1, [1] * 5),
+                                                       (7, 10, 35, [4, 3]), (3, 10, 10 ** 9, [3]), (0, 10, 1, [])])
+def test_batch_slices_split_evenly_within_the_budget(monkeypatch, n, per_image, budget, sizes):
+    monkeypatch.setattr(conv, "_CHUNK_ELEMENTS", budget)
+    slices = conv._batch_slices(n, per_image, torch.device("cpu"))
+    assert [s.stop - s.start for s in slices] == sizes
+    assert [i for s in slices for i in range(s.start, s.stop)] == list(range(n))
+    assert conv._batch_slices(n, per_image, torch.device("meta")) == [slice(0, n)]
