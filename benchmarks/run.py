@@ -9,8 +9,8 @@ first their results are compared (so a fast but wrong kernel cannot pass), then 
 ``torch.utils.benchmark`` (warm-up, CUDA synchronisation and repeated blocks handled there), in
 alternating rounds (ours, PyTorch, ours, ...; ``--repeats``), each side's median round reported. The ratio
 is ours / PyTorch, the median of the rounds' ratios (each from two timings taken back to back): below 1.0
-the hand-written version is faster. Nothing is asserted about time: the
-numbers are for reading, on a machine that may be busy.
+the hand-written version is faster. Nothing is asserted about time: the numbers are for reading, on a
+machine that may be busy.
 """
 from __future__ import annotations
 
@@ -197,8 +197,8 @@ def attention_case(device: torch.device, dtype: torch.dtype) -> Case:
     return Case("causal attention fwd+bwd", "q, k, v (8,8,256,64)", ours, reference)
 
 
-CASES = {"conv2d": conv2d_case, "conv2d_wide": conv2d_wide_case, "batchnorm": batchnorm_case, "batchnorm_bwd": batchnorm_backward_case,
-         "softmax_ce": softmax_ce_case, "lstm": lstm_case,
+CASES = {"conv2d": conv2d_case, "conv2d_wide": conv2d_wide_case, "batchnorm": batchnorm_case,
+         "batchnorm_bwd": batchnorm_backward_case, "softmax_ce": softmax_ce_case, "lstm": lstm_case,
          "attention": attention_case}
 
 
