@@ -70,24 +70,34 @@ def conv2d_wide_case(device: torch.device, dtype: torch.dtype) -> Case:
     return conv2d_case(device, dtype, x_shape=(32, 64, 16, 16), filters=64)
 
 
-def batchnorm_case(device: torch.device, dtype: torch.dtype) -> Case:
+_BN_SHAPE = (1024, 512)
+
+
+def _batchnorm_inputs(device: torch.device, dtype: torch.dtype):
+    """One batch for both BatchNorm cases: ``(x, gamma, beta, dout, state, layer)``, where ``state`` holds our
+    running statistics and ``layer`` is an ``nn.BatchNorm1d`` with the same gamma and beta."""
     g = torch.Generator(device=device).manual_seed(0)
-    n, d = 1024, 512
+    n, d = _BN_SHAPE
     x = torch.randn(n, d, generator=g, device=device, dtype=dtype) * 3 + 1
     gamma = torch.rand(d, generator=g, device=device, dtype=dtype) + 0.5
     beta = torch.randn(d, generator=g, device=device, dtype=dtype)
     dout = torch.randn(n, d, generator=g, device=device, dtype=dtype)
     state = {"running_mean": torch.zeros(d, device=device, dtype=dtype),
              "running_var": torch.ones(d, device=device, dtype=dtype), "momentum": 0.1, "eps": 1e-5}
+    layer = torch.nn.BatchNorm1d(d, eps=1e-5, momentum=0.1, device=device, dtype=dtype)
+    with torch.no_grad():
+        layer.weight.copy_(gamma)
+        layer.bias.copy_(beta)
+    return x, gamma, beta, dout, state, layer
+
+
+def batchnorm_case(device: torch.device, dtype: torch.dtype) -> Case:
+    x, gamma, beta, dout, state, layer = _batchnorm_inputs(device, dtype)
 
     def ours():
         out, cache = normalization.batchnorm_forward(x, gamma, beta, state, "train")
         return (out, *normalization.batchnorm_backward(dout, cache))
 
-    layer = torch.nn.BatchNorm1d(d, eps=1e-5, momentum=0.1, device=device, dtype=dtype)
-    with torch.no_grad():
-        layer.weight.copy_(gamma)
-        layer.bias.copy_(beta)
     xt = x.clone().requires_grad_()
 
     def reference():
@@ -96,29 +106,18 @@ def batchnorm_case(device: torch.device, dtype: torch.dtype) -> Case:
         out.backward(dout)
         return out, xt.grad, layer.weight.grad, layer.bias.grad
 
-    return Case("batchnorm1d fwd+bwd", f"x ({n},{d}), train mode", ours, reference)
+    return Case("batchnorm1d fwd+bwd", "x ({},{}), train mode".format(*_BN_SHAPE), ours, reference)
 
 
 def batchnorm_backward_case(device: torch.device, dtype: torch.dtype) -> Case:
     """The backward pass alone: the closed form vs autograd through nn.BatchNorm1d, each from its own saved
     forward of the same batch (our cache; autograd's graph, kept with retain_graph)."""
-    g = torch.Generator(device=device).manual_seed(0)
-    n, d = 1024, 512
-    x = torch.randn(n, d, generator=g, device=device, dtype=dtype) * 3 + 1
-    gamma = torch.rand(d, generator=g, device=device, dtype=dtype) + 0.5
-    beta = torch.randn(d, generator=g, device=device, dtype=dtype)
-    dout = torch.randn(n, d, generator=g, device=device, dtype=dtype)
-    state = {"running_mean": torch.zeros(d, device=device, dtype=dtype),
-             "running_var": torch.ones(d, device=device, dtype=dtype), "momentum": 0.1, "eps": 1e-5}
+    x, gamma, beta, dout, state, layer = _batchnorm_inputs(device, dtype)
     _, cache = normalization.batchnorm_forward(x, gamma, beta, state, "train")
 
     def ours():
         return normalization.batchnorm_backward(dout, cache)
 
-    layer = torch.nn.BatchNorm1d(d, eps=1e-5, momentum=0.1, device=device, dtype=dtype)
-    with torch.no_grad():
-        layer.weight.copy_(gamma)
-        layer.bias.copy_(beta)
     xt = x.clone().requires_grad_()
     out = layer(xt)
     inputs = (xt, layer.weight, layer.bias)
@@ -126,7 +125,7 @@ def batchnorm_backward_case(device: torch.device, dtype: torch.dtype) -> Case:
     def reference():
         return torch.autograd.grad(out, inputs, dout, retain_graph=True)
 
-    return Case("batchnorm1d bwd only", f"x ({n},{d}), train mode", ours, reference)
+    return Case("batchnorm1d bwd only", "x ({},{}), train mode".format(*_BN_SHAPE), ours, reference)
 
 
 def softmax_ce_case(device: torch.device, dtype: torch.dtype) -> Case:
