@@ -237,18 +237,18 @@ def batchnorm_backward(dout, cache):
     """
     xhat, gamma, inv_std = cache
     n = dout.shape[0]
-    # Two fused column reductions and two elementwise passes over (N, D), one (N, D) tensor allocated:
-    # dx = gamma * inv_std * dout - (gamma * inv_std / N) * (dbeta + xhat * dgamma).
+    # dx = gamma * inv_std * dout - (gamma * inv_std / N) * (dbeta + xhat * dgamma): two column sums, then
+    # dx written over the product dout * xhat that dgamma sums, so only one (N, D) tensor is allocated.
     dbeta = dout.sum(dim=0)
-    dgamma = torch.linalg.vecdot(dout, xhat, dim=0)  # sum_i dout_i * xhat_i without an (N, D) product
+    dx = dout * xhat
+    dgamma = dx.sum(dim=0)
     scale = gamma * inv_std
     scale_n = scale / -n
-    dx = torch.addcmul(scale_n * dbeta, xhat, scale_n * dgamma)
-    if dx.dtype == dout.dtype == scale.dtype:
-        dx.addcmul_(dout, scale)  # a fresh temporary: updating it in place is safe even under autograd
-    else:
-        dx = dx + dout * scale
-    return dx, dgamma, dbeta
+    if dx.requires_grad or scale.requires_grad or dx.dtype != scale.dtype:
+        # differentiated itself (autograd refuses out=) or mixed dtypes: the same formula, out of place
+        return dout * scale + torch.addcmul(scale_n * dbeta, xhat, scale_n * dgamma), dgamma, dbeta
+    torch.addcmul(scale_n * dbeta, xhat, scale_n * dgamma, out=dx)
+    return dx.addcmul_(dout, scale), dgamma, dbeta
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):

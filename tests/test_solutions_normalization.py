@@ -182,6 +182,26 @@ def test_batchnorm_backward_against_central_differences():
     torch.testing.assert_close(dx, numeric, rtol=1e-6, atol=1e-8)
 
 
+def test_batchnorm_backward_can_itself_be_differentiated_and_mixes_dtypes():
+    # The closed form writes dx over a temporary in place; when its own inputs require grad (a double
+    # backward) or the dtypes differ, it takes the out-of-place branch, which must give the same numbers.
+    g = _gen(11)
+    n, d = 7, 4
+    x = torch.randn(n, d, generator=g, dtype=F64)
+    gamma, beta = torch.rand(d, generator=g, dtype=F64) + 0.5, torch.randn(d, generator=g, dtype=F64)
+    dout = torch.randn(n, d, generator=g, dtype=F64)
+    _, cache = nz.batchnorm_forward(x, gamma, beta, _state(d, F64, "cpu"), "train")
+    in_place = nz.batchnorm_backward(dout, cache)
+    traced = nz.batchnorm_backward(dout.clone().requires_grad_(), cache)
+    for a, b in zip(in_place, traced):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-12, atol=1e-14)
+    assert torch.autograd.gradcheck(lambda v: nz.batchnorm_backward(v, cache)[0], (dout.clone().requires_grad_(),))
+    mixed = nz.batchnorm_backward(dout.float(), cache)
+    assert [t.dtype for t in mixed] == [F64, F64, torch.float32]
+    for a, b in zip(in_place, mixed):
+        torch.testing.assert_close(a, b.to(F64), rtol=1e-6, atol=1e-6)
+
+
 def test_batchnorm_forward_backward_on_device(device):
     """The closed form runs on the device unchanged and agrees with BatchNorm1d + autograd there.
     (Its speed is measured by benchmarks/run.py, not asserted here.)"""
