@@ -408,7 +408,7 @@ def huffman_code_lengths(p):
         p: non-negative weights, tensor ``(n,)`` with ``n >= 2`` (they need not sum to 1).
 
     Returns:
-        int64 tensor ``(n,)`` of lengths, each ``>= 1``.
+        int64 tensor ``(n,)`` of lengths, each ``>= 1``, on ``p``'s device.
 
     Example::
 
@@ -426,7 +426,7 @@ def huffman_code_lengths(p):
         for i in s1 + s2:
             lengths[i] += 1
         heapq.heappush(heap, (w1 + w2, next(tie), s1 + s2))
-    return torch.tensor(lengths, dtype=torch.int64)
+    return torch.tensor(lengths, dtype=torch.int64, device=p.device)
 
 
 def _block_probabilities(A, block_size):
@@ -463,7 +463,7 @@ def fit_block_code(train, n_symbols):
         >>> lengths.shape == (2, 2 ** block_size)
         True
     """
-    counts = torch.full((n_symbols, n_symbols), 0.5, dtype=torch.float64)
+    counts = torch.full((n_symbols, n_symbols), 0.5, dtype=torch.float64, device=train.device)
     pairs = train[:-1] * n_symbols + train[1:]
     counts += torch.bincount(pairs, minlength=n_symbols**2).reshape(n_symbols, n_symbols).to(torch.float64)
     A = counts / counts.sum(dim=1, keepdim=True)
