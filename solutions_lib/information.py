@@ -26,6 +26,7 @@ __all__ = [
     "kl_divergence",
     "normal_cross_entropy",
     "normal_kl",
+    "conditional_entropy",
     "mutual_information",
     "normal_fisher",
     "fisher_from_kl",
@@ -168,6 +169,29 @@ def normal_kl(mu_p, var_p, mu_q, var_q):
         tensor(0.5000)
     """
     return 0.5 * (torch.log(var_q / var_p) + (var_p + (mu_p - mu_q) ** 2) / var_q - 1)
+
+
+def conditional_entropy(joint, base=math.e):
+    r"""Conditional entropy :math:`H(X\mid Y) = -\sum_{x,y} p(x,y)\log p(x\mid y)` of a joint table.
+
+    Introduced in chapter 02. Rows index ``x``, columns ``y``; the table holds counts or probabilities
+    (normalized first); empty cells contribute 0. Equals :math:`H(X,Y) - H(Y)`.
+
+    Args:
+        joint: non-negative floating tensor ``(nx, ny)`` with a positive sum.
+        base: base of the logarithm (default ``e``: nats).
+
+    Returns:
+        0-d tensor, dtype of ``joint``.
+
+    Example::
+
+        >>> conditional_entropy(torch.tensor([[0.25, 0.25], [0.25, 0.25]]), base=2)
+        tensor(1.)
+    """
+    p = joint / joint.sum()
+    py = p.sum(dim=0, keepdim=True)
+    return -(torch.xlogy(p, p) - torch.xlogy(p, py)).sum() / math.log(base)
 
 
 def mutual_information(joint, base=math.e):

@@ -190,6 +190,25 @@ def _normal_kl_cases():
     yield Case("same means, variances 0.01 and 1", (one, 0.01 * one, one, one))
 
 
+@check("conditional_entropy", reference=ref.conditional_entropy,
+       hint="-sum p(x,y) log p(x|y) with p(x|y) = p(x,y) / p(y): y is the COLUMN index (sum each column for p(y)); "
+            "normalize counts first; empty cells contribute 0.")
+def _conditional_entropy_cases():
+    g = _gen(213)
+    yield Case("float64 probabilities (3, 5), nats", (_simplex(15, generator=g).reshape(3, 5),))
+    yield Case("float64 probabilities (4, 2), bits", (_simplex(8, generator=g).reshape(4, 2),), {"base": 2})
+    yield Case("a table of counts (3, 4)", (torch.randint(1, 25, (3, 4), generator=g).to(F64),))
+    yield Case("float32 probabilities (5, 3)", (_simplex(15, generator=g, dtype=torch.float32).reshape(5, 3),))
+    yield Case("X a function of Y (one non-empty cell per column): 0",
+               (torch.tensor([[0.2, 0.0, 0.3], [0.0, 0.5, 0.0]], dtype=F64),), expected=0.0)
+    px, py = _simplex(4, generator=g), _simplex(3, generator=g)
+    yield Case("independent: H(X | Y) = H(X)", (px[:, None] * py[None, :],), {"base": 2},
+               expected=ref.entropy(px, base=2))
+    skew = torch.tensor([[0.5, 0.1, 0.0], [0.0, 0.1, 0.05], [0.05, 0.0, 0.2]], dtype=F64)
+    yield Case("sparse (3, 3) table", (skew,))
+    yield Case("the same table transposed (H(Y | X) of the original)", (skew.T.contiguous(),))
+
+
 @check("mutual_information", reference=ref.mutual_information,
        hint="sum p(x,y) log(p(x,y) / (p(x) p(y))) after normalizing the table; p(x) sums over y (the columns), "
             "p(y) over x; empty cells contribute 0.")
@@ -210,7 +229,7 @@ def _mi_cases():
 
 # -- Fisher information ----------------------------------------------------------------------------------------
 
-@check("normal_fisher", reference=ref.normal_fisher,
+@check("normal_fisher", reference=ref.normal_fisher, by_hand=True,
        hint="F = E[score score^T] with score = gradient of log N(x; mu, sigma^2) in (mu, second parameter); "
             "the second parameter is sigma, sigma^2 or log sigma as `param` says.")
 def _normal_fisher_cases():

@@ -129,6 +129,31 @@ def reverse_kl_answer():
     return "d"
 """,
     },
+    "conditional_entropy": {
+        "conditions on the row variable: H(Y | X)": """
+def conditional_entropy(joint, base=math.e):
+    p = joint / joint.sum()
+    px = p.sum(dim=1, keepdim=True)
+    return -(torch.xlogy(p, p) - torch.xlogy(p, px)).sum() / math.log(base)
+""",
+        "unweighted sum of the entropies of the columns p(x | y)": """
+def conditional_entropy(joint, base=math.e):
+    p = joint / joint.sum()
+    cond = p / p.sum(dim=0, keepdim=True)
+    return -torch.xlogy(cond, cond).sum() / math.log(base)
+""",
+        "forgets to normalize a table of counts": """
+def conditional_entropy(joint, base=math.e):
+    py = joint.sum(dim=0, keepdim=True)
+    return -(torch.xlogy(joint, joint) - torch.xlogy(joint, py)).sum() / math.log(base)
+""",
+        "H(X, Y) - H(X) (the chain rule the wrong way round)": """
+def conditional_entropy(joint, base=math.e):
+    p = joint / joint.sum()
+    h = lambda q: -torch.xlogy(q, q).sum()
+    return (h(p) - h(p.sum(dim=1))) / math.log(base)
+""",
+    },
     "mutual_information": {
         "forgets to normalize a table of counts": """
 def mutual_information(joint, base=math.e):
@@ -184,6 +209,23 @@ def normal_fisher(sigma, param="sigma"):
     out = sigma.new_zeros(sigma.shape + (2, 2))
     out[..., 0, 0] = 1 / sigma**2
     out[..., 1, 1] = second[param]
+    return out
+""",
+        "autograd Hessian of the KL (the exercise is by hand)": """
+def normal_fisher(sigma, param="sigma"):
+    import itertools
+    to_var = {"sigma": lambda t: t**2, "var": lambda t: t, "log_sigma": lambda t: torch.exp(2 * t)}
+    if param not in to_var:
+        raise ValueError(param)
+    second = {"sigma": sigma, "var": sigma**2, "log_sigma": torch.log(sigma)}[param]
+    out = sigma.new_zeros(sigma.shape + (2, 2))
+    for idx in itertools.product(*[range(n) for n in sigma.shape]):
+        theta0 = torch.stack([torch.zeros((), dtype=sigma.dtype), second[idx]]).detach()
+        def kl(theta):
+            va, vb = to_var[param](theta0[1]), to_var[param](theta[1])
+            return 0.5 * (torch.log(vb / va) + (va + (theta0[0] - theta[0]) ** 2) / vb - 1)
+        with torch.enable_grad():
+            out[idx] = torch.autograd.functional.hessian(kl, theta0.clone())
     return out
 """,
         "mu entry 1/sigma": """
@@ -553,6 +595,22 @@ def reverse_kl_answer():
     return "B"
 """,
     },
+    "conditional_entropy": {
+        "chain rule: H(X, Y) - H(Y)": """
+def conditional_entropy(joint, base=math.e):
+    p = joint / joint.sum()
+    return (entropy(p.reshape(-1), base) - entropy(p.sum(dim=0), base))
+""",
+        "explicit loops over the columns": """
+def conditional_entropy(joint, base=math.e):
+    p = (joint / joint.sum()).tolist()
+    total = 0.0
+    for j in range(len(p[0])):
+        py = sum(row[j] for row in p)
+        total -= sum(row[j] * math.log(row[j] / py) for row in p if row[j] > 0)
+    return torch.tensor(total / math.log(base), dtype=joint.dtype)
+""",
+    },
     "mutual_information": {
         "H(X) + H(Y) - H(X, Y)": """
 def mutual_information(joint, base=math.e):
@@ -572,13 +630,13 @@ def mutual_information(joint, base=math.e):
     "normal_fisher": {
         "J^T F J from the (mu, sigma) matrix": """
 def normal_fisher(sigma, param="sigma"):
-    jacobian = {"sigma": lambda s: torch.ones_like(s), "var": lambda s: 1 / (2 * s), "log_sigma": lambda s: s}
-    if param not in jacobian:
+    dsigma = {"sigma": lambda s: torch.ones_like(s), "var": lambda s: 1 / (2 * s), "log_sigma": lambda s: s}
+    if param not in dsigma:
         raise ValueError(f"unknown param {param!r}")
     zero = torch.zeros_like(sigma)
     F = torch.stack([torch.stack([1 / sigma**2, zero], -1), torch.stack([zero, 2 / sigma**2], -1)], -2)
     J = torch.stack([torch.stack([torch.ones_like(sigma), zero], -1),
-                     torch.stack([zero, jacobian[param](sigma)], -1)], -2)
+                     torch.stack([zero, dsigma[param](sigma)], -1)], -2)
     return J.transpose(-1, -2) @ F @ J
 """,
     },

@@ -556,7 +556,56 @@ assert _result.passed, _result.message
 # the product of its marginals. So $I \ge 0$, with equality exactly for independent variables, and it is
 # symmetric in $X$ and $Y$. The textbook's information bottleneck (§14.2) is built from it.
 #
-# ### Exercise 7: `mutual_information`
+# Since $p(x\mid y) = p(x,y)/p(y)$, the conditional entropy obeys the **chain rule**
+# $H(X, Y) = H(Y) + H(X\mid Y)$ (Kaplan (2.5.2)): naming the pair costs naming $Y$, then $X$ given $Y$. This
+# is Shannon's grouping rule of §1 in general form. Unlike $I$, $H(X\mid Y)$ is not symmetric:
+# $H(X\mid Y) - H(Y\mid X) = H(X) - H(Y)$.
+#
+# ### Exercise 7: `conditional_entropy`
+#
+# Implement `conditional_entropy(joint, base=math.e)`: $H(X\mid Y)$ for a table `joint` of shape `(nx, ny)`
+# whose **rows index $x$ and columns index $y$** (the variable conditioned on is the column). The table may
+# hold counts (normalize it first) or probabilities; empty cells contribute 0. Return a 0-d tensor, dtype of
+# `joint`.
+
+# %% nbgrader={"grade": false, "grade_id": "conditional_entropy", "locked": false, "schema_version": 3, "solution": true}
+def conditional_entropy(joint, base=math.e):
+    """Conditional entropy H(X | Y) of a joint table (rows: x, columns: y).
+
+    Args:
+        joint: non-negative floating tensor (nx, ny) of counts or probabilities.
+        base: base of the logarithm (math.e: nats, 2: bits).
+    Returns:
+        0-d tensor, dtype of joint.
+    """
+    ### BEGIN SOLUTION
+    p = joint / joint.sum()
+    py = p.sum(dim=0, keepdim=True)
+    return -(torch.xlogy(p, p) - torch.xlogy(p, py)).sum() / math.log(base)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_conditional_entropy", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+expect_close(conditional_entropy(torch.full((2, 2), 0.25, dtype=torch.float64), base=2), 1.0,
+             what="H(X | Y) of two independent fair bits", hint="Knowing Y leaves X's whole bit uncertain.")
+expect_close(conditional_entropy(torch.tensor([[0.5, 0.0], [0.0, 0.5]], dtype=torch.float64), base=2), 0.0,
+             what="H(X | Y) for X = Y", hint="Empty cells contribute 0 (no nan).")
+_joint = torch.tensor([[0.1, 0.2, 0.1], [0.3, 0.1, 0.2]], dtype=torch.float64)
+expect_close(conditional_entropy(_joint), 0.6068425588244111, what="H(X | Y) of a (2, 3) table, rows x, columns y",
+             hint="Condition on the COLUMN variable y: p(x | y) = p(x, y) / p(y), p(y) summing each column.")
+expect_close(conditional_entropy(_joint.T), 1.0227308671603783, what="H(X | Y) of the transposed table",
+             hint="Transposing swaps the roles: this is H(Y | X) of the original table.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_conditional_entropy_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("conditional_entropy", conditional_entropy)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 8: `mutual_information`
 #
 # Implement `mutual_information(joint, base=math.e)` for a table `joint` of shape `(nx, ny)` whose rows index
 # $x$ and columns index $y$. The table may hold **counts** (normalize it first) or probabilities. Empty
@@ -642,13 +691,16 @@ except NotImplementedError:
 # Gaussian in $(\mu, \sigma)$ at $\sigma = 1$ the Fisher matrix is diagonal with entries 1 and 2; derive the
 # general case.
 #
-# ### Exercise 8: `normal_fisher`
+# ### Exercise 9: `normal_fisher`
 #
 # Derive the Fisher matrix of $\mathcal N(\mu, \sigma^2)$ with parameters ordered $(\mu, \cdot)$, where the
 # second parameter is, according to `param`: the standard deviation $\sigma$ (`"sigma"`), the variance
 # $\sigma^2$ (`"var"`), or $\log\sigma$ (`"log_sigma"`); any other value raises `ValueError`. Implement
 # `normal_fisher(sigma, param="sigma")` for a tensor `sigma` of any shape `S` (the matrix does not depend on
-# $\mu$); return a tensor of shape `S + (2, 2)`, dtype of `sigma`.
+# $\mu$); return a tensor of shape `S + (2, 2)`, dtype of `sigma`. This one is by hand: code that uses autograd
+# here loses the exercise's points (the next exercise is the autograd one), and the grader reads autograd's
+# words (`hessian`, `jacobian`, `requires_grad`, `torch.autograd`, ...) anywhere in this function as autograd,
+# so name your variables otherwise.
 #
 # <details><summary>Hint 1</summary>
 #
@@ -715,7 +767,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 9: `fisher_from_kl`
+# ### Exercise 10: `fisher_from_kl`
 #
 # Now check the derivation with autograd, for any family. Implement `fisher_from_kl(kl, theta0)`: given a
 # function `kl(theta_a, theta_b)` that returns the 0-d tensor $D(q_{\theta_a}\|q_{\theta_b})$ and a point
@@ -793,7 +845,7 @@ except NotImplementedError:
 # derivative with respect to each $p_i$ to zero. (Kaplan's (2.4.7) has a sign slip: the derivative of
 # $-p\log p$ is $-\log p - 1$; it does not change the conclusion.)
 #
-# ### Exercise 10: `max_entropy_distribution`
+# ### Exercise 11: `max_entropy_distribution`
 #
 # Implement `max_entropy_distribution(features, moments, tol=1e-10, max_iter=100)`: `features` of shape
 # `(n, K)` holds $f_k(x_i)$ (linearly independent columns), `moments` of shape `(K,)` the targets $m_k$, which
@@ -926,7 +978,7 @@ except NotImplementedError:
 # $p_{ij} = (p_{j\mid i} + p_{i\mid j})/2n$, and uses a Student-t kernel instead of a Gaussian in the
 # embedding; neither change is part of this exercise.
 #
-# ### Exercise 11: `sne_affinities`
+# ### Exercise 12: `sne_affinities`
 #
 # Implement `sne_affinities(x, perplexity, tol=1e-5, max_iter=200)` for points `x` of shape `(n, D)` (no two
 # equal, $1 <$ `perplexity` $< n-1$). Return `(P, sigma)`: `P` of shape `(n, n)`, row $i$ holding
@@ -1092,7 +1144,7 @@ assert _result.passed, _result.message
 # textbook writes $\pi = A\pi$ with the same row-stochastic $A$: that is the right eigenvector, and since every
 # row of $A$ sums to 1, $A\mathbf 1 = \mathbf 1$: it is always the constant vector, whatever the chain.
 #
-# ### Exercise 12: `stationary_distribution`
+# ### Exercise 13: `stationary_distribution`
 #
 # Implement `stationary_distribution(A)` for a row-stochastic, irreducible `A` of shape `(S, S)`: return
 # $\pi$ of shape `(S,)`, non-negative and summing to 1, accurate to $10^{-8}$, dtype of `A`. Any correct method
@@ -1134,7 +1186,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 13: `entropy_rate`
+# ### Exercise 14: `entropy_rate`
 #
 # Implement `entropy_rate(A, base=math.e)`: $H_r = -\sum_i \pi_i\sum_j A_{ij}\log A_{ij}$ for a row-stochastic,
 # irreducible `A`, with $0\log 0 = 0$, in nats by default (`base=2`: bits per symbol). Return a 0-d tensor,
@@ -1213,7 +1265,7 @@ except NotImplementedError:
 # and for a source with memory, coding each block with a code chosen for the symbol just before it brings
 # the target down from $H(\pi)$ to the entropy rate.
 #
-# ### Exercise 14: `huffman_code_lengths`
+# ### Exercise 15: `huffman_code_lengths`
 #
 # Implement `huffman_code_lengths(p)` for weights `p` of shape `(n,)`, $n \ge 2$, non-negative (they need not
 # sum to 1; zero weights still get a codeword). Return the codeword lengths of a Huffman code as an integer
@@ -1265,7 +1317,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 15 (make it work): `fit_block_code`
+# ### Exercise 16 (make it work): `fit_block_code`
 #
 # Compress a Markov source to **within 0.04 bits per symbol of its entropy rate**, measured on held-out data.
 # The chapter's source `SOURCE` (from `course.information`) has three symbols, $H(\pi) \approx 1.532$ bits and
@@ -1366,9 +1418,13 @@ assert _result.passed, _result.message
 # only slowly, as the blocks get long.
 
 # %%
+_demo_train = markov_sequence(SOURCE, 60_000, torch.Generator().manual_seed(3))
+_demo_held_out = markov_sequence(SOURCE, 60_000, torch.Generator().manual_seed(4))
+
+
 def show_block_sizes():
     S = 3
-    counts = torch.bincount(_train[:-1] * S + _train[1:], minlength=S * S).reshape(S, S).to(torch.float64) + 0.5
+    counts = torch.bincount(_demo_train[:-1] * S + _demo_train[1:], minlength=S * S).reshape(S, S).to(torch.float64) + 0.5
     A = counts / counts.sum(dim=1, keepdim=True)
     pi = stationary_distribution(A)
     sizes, plain, context = range(1, 8), [], []
@@ -1378,8 +1434,8 @@ def show_block_sizes():
             probs = (probs[:, :, None] * A[torch.arange(probs.shape[1]) % S][None, :, :]).reshape(S, -1)
         with_context = torch.stack([huffman_code_lengths(row) for row in probs])
         without = huffman_code_lengths(pi @ probs).expand(S, -1)
-        plain.append(block_code_bits(_held_out, k, without))
-        context.append(block_code_bits(_held_out, k, with_context))
+        plain.append(block_code_bits(_demo_held_out, k, without))
+        context.append(block_code_bits(_demo_held_out, k, with_context))
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.plot(list(sizes), plain, "o-", label="Huffman on blocks, no context")
     ax.plot(list(sizes), context, "s-", label="Huffman on blocks given the previous symbol")
@@ -1436,7 +1492,8 @@ assert _result.passed, _result.message
 #   which shows the entropy as the count of typical strings.
 # - `normal_cross_entropy`, `normal_kl`: the Gaussian KL in closed form, derived by you; the demo showed
 #   forward KL covering both modes and reverse KL picking one.
-# - `mutual_information`: the KL between a joint and the product of its marginals.
+# - `conditional_entropy`, `mutual_information`: what one variable leaves uncertain about, and tells about,
+#   another; the second is the KL between a joint and the product of its marginals.
 # - `normal_fisher`, `fisher_from_kl`: the Fisher matrix, by hand in three parametrizations and by autograd
 #   as the curvature of the KL.
 # - `max_entropy_distribution`: Boltzmann and Gaussian distributions as maximum-entropy answers, computed by
