@@ -125,6 +125,20 @@ def test_mutual_information_matches_scikit_learn():
     assert abs(inf.mutual_information(indep).item()) < 1e-15
 
 
+def test_conditional_entropy_chain_rule_and_direction():
+    metrics = pytest.importorskip("sklearn.metrics")
+    g = torch.Generator().manual_seed(13)
+    counts = torch.randint(0, 20, (3, 5), generator=g).to(F64)
+    p = counts / counts.sum()
+    h = lambda t: inf.entropy(t.reshape(-1))
+    torch.testing.assert_close(inf.conditional_entropy(counts), h(p) - h(p.sum(dim=0)), rtol=1e-12, atol=1e-14)
+    mi = metrics.mutual_info_score(None, None, contingency=counts.numpy())
+    assert inf.conditional_entropy(counts).item() == pytest.approx(h(p.sum(dim=1)).item() - mi, rel=1e-12)
+    # H(X|Y) - H(Y|X) = H(X) - H(Y)
+    diff = inf.conditional_entropy(p) - inf.conditional_entropy(p.T)
+    assert diff.item() == pytest.approx((h(p.sum(dim=1)) - h(p.sum(dim=0))).item(), rel=1e-12)
+
+
 @pytest.mark.parametrize("param, to_sigma", [("sigma", lambda t: t), ("var", lambda t: t.sqrt()),
                                              ("log_sigma", lambda t: t.exp())])
 def test_normal_fisher_is_the_hessian_of_the_kl_and_the_score_covariance(param, to_sigma):

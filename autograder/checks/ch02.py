@@ -147,8 +147,8 @@ def _torch_normal_kl(mu_p, var_p, mu_q, var_q):
 
 
 @check("normal_cross_entropy", reference=ref.normal_cross_entropy,
-       hint="E_p[-log q(x)] = log(2 pi var_q)/2 + E_p[(x - mu_q)^2] / (2 var_q), and "
-            "E_p[(x - mu_q)^2] = var_p + (mu_p - mu_q)^2. The arguments are variances, not standard deviations.")
+       hint="Split x - mu_q into (x - mu_p) + (mu_p - mu_q): the expected square has a spread part and an "
+            "offset part. The arguments are variances, not standard deviations.")
 def _normal_ce_cases():
     g = _gen(204)
     mp, vp = _normal_params(g, 6)
