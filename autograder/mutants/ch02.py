@@ -790,4 +790,4 @@ def block_code_answer():
     },
 }
 
-SAMPLE_WRONG = ["mutual_information", "sne_affinities", "perplexity_answer"]
+SAMPLE_WRONG = ["mutual_information", "sne_affinities"]

@@ -233,8 +233,8 @@ except NotImplementedError:
 # $$H(p, q) = H(p) + D(p\,\|\,q), \qquad D(p\,\|\,q) = \sum_i p_i \log\frac{p_i}{q_i}.$$
 #
 # The **KL divergence** $D(p\|q)$ is the extra surprise paid for using the wrong model; Kaplan §2.3 shows it is
-# the rate at which data drawn from $p$ expose $q$ as wrong: $N$ draws from $p$ have probability about
-# $e^{-N D(p\|q)}$ under $q$. It is $\ge 0$, zero only for $q = p$ (Gibbs' inequality), so minimizing the
+# the rate at which data drawn from $p$ expose $q$ as wrong: the probability that $q$ produces $N$ draws whose
+# frequencies look like $p$'s falls like $e^{-N D(p\|q)}$ (the same counting as in §1). It is $\ge 0$, zero only for $q = p$ (Gibbs' inequality), so minimizing the
 # cross-entropy over $q$ is minimizing $D(p\|q)$: maximum likelihood. It is **not symmetric** and not a
 # distance. Two cases need care:
 #
@@ -648,6 +648,36 @@ from autograder.checks import run_check
 _result = run_check("mutual_information", mutual_information)
 assert _result.passed, _result.message
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The information bottleneck's identity
+#
+# The textbook (§14.2) compresses $X$ into a representation $Z$ that should still predict $Y$, with the
+# variables forming a Markov chain $Z - X - Y$: $p(x, y, z) = p(x)\,p(y\mid x)\,p(z\mid x)$. Its equation
+# (14.10) says that the information about $Y$ lost by keeping only $Z$ is an average KL divergence,
+#
+# $$\mathbb E_{p(x,z)}\Big[D\big(p(y\mid x)\,\|\,p(y\mid z)\big)\Big] = I(X;Y) - I(Z;Y) \;\ge 0,$$
+#
+# so $I(Z;Y) \le I(X;Y)$: processing $X$ can only lose information about $Y$ (the data-processing
+# inequality). Both sides, with your `kl_divergence` and `mutual_information`, on a random chain with 6 values
+# of $X$, 4 of $Y$ and 3 of $Z$. (The textbook's Blahut-Arimoto update (14.21) has a slip: the exponent in its
+# numerator should be $-\beta\, D\big(p(y\mid x)\,\|\,p(y\mid z)\big)$, as in its denominator, not $I(X, Z)$.)
+
+# %%
+try:
+    _g = torch.Generator().manual_seed(14)
+    _rand = lambda *shape: torch.softmax(2 * torch.randn(*shape, generator=_g, dtype=torch.float64), dim=-1)
+    _px, _py_x, _pz_x = _rand(6), _rand(6, 4), _rand(6, 3)                  # p(x), p(y|x), p(z|x)
+    _pxyz = _px[:, None, None] * _py_x[:, :, None] * _pz_x[:, None, :]     # (x, y, z)
+    _pyz = _pxyz.sum(dim=0)                                                 # (y, z)
+    _py_z = (_pyz / _pyz.sum(dim=0, keepdim=True)).T                        # p(y|z), rows z
+    _pxz = _px[:, None] * _pz_x                                             # p(x, z)
+    _lhs = (_pxz * kl_divergence(_py_x[:, None, :], _py_z[None, :, :])).sum().item()
+    _i_xy = mutual_information(_px[:, None] * _py_x).item()
+    _i_zy = mutual_information(_pyz.T).item()
+    print(f"E[D(p(y|x) || p(y|z))] = {_lhs:.6f} nats;  I(X;Y) - I(Z;Y) = {_i_xy:.6f} - {_i_zy:.6f} = {_i_xy - _i_zy:.6f} nats")
+except NotImplementedError:
+    print("Implement kl_divergence and mutual_information to check the identity.")
 
 # %% [markdown]
 # A bit sent through a channel that flips it with probability $\varepsilon$: the joint table of input and
