@@ -1200,8 +1200,8 @@ def train_diffusion(x_train, betas, seed):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train_diffusion", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-x_train_miw = mixture.sample(2000, torch.Generator().manual_seed(11))
-held_out_miw = mixture.sample(2000, torch.Generator().manual_seed(12))
+x_train_miw = ring_mixture().sample(2000, torch.Generator().manual_seed(11))
+held_out_miw = ring_mixture().sample(2000, torch.Generator().manual_seed(12))
 betas_miw = linear_betas(100, 1e-3, 0.1).float()
 eps_net = train_diffusion(x_train_miw, betas_miw, seed=0)
 gen = torch.Generator().manual_seed(13)
