@@ -25,7 +25,7 @@ __all__ = ["flow_log_prob", "affine_coupling_forward", "affine_coupling_inverse"
 
 # ----------------------------------------------------------------------------- flows
 
-def flow_log_prob(x: torch.Tensor, inverse: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+def flow_log_prob(x, inverse):
     """log p(x) of a flow x = f(z), z ~ N(0, I), by the change of variables (chapter 14).
 
     ``log p(x) = log N(f^{-1}(x); 0, I) + log |det d f^{-1}(x) / dx|``, the Jacobian taken per sample by
@@ -54,7 +54,7 @@ def flow_log_prob(x: torch.Tensor, inverse: Callable[[torch.Tensor], torch.Tenso
     return (log_base + log_abs_det).to(x.dtype)
 
 
-def affine_coupling_forward(z: torch.Tensor, mask: torch.Tensor, scale_net: Callable, shift_net: Callable):
+def affine_coupling_forward(z, mask, scale_net, shift_net):
     """One real-NVP affine coupling layer, z -> x, and log |det dx/dz| (chapter 14).
 
     ``x = mask * z + (1 - mask) * (z * exp(s) + b)`` with ``s = scale_net(mask * z)`` and
@@ -80,7 +80,7 @@ def affine_coupling_forward(z: torch.Tensor, mask: torch.Tensor, scale_net: Call
     return x, ((1 - mask) * s).sum(-1)
 
 
-def affine_coupling_inverse(x: torch.Tensor, mask: torch.Tensor, scale_net: Callable, shift_net: Callable):
+def affine_coupling_inverse(x, mask, scale_net, shift_net):
     """The inverse of :func:`affine_coupling_forward`, x -> z, and log |det dz/dx| (chapter 14).
 
     Args:
@@ -104,7 +104,7 @@ def affine_coupling_inverse(x: torch.Tensor, mask: torch.Tensor, scale_net: Call
 
 # ----------------------------------------------------------------------------- DDPM
 
-def ddpm_schedule(betas: torch.Tensor):
+def ddpm_schedule(betas):
     """alpha_t = 1 - beta_t and alpha_bar_t = prod_{s <= t} alpha_s (chapter 14).
 
     Args:
@@ -127,7 +127,7 @@ def _at(values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tens
     return picked.reshape(picked.shape + (1,) * (like.dim() - picked.dim()))
 
 
-def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+def q_sample(x0, t, noise, betas):
     """A draw of x_t ~ q(x_t | x_0) in closed form, with the noise passed in (chapter 14).
 
     ``x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise``.
@@ -147,7 +147,7 @@ def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, betas: torc
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
 
-def ddpm_posterior(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, betas: torch.Tensor):
+def ddpm_posterior(x0, xt, t, betas):
     """Mean and variance of the forward-process posterior q(x_{t-1} | x_t, x_0) (chapter 14).
 
     Args:
@@ -170,8 +170,7 @@ def ddpm_posterior(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, betas: t
     return mean, var.reshape(var.shape[0])
 
 
-def ddpm_loss(eps_model: Callable, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor,
-              betas: torch.Tensor) -> torch.Tensor:
+def ddpm_loss(eps_model, x0, t, noise, betas):
     """The simple noise-prediction loss: mean over all entries of (noise - eps_model(x_t, t))^2 (chapter 14).
 
     Args:
@@ -190,7 +189,7 @@ def ddpm_loss(eps_model: Callable, x0: torch.Tensor, t: torch.Tensor, noise: tor
     return ((noise - eps_model(xt, t)) ** 2).mean()
 
 
-def ddpm_sample(eps_model: Callable, x_T: torch.Tensor, noises: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+def ddpm_sample(eps_model, x_T, noises, betas):
     """Ancestral DDPM sampling from x_T down to x_0 (chapter 14).
 
     For t = T, ..., 1:
@@ -222,7 +221,7 @@ def ddpm_sample(eps_model: Callable, x_T: torch.Tensor, noises: torch.Tensor, be
     return x
 
 
-def ddim_sample(eps_model: Callable, x_T: torch.Tensor, betas: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+def ddim_sample(eps_model, x_T, betas, timesteps):
     """Deterministic DDIM sampling (eta = 0) along a subsequence of steps (chapter 14).
 
     Going through ``timesteps`` (increasing, in 1..T) from the last to the first, then to t = 0:
@@ -251,7 +250,7 @@ def ddim_sample(eps_model: Callable, x_T: torch.Tensor, betas: torch.Tensor, tim
     return x
 
 
-def guided_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w: float) -> torch.Tensor:
+def guided_eps(eps_cond, eps_uncond, w):
     """Classifier-free guidance: eps_uncond + w * (eps_cond - eps_uncond) (chapter 14).
 
     w = 0 gives the unconditional prediction, w = 1 the conditional one, w > 1 extrapolates past it.
@@ -271,7 +270,7 @@ def guided_eps(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w: float) -> to
 
 # ----------------------------------------------------------------------------- scores and Langevin
 
-def gmm_score(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, covs: torch.Tensor) -> torch.Tensor:
+def gmm_score(x, weights, means, covs):
     """The exact score grad_x log p(x) of a Gaussian mixture, by hand and stable (chapter 14).
 
     ``p(x) = sum_k w_k N(x; mu_k, Sigma_k)``; the score is ``sum_k r_k(x) Sigma_k^{-1} (mu_k - x)`` with the
@@ -299,7 +298,7 @@ def gmm_score(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, covs:
     return (resp.unsqueeze(-1) * pulled).sum(1)
 
 
-def langevin_sample(score_fn: Callable, x_init: torch.Tensor, step_size: float, noises: torch.Tensor) -> torch.Tensor:
+def langevin_sample(score_fn, x_init, step_size, noises):
     """Unadjusted Langevin dynamics: x <- x + step_size * score(x) + sqrt(2 step_size) * z (chapter 14).
 
     Args:
@@ -320,7 +319,7 @@ def langevin_sample(score_fn: Callable, x_init: torch.Tensor, step_size: float, 
 
 # ----------------------------------------------------------------------------- autoregressive masks
 
-def masked_conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, mask_type: str) -> torch.Tensor:
+def masked_conv2d(x, weight, bias, mask_type):
     """A PixelCNN masked convolution, stride 1, 'same' padding (chapter 14).
 
     Pixels are generated in raster order (row by row, left to right). The spatial mask of the (k, k) kernel
@@ -368,7 +367,7 @@ class _EpsNet(torch.nn.Module):
         return self.net(torch.cat([x, torch.sin(s).expand(x.shape[0], -1), torch.cos(s).expand(x.shape[0], -1)], -1))
 
 
-def train_diffusion(x_train: torch.Tensor, betas: torch.Tensor, seed: int):
+def train_diffusion(x_train, betas, seed):
     """Train a noise-prediction network on 2-D data with :func:`ddpm_loss` (chapter 14, make it work).
 
     Deterministic under ``seed``; about ten seconds on two CPU cores.
@@ -406,7 +405,7 @@ def train_diffusion(x_train: torch.Tensor, betas: torch.Tensor, seed: int):
 
 # ----------------------------------------------------------------------------- concept questions
 
-def concept_exact_likelihood() -> str:
+def concept_exact_likelihood():
     """Concept question 1 of chapter 14: which model gives an exact log-likelihood of a test point?
 
     Example:
@@ -416,7 +415,7 @@ def concept_exact_likelihood() -> str:
     return "b"
 
 
-def concept_mixture_weights() -> str:
+def concept_mixture_weights():
     """Concept question 2 of chapter 14: do a mixture's weights enter its score?
 
     Example:
@@ -426,7 +425,7 @@ def concept_mixture_weights() -> str:
     return "c"
 
 
-def concept_ddim_steps() -> str:
+def concept_ddim_steps():
     """Concept question 3 of chapter 14: why can DDIM skip steps with a DDPM-trained model?
 
     Example:
