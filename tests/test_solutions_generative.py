@@ -243,3 +243,22 @@ def test_train_diffusion_reaches_the_target_and_is_deterministic():
         samples = ref.ddpm_sample(model, x_T, noises, betas)
         torch.testing.assert_close(ref.ddpm_sample(again, x_T, noises, betas), samples)
     assert mmd2(samples, mix.sample(2000, _gen(24))) < 0.006
+
+
+# ----------------------------------------------------------------------------- devices
+
+def test_samplers_and_masked_conv_stay_on_the_inputs_device():
+    """On PyTorch's data-less meta device, a tensor made on the CPU behind the caller's back raises (as on CUDA)."""
+    meta = torch.device("meta")
+    betas = torch.empty(11, device=meta)
+    eps = lambda x, t: x * 0.5
+    x_T = torch.empty(4, 2, device=meta)
+    assert ref.ddpm_sample(eps, x_T, torch.empty(10, 4, 2, device=meta), betas).device == meta
+    assert ref.ddim_sample(eps, x_T, betas, torch.tensor([2, 5, 10])).device == meta
+    t = torch.ones(4, dtype=torch.long, device=meta)
+    assert ref.q_sample(x_T, t, x_T, betas).device == meta
+    assert ref.ddpm_loss(eps, x_T, t, x_T, betas).device == meta
+    out = ref.masked_conv2d(torch.empty(1, 2, 5, 5, device=meta), torch.empty(3, 2, 3, 3, device=meta), None, "A")
+    assert out.device == meta and out.shape == (1, 3, 5, 5)
+    z, log_det = ref.affine_coupling_forward(x_T, torch.empty(2, device=meta), lambda u: u, lambda u: u)
+    assert z.device == log_det.device == meta

@@ -247,6 +247,16 @@ def ddpm_sample(eps_model, x_T, noises, betas):
         x = (x - (1 - a) / (1 - bars[t]).sqrt() * eps) / a.sqrt() + var * noises[t - 1]
     return x
 """,
+        "variance beta_t instead of the posterior variance": """
+def ddpm_sample(eps_model, x_T, noises, betas):
+    alphas, bars = ddpm_schedule(betas.to(x_T.dtype))
+    x = x_T
+    for t in range(betas.shape[0] - 1, 0, -1):
+        eps = eps_model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+        a = alphas[t]
+        x = (x - (1 - a) / (1 - bars[t]).sqrt() * eps) / a.sqrt() + (1 - a).sqrt() * noises[t - 1]
+    return x
+""",
         "model called at t - 1": """
 def ddpm_sample(eps_model, x_T, noises, betas):
     alphas, bars = ddpm_schedule(betas.to(x_T.dtype))
@@ -433,8 +443,8 @@ def masked_conv2d(x, weight, bias, mask_type):
     },
     "concept_mixture_weights": {
         "a: weights do not enter the score": 'def concept_mixture_weights():\n    return "a"\n',
-        "b: only at the modes": 'def concept_mixture_weights():\n    return "b"\n',
-        "d: any step size": 'def concept_mixture_weights():\n    return "d"\n',
+        "b: a constant the gradient removes": 'def concept_mixture_weights():\n    return "b"\n',
+        "d: any step size, a learned-score effect": 'def concept_mixture_weights():\n    return "d"\n',
     },
     "concept_ddim_steps": {
         "b: fine-tuning": 'def concept_ddim_steps():\n    return "b"\n',

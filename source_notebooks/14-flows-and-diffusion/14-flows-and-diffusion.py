@@ -497,7 +497,7 @@ except NotImplementedError:
 # Its mean and variance are what the ELBO (eqs. 13.40-13.48) asks the reverse model to match, and what the
 # sampler in §6 uses. **Derive them.** (The textbook plugs $\mu = \sqrt{\bar\alpha_t}\,x_0$ into its linear-Gaussian
 # lemma (13.33) for the prior of $x_{t-1}$; the prior of $x_{t-1}$ is centred at $\sqrt{\bar\alpha_{t-1}}\,x_0$.
-# Its final formulas are right; check yours against the hidden tests, not against the book.)
+# The slip does not reach its final formulas.)
 #
 # <details><summary>Hint 1</summary>
 #
@@ -1269,12 +1269,12 @@ assert _result.passed, _result.message
 # %% [markdown]
 # **Question 2.** The textbook says Langevin dynamics mis-weights a mixture because "the gradient zeros the
 # mixing coefficients". What is actually going on (see the Langevin demo in §9)?
-# - (a) The score of a mixture does not depend on its weights at all, so no score-based method can recover them.
-# - (b) The weights only matter exactly at the modes, where the score vanishes anyway.
-# - (c) The weights do enter the score, through the responsibilities; but deep inside a well-separated mode the
-#   score hardly depends on them, and chains rarely cross the low-density gap, so they keep the proportions they
-#   started with. Annealing the noise level mixes the modes while they still overlap.
-# - (d) Langevin dynamics with the exact score reaches the right weights after enough steps for any step size.
+# - (a) The score of a mixture does not depend on its weights, so Langevin dynamics cannot see them.
+# - (b) The weights enter the log density as a constant, which the gradient removes like any normalizer.
+# - (c) The weights do enter the score, through the responsibilities, but chains rarely cross the low-density
+#   gaps between modes, so they keep the proportions they started with.
+# - (d) With the exact score, unadjusted Langevin dynamics reaches the right weights for any step size; the
+#   effect comes from using a learned score.
 
 # %% nbgrader={"grade": false, "grade_id": "concept_mixture_weights", "locked": false, "schema_version": 3, "solution": true}
 def concept_mixture_weights():
