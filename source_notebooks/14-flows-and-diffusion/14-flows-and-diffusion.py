@@ -366,9 +366,9 @@ except NotImplementedError:
     print("Write flow_log_prob, affine_coupling_forward and affine_coupling_inverse to see this demo.")
 
 # %% [markdown]
-# The flow puts mass on all six components but smears it between them: a continuous invertible map from one
-# Gaussian blob must tear space to make separate islands, and it can only stretch it thin. This is the price
-# of the exact likelihood, and one reason diffusion models took over.
+# The flow puts mass on all six components but smears it between them: a continuous invertible map cannot tear
+# one Gaussian blob into separate islands, it can only stretch the space between them thin. This is the price of
+# the exact likelihood, and one reason diffusion models took over.
 #
 # ## Part II: diffusion models
 #
@@ -523,7 +523,8 @@ except NotImplementedError:
 #
 # ### Exercise 6: `ddpm_posterior`
 # `x0`, `xt` `(N, D)`, `t` long `(N,)` in $1..T$, `betas` `(T + 1,)` → `(mean, variance)` with `mean` `(N, D)`
-# and `variance` `(N,)` (the covariance is `variance` times the identity).
+# and `variance` `(N,)` (the covariance is `variance` times the identity). Your formulas must also hold at
+# $t = 1$, where $x_{t-1} = x_0$ is known exactly.
 
 # %% nbgrader={"grade": false, "grade_id": "ddpm_posterior", "locked": false, "schema_version": 3, "solution": true}
 def ddpm_posterior(x0, xt, t, betas):
