@@ -262,3 +262,17 @@ def test_samplers_and_masked_conv_stay_on_the_inputs_device():
     assert out.device == meta and out.shape == (1, 3, 5, 5)
     z, log_det = ref.affine_coupling_forward(x_T, torch.empty(2, device=meta), lambda u: u, lambda u: u)
     assert z.device == log_det.device == meta
+
+
+def test_the_make_it_work_judge_refuses_copies_and_poor_samples_and_accepts_fresh_ones():
+    from autograder.checks import registry
+
+    chk = registry()["train_diffusion"]
+    (case,) = list(chk.cases())
+    x_train, held_out = case.args[0], case.expected
+    fresh = ring_mixture().sample(2000, _gen(25))
+    assert chk.compare(fresh, held_out, case) is None
+    assert "coincide" in chk.compare(x_train.clone(), held_out, case)
+    assert "MMD" in chk.compare(torch.randn(2000, 2, generator=_gen(26)), held_out, case)
+    assert "shape" in chk.compare(fresh[:100], held_out, case)
+    assert "NaN" in chk.compare(torch.full((2000, 2), float("nan")), held_out, case)
