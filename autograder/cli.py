@@ -19,9 +19,10 @@ from rich.table import Table
 
 from tqdm.auto import tqdm
 
-from . import pipeline, reports
+from . import pipeline
+from .records import result_reports as reports
 from .errors import GradingError
-from .sandbox import Limits
+from .sandbox.supervisor import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0],
                   pretty_exceptions_enable=False)

@@ -6,7 +6,7 @@ test grades (``softmax``, ``Value``, ...) and follows every name it uses to the 
 that define it, through the student's own functions, classes, assignments and imports. In that reach:
 
 * ``solutions_lib`` or ``autograder`` anywhere costs the exercise its points (the kernel cannot import
-  them either, see :mod:`autograder.guard`);
+  them either, see :mod:`autograder.sandbox.guard`);
 * for a ``by_hand`` exercise, ``torch.autograd``, ``requires_grad``, ``enable_grad``, ``torch.func`` /
   ``functorch`` transforms, and the ways to hide a name (``exec``, ``eval``, ``__import__``,
   ``importlib``, ``getattr``, ``globals()``, ``__dict__``, ...) cost the points too. Hidden-test probes of such an

@@ -19,12 +19,13 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import engine, intake, samples, store
+from autograder import engine, intake, samples
+from autograder.records import store
 from autograder.notebooks import grade_cells, nbgrader_meta, read_notebook, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
 from autograder.pipeline import Course
-from autograder.results import SubmissionResult
-from autograder.sandbox import Limits
+from autograder.records.results import SubmissionResult
+from autograder.sandbox.supervisor import Limits
 from course import syllabus
 
 

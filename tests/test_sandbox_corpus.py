@@ -4,7 +4,7 @@ Every submission is the perfect one (all reference answers) with ONE answer cell
 or its JSON tampered with. The whole corpus is graded in one ``grade_class(..., workers=2)`` call, and
 each case asserts: the targeted exercise gets 0 with a clear reason, the other exercises keep their
 points (or, when the case kills the kernel, the exercises before it do), nothing outside the kernel's
-own folder is touched. Unit tests for :mod:`autograder.codec`, :mod:`autograder.merge` and
+own folder is touched. Unit tests for :mod:`autograder.sandbox.codec`, :mod:`autograder.merge` and
 :mod:`autograder.delegation` follow.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import codec
+from autograder.sandbox import codec
 from autograder.delegation import delegation_reasons
 from autograder.engine import grade_class
 from autograder.intake import find_submissions
@@ -32,7 +32,7 @@ from autograder.merge import merge
 from autograder.notebooks import nbgrader_meta, read_notebook, solution_cells, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
 from autograder.samples import fill_answers
-from autograder.sandbox import Limits
+from autograder.sandbox.supervisor import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 CH = "01-statistics-and-estimators"

@@ -23,7 +23,7 @@ thing, or changes its inputs in place.
 A check runs in two halves that never share a process when a class is graded (:mod:`autograder.engine`):
 
 * :func:`probe_case` (in the student's kernel) calls the function on one case and turns what comes out
-  (the result, and the arguments after the call) into plain data with :mod:`autograder.codec`;
+  (the result, and the arguments after the call) into plain data with :mod:`autograder.sandbox.codec`;
 * :func:`judge` (in the grader) rebuilds that plain data and compares it with the reference's output.
 
 A check whose exercise is a class, or whose function needs driving, gives a ``probe(fn, case)`` that
@@ -45,7 +45,7 @@ import numpy as np
 
 from course.checks import as_array, diagnose_close
 
-from .. import codec
+from ..sandbox import codec
 
 __all__ = ["Case", "Check", "CheckResult", "check", "run_check", "registry", "probe_case", "judge",
            "pack_cases", "unpack_cases"]

@@ -1,6 +1,6 @@
 """Reports made from graded submissions: student feedback HTML, class summary, CSV and Gradescope JSON.
 
-Everything here reads :class:`~autograder.results.SubmissionResult` records (and, for the feedback page,
+Everything here reads :class:`~autograder.records.results.SubmissionResult` records (and, for the feedback page,
 the executed notebook in ``<class>/autograded/<student>/<chapter>/<chapter>.ipynb``); nothing grades again.
 
 Files written under ``<class_dir>``:
@@ -32,7 +32,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.notebooks import HIDDEN_BEGIN, HIDDEN_END, exercise_of, nbgrader_meta
-from autograder.results import CellResult, SubmissionResult
+from autograder.records.results import CellResult, SubmissionResult
 
 __all__ = [
     "OUTPUT_LIMIT",
