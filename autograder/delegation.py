@@ -1,16 +1,26 @@
 """Answers that hand the work to someone else: the course's own solutions, or autograd where the
 exercise is to write the derivative by hand.
 
-The check reads the student's code (answer cells and added cells), starts from the name the hidden
-test grades (``softmax``, ``Value``, ...) and follows every name it uses to the top-level statements
-that define it, through the student's own functions, classes, assignments and imports. In that reach:
+Two readings of the student's code (answer cells and added cells), then evidence from the kernel:
 
-* ``solutions_lib`` or ``autograder`` anywhere costs the exercise its points (the kernel cannot import
-  them either, see :mod:`autograder.sandbox.guard`);
-* for a ``by_hand`` exercise, ``torch.autograd``, ``requires_grad``, ``enable_grad``, ``torch.func`` /
-  ``functorch`` transforms, and the ways to hide a name (``exec``, ``eval``, ``__import__``,
-  ``importlib``, ``getattr``, ``globals()``, ``__dict__``, ...) cost the points too. Hidden-test probes of such an
-  exercise also run with autograd switched off.
+* **what the graded name reaches**: starting from the name the hidden test grades (``softmax``,
+  ``Value``, ...), every name it uses is followed to the top-level statements that define it, through
+  the student's own functions, classes, assignments and imports. ``solutions_lib`` or ``autograder`` in
+  that reach costs the exercise its points (the kernel cannot import them either); in a ``by_hand``
+  exercise, so do the ways to hide a name (``exec``, ``eval``, ``__import__``, ``importlib``,
+  ``getattr``, ``globals()``, ``__dict__``, ...);
+* **all of the student's code**, in a ``by_hand`` exercise: autograd in any cell is evidence, however it
+  is reached later (a module attribute, a class, a tensor attribute, a dict of callables): a reference
+  that resolves, through the cells' imports and aliases, to ``torch.autograd``, ``torch.func``,
+  ``functorch``, ``torch.enable_grad`` / ``set_grad_enabled``, ``torch.nn.Parameter``; ``.backward(``
+  (unless the student defines a ``backward`` of their own, as a reverse-mode engine does);
+  ``requires_grad=True``, ``.requires_grad_()``, ``grad_fn``; and any reference to the grader's own
+  objects (``run_check``, ``_recorder``, ...). A name that merely contains ``jacobian`` or ``vjp`` (the
+  course teaches them) is not evidence;
+* **at run time** the kernel records autograd being used while a by-hand probe runs
+  (:class:`autograder.sandbox.runner._AutogradWitness`); the grader adds it to the evidence.
+
+A flagged exercise loses its points; the evidence is listed in the instructor's report for review.
 
     >>> reasons = delegation_reasons(["import torch\\ndef grad(x):\\n    return torch.autograd.grad(x, x)"],
     ...                              ["grad"], by_hand=True)
@@ -23,13 +33,20 @@ import ast
 from collections import defaultdict
 from typing import Mapping
 
-__all__ = ["delegation_reasons", "graded_names", "delegated_checks"]
+__all__ = ["delegation_reasons", "graded_names", "delegated_checks", "autograd_evidence"]
 
 _EVERYWHERE = {"solutions_lib": "uses solutions_lib (the course's reference answers)",
                "autograder": "uses the autograder's own modules"}
 _AUTOGRAD = {"autograd", "requires_grad", "requires_grad_", "enable_grad", "set_grad_enabled",
-             "_set_grad_enabled", "functorch", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-             "jacobian", "grad_fn", "retain_grad"}
+             "_set_grad_enabled", "functorch", "grad_fn", "retain_grad"}  # words no hand-written answer needs
+_AUTOGRAD_MODULES = ("torch.autograd", "torch.func", "functorch", "torch._functorch", "torch.enable_grad",
+                     "torch.set_grad_enabled", "torch._C._set_grad_enabled", "torch.is_grad_enabled",
+                     "torch.nn.Parameter", "torch.nn.parameter", "torch.Tensor.backward", "torch.Tensor.requires_grad_",
+                     "torch.inference_mode")
+_NAMING_CALLS = {"getattr", "setattr", "__import__", "import_module", "eval", "exec", "compile", "attrgetter",
+                 "methodcaller"}  # calls whose string arguments name what is used
+_GRADER_OBJECTS = {"run_check", "_recorder", "probe_all", "probe_case", "unpack_cases", "pack_cases", "judge",
+                   "CheckResult", "hidden_cases", "_AutogradWitness", "Channel"}
 _HIDING = {"importlib", "__builtins__", "builtins", "__dict__", "__globals__", "__code__", "__subclasses__",
            "__getattribute__", "gc", "ctypes", "inspect", "pickle", "marshal", "modules"}
 _HIDING_CALLS = {"exec", "eval", "compile", "__import__", "globals", "vars", "getattr"}  # only as names:
@@ -107,6 +124,8 @@ def _words(stmt: ast.stmt) -> tuple[set[str], set[str]]:
             words.add(node.module)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             words.update(w for w in (_EVERYWHERE.keys() | _AUTOGRAD) if w in node.value)
+            if "torch.func" in node.value:
+                words.add("torch.func")
     return words, names
 
 
@@ -138,6 +157,10 @@ def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bo
             queue.extend(_free_names(stmt) - seen_names)
     reasons = [why for word, why in _EVERYWHERE.items() if word in words]
     if by_hand:
+        evidence = autograd_evidence(student_sources)
+        if evidence:
+            reasons.append("uses autograd in the notebook (" + "; ".join(evidence[:6]) +
+                           ") (this exercise asks for the derivative by hand)")
         if words & _AUTOGRAD or "torch.func" in words:
             culprit = sorted(words & _AUTOGRAD) or ["torch.func"]
             what = "torch.autograd" if "autograd" in culprit else f"autograd ({', '.join(culprit)})"
@@ -159,4 +182,110 @@ def delegated_checks(test_source: str, student_sources: list[str], checks: Mappi
         reasons = delegation_reasons(student_sources, fn_names, checks[name].by_hand)
         if reasons:
             found[name] = reasons
+    return found
+
+
+# -- the whole notebook: autograd anywhere, however it is reached later -------------------------------------
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    """``a.b.c`` as ["a", "b", "c"] (None for anything that is not a plain chain of names)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return [node.id, *reversed(parts)]
+    return None
+
+
+def _aliases(trees: list[ast.Module]) -> dict[str, str]:
+    """Every name the cells bind by import, to the full module path it stands for."""
+    aliases: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        aliases[alias.asname] = alias.name
+                    else:
+                        aliases[alias.name.split(".")[0]] = alias.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                chain = _dotted(node.value)  # ag = torch.autograd
+                if chain and chain[0] in aliases:
+                    aliases[node.targets[0].id] = ".".join([aliases[chain[0]], *chain[1:]])
+    return aliases
+
+
+def _true(node: ast.AST | None) -> bool:
+    return not (isinstance(node, ast.Constant) and node.value in (False, None, 0))
+
+
+def autograd_evidence(student_sources: list[str]) -> list[str]:
+    """What in all of the student's code uses autograd or the grader's own objects (empty: nothing)."""
+    trees = []
+    for source in student_sources:
+        try:
+            trees.append(ast.parse(source))
+        except SyntaxError:
+            continue
+    aliases = _aliases(trees)
+    own_backward = any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "backward"
+                       for tree in trees for n in ast.walk(tree))
+    found: list[str] = []
+
+    def note(text: str) -> None:
+        if not any(f == text or f.startswith(text + ".") for f in found):
+            found.append(text)
+
+    quiet, named = set(), set()  # nn.Parameter(..., requires_grad=False); strings that name what is called
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                if any(k.arg == "requires_grad" and not _true(k.value) for k in node.keywords):
+                    quiet.add(id(node.func))
+                callee = _dotted(node.func) or []
+                if callee and callee[-1] in _NAMING_CALLS:
+                    named.update(id(a) for a in ast.walk(node) if isinstance(a, ast.Constant))
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [f"{node.module}.{a.name}" for a in node.names] if node.module and not node.level else []
+                for module in modules:
+                    if any(module == m or module.startswith(m + ".") for m in _AUTOGRAD_MODULES):
+                        note(f"import {module}")
+            if isinstance(node, (ast.Attribute, ast.Name)) and id(node) not in quiet:
+                chain = _dotted(node)
+                if chain and chain[0] in aliases:
+                    full = ".".join([aliases[chain[0]], *chain[1:]])
+                    hit = next((m for m in _AUTOGRAD_MODULES if full == m or full.startswith(m + ".")), None)
+                    if hit:
+                        note(full)
+                if isinstance(node, ast.Attribute) and node.attr in ("grad_fn", "retain_grad", "requires_grad_"):
+                    note(f".{node.attr}")
+                if isinstance(node, ast.Attribute) and node.attr == "requires_grad" and \
+                        isinstance(getattr(node, "ctx", None), ast.Store):
+                    note(".requires_grad = ...")
+                name = node.attr if isinstance(node, ast.Attribute) else node.id
+                if name in _GRADER_OBJECTS or name in ("solutions_lib", "autograder"):
+                    note(f"the grader's own {name}")
+            elif isinstance(node, ast.alias) and node.name.split(".")[0] in ("functorch", "autograder",
+                                                                              "solutions_lib"):
+                note(f"import {node.name}")
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr == "backward" and not own_backward:
+                    note(".backward()")
+                for keyword in node.keywords:
+                    if keyword.arg == "requires_grad" and _true(keyword.value):
+                        note("requires_grad=True")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) in named:
+                for word in ("autograd", "functorch", "torch.func", "enable_grad", "set_grad_enabled",
+                             "requires_grad", "backward"):
+                    if word in node.value:
+                        note(f"the string {node.value[:40]!r}")
+                        break
     return found

@@ -124,8 +124,13 @@ def _last_line(error: str) -> str:
     return lines[-1][:500] if lines else "an error"
 
 
-def score_cells(merged: Merged, run: KernelRun, chapter: Chapter) -> list[CellResult]:
-    """The points of every graded test cell, from what the kernel reported and the grader's own judging."""
+def score_cells(merged: Merged, run: KernelRun, chapter: Chapter,
+                flagged: dict[str, list[str]] | None = None) -> list[CellResult]:
+    """The points of every graded test cell, from what the kernel reported and the grader's own judging.
+
+    Exercises that lose their points as not the student's own work are added to ``flagged`` with the
+    evidence (for the instructor's review).
+    """
     sources = merged.student_sources()
     verdicts: dict[str, list[tuple[bool, str]]] = {}  # exercise -> [(passed, message)] of its hidden checks
     hidden_results: dict[int, tuple[bool, str]] = {}
@@ -134,10 +139,18 @@ def score_cells(merged: Merged, run: KernelRun, chapter: Chapter) -> list[CellRe
             continue
         ok, messages = True, []
         delegated = delegated_checks(cell.source, sources, chapter.checks)
+        for name, evidence in run.autograd.get(index, {}).items():
+            if name in chapter.checks and chapter.checks[name].by_hand:
+                delegated.setdefault(name, []).append("used autograd while its hidden cases ran ("
+                                                      + "; ".join(evidence[:5]) + ")")
         for name in graded_names(cell.source):
             if name in delegated:
                 ok = False
                 messages.append(f"{name}: no points: the answer " + "; ".join(delegated[name]) + ".")
+                if flagged is not None:
+                    flagged.setdefault(cell.exercise or name, [])
+                    flagged[cell.exercise or name] += [r for r in delegated[name]
+                                                       if r not in flagged[cell.exercise or name]]
                 continue
             result = checks_module.judge(chapter.checks[name], chapter.cases[name],
                                          run.records.get(index, {}).get(name))
@@ -215,8 +228,9 @@ def grade_submission(path: Path | None, student: str, chapter: Chapter, limits: 
              for i, c in merged.code_cells()]
     run = run_kernel(cells, chapter.blob, limits, walls.hidden,
                      course_root=Path(walls.course_root) if walls.course_root else None)
-    result = SubmissionResult(student, chapter.id, digest, score_cells(merged, run, chapter),
-                              notes=merged.notes + run.notes)
+    flagged: dict[str, list[str]] = {}
+    result = SubmissionResult(student, chapter.id, digest, score_cells(merged, run, chapter, flagged),
+                              notes=merged.notes + run.notes, flagged=flagged)
     result.outputs = {c.grade_id: (run.cells[i].stdout + run.cells[i].stderr)[:limits.output_chars]
                       for i, c in merged.code_cells() if c.kind == "test" and not c.hidden and i in run.cells}
     result.seconds = round(time.monotonic() - started, 3)

@@ -34,7 +34,7 @@ from .errors import GradingError
 from .inprocess import ExerciseScore, reference_namespace, score_exercise
 from .notebooks import build_notebook, read_notebook, write_notebook
 from .records.results import SubmissionResult
-from .sandbox.supervisor import Limits
+from .sandbox.supervisor import Limits, WallsMissing
 from .paths import CourseRootNotFound, find_course_root, release_notebook, source_notebook, source_script
 
 __all__ = ["Course", "MutantRow", "DemoSummary", "run_demo"]
@@ -158,8 +158,11 @@ class Course:
             store.write_grades(db_url, course_id, result)
             grading.write_problem(self.class_dir, chapter_id, result.student, result.problem)
 
-        run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
-                                 on_result=keep, progress=progress)
+        try:
+            run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
+                                     on_result=keep, progress=progress)
+        except WallsMissing as err:
+            raise GradingError(str(err)) from None
         run.backup = backup
         reports.write_all(self.class_dir, chapter_id, run.results)
         return run

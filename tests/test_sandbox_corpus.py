@@ -611,6 +611,16 @@ FLAGGED = {
                       "def g(x):\n    return helper(x)",
     "exec": "def g(x):\n    exec('import torch')\n    return x",
     "dunder_import": "def g(x):\n    return __import__('tor' + 'ch').ones(1)",
+    # not reached from g by name, but anywhere in the notebook counts in a by-hand exercise
+    "unreachable": "import torch\ndef g(x):\n    return 2 * x\ndef check(x):\n    return torch.autograd.grad(x, x)",
+    "tensor_attribute": "import torch\ntorch.Tensor.d = lambda t: torch.func.grad(lambda v: (v * v).sum())(t)\n"
+                        "def g(x):\n    return x.d()",
+    "dict_of_callables": "from torch import autograd as A\nTOOLS = {'d': A.grad}\ndef g(x):\n    return TOOLS['d'](x, x)",
+    "module_attribute": "import sys, torch\nsys.modules['math'].d = torch.autograd.grad\nimport math\n"
+                        "def g(x):\n    return math.d(x, x)",
+    "class_attribute": "import torch\nclass K:\n    d = staticmethod(torch.autograd.grad)\ndef g(x):\n    return K.d(x, x)",
+    "parameter": "import torch\nW = torch.nn.Parameter(torch.ones(2))\ndef g(x):\n    return W * x",
+    "grader_objects": "import builtins\ndef g(x):\n    return builtins._recorder",
 }
 
 
@@ -629,7 +639,10 @@ NOT_FLAGGED = {
                     "def g(x):\n    v = Value(x)\n    v.backward()\n    return v.grad"),
     "docstring": 'import torch\ndef g(x):\n    """Unlike torch.autograd, this computes grad by hand (requires_grad)."""\n'
                  "    return 2 * x",
-    "unreachable": "import torch\ndef g(x):\n    return 2 * x\ndef check(x):\n    return torch.autograd.grad(x, x)",
+    "named_jacobian": ("import torch\ndef g(x):\n    jacobian = torch.diag(2 * x)\n    vjp = jacobian @ x\n"
+                       "    hessian, jvp = 2.0, vjp\n    return jvp"),
+    "parameter_without_grad": "import torch\nW = torch.nn.Parameter(torch.ones(2), requires_grad=False)\n"
+                              "def g(x):\n    return W * x",
     "comment": "def g(x):\n    # torch.autograd would do this for us\n    return 2 * x",
 }
 

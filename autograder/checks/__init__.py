@@ -250,10 +250,19 @@ def _expected(chk: Check, case: Case) -> Any:
 
 
 def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
-    """Compare what a kernel recorded for ``cases`` with the reference, in this process.
+    """Compare what a kernel recorded for ``cases`` with the reference, in this process; never raises.
 
-    ``records`` comes from an untrusted kernel: anything missing, extra or malformed fails the case.
+    ``records`` comes from an untrusted kernel: anything missing, extra or malformed fails the case, and
+    a record that trips the decoding, reviving or comparing fails the check instead of the grader.
     """
+    try:
+        return _judge(chk, cases, records)
+    except Exception as err:  # noqa: BLE001
+        return CheckResult(chk.name, False, len(cases), [f"  the recorded results could not be checked "
+                                                         f"({type(err).__name__}: {str(err)[:200]})."])
+
+
+def _judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
     failures: list[str] = []
     if not isinstance(records, list) or len(records) != len(cases):
         return CheckResult(chk.name, False, len(cases),

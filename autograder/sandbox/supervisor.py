@@ -34,6 +34,8 @@ from .walls import walls_status, zygote_command
 __all__ = ["Limits", "CellRun", "KernelRun", "run_kernel", "WallsMissing"]
 
 _STATUSES = ("ok", "error", "timeout")
+UNWALLED_NOTE = ("graded WITHOUT the operating system's walls (--no-walls: bubblewrap or user namespaces were "
+                 "missing); only the audit hook stood between this kernel and the machine")
 
 
 class WallsMissing(RuntimeError):
@@ -302,7 +304,7 @@ def _supervise(zygote: _Zygote, job: dict, blob: bytes, cells: list[dict], limit
     os.close(write_end)
     protocol = _Protocol(run, cells, limits)
     frames = _Frames(limits.channel_mb * 2**20)
-    received, killed_for = 0, None
+    received, killed_for, ended = 0, None, False
     startup_deadline = started + 60 + limits.grace_seconds
     try:
         while not run.finished and not protocol.broken:
@@ -323,7 +325,8 @@ def _supervise(zygote: _Zygote, job: dict, blob: bytes, cells: list[dict], limit
             except BlockingIOError:
                 continue
             if not chunk:
-                break  # the kernel closed the channel: it finished or died
+                ended = True  # the kernel closed the channel: it ended (or is about to, or closed it on purpose)
+                break
             received += len(chunk)
             if received > limits.channel_mb * 2**20:
                 run.notes.append(f"the kernel sent more than {limits.channel_mb} MB of results; it was stopped")
@@ -342,9 +345,11 @@ def _supervise(zygote: _Zygote, job: dict, blob: bytes, cells: list[dict], limit
             except ValueError as err:
                 protocol._fail(str(err))
     finally:
-        zygote.kill()
         os.close(read_end)
-        exit_code, log = zygote.end()
+        exit_code, log = zygote.end(5) if ended else (None, "")
+        if exit_code is None:
+            zygote.kill()  # (pid 1 of the kernel's namespace: nothing of it survives)
+            exit_code, log = zygote.end()
         if exit_code is None:  # the zygote itself is in trouble: start afresh next time
             zygote.close()
     run.seconds = time.monotonic() - started
@@ -372,8 +377,7 @@ def _supervise(zygote: _Zygote, job: dict, blob: bytes, cells: list[dict], limit
         if cell is None and protocol.next == 0:
             run.notes.append("kernel log: " + log.strip())
     if not zygote.walled:
-        run.notes.append("graded WITHOUT the operating system's walls (bubblewrap or user namespaces missing; "
-                         "--no-walls): only the audit hook stood between this kernel and the machine")
+        run.notes.append(UNWALLED_NOTE)
     return run
 
 
