@@ -129,8 +129,13 @@ def _words(stmt: ast.stmt) -> tuple[set[str], set[str]]:
     return words, names
 
 
-def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bool) -> list[str]:
-    """Why the code reachable from ``start`` is not the student's own work (empty: nothing found)."""
+def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bool,
+                       own_sources: list[str] | None = None) -> list[str]:
+    """Why the code reachable from ``start`` is not the student's own work (empty: nothing found).
+
+    ``own_sources`` (default: all of ``student_sources``) is the code read whole for autograd evidence in a
+    by-hand exercise: the student's code less the course's own demo cells left as released.
+    """
     definitions: dict[str, list[ast.stmt]] = defaultdict(list)
     for source in student_sources:
         try:
@@ -157,7 +162,7 @@ def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bo
             queue.extend(_free_names(stmt) - seen_names)
     reasons = [why for word, why in _EVERYWHERE.items() if word in words]
     if by_hand:
-        evidence = autograd_evidence(student_sources)
+        evidence = autograd_evidence(student_sources if own_sources is None else own_sources)
         if evidence:
             reasons.append("uses autograd in the notebook (" + "; ".join(evidence[:6]) +
                            ") (this exercise asks for the derivative by hand)")
@@ -172,14 +177,15 @@ def delegation_reasons(student_sources: list[str], start: list[str], by_hand: bo
     return reasons
 
 
-def delegated_checks(test_source: str, student_sources: list[str], checks: Mapping) -> dict[str, list[str]]:
+def delegated_checks(test_source: str, student_sources: list[str], checks: Mapping,
+                     own_sources: list[str] | None = None) -> dict[str, list[str]]:
     """``{check name: reasons}`` for every ``run_check`` of a test cell whose answer is not the student's own.
 
     ``checks`` maps check names to objects with a ``by_hand`` flag (:class:`autograder.checks.Check`).
     """
     found = {}
     for name, fn_names in graded_names(test_source).items():
-        reasons = delegation_reasons(student_sources, fn_names, checks[name].by_hand)
+        reasons = delegation_reasons(student_sources, fn_names, checks[name].by_hand, own_sources)
         if reasons:
             found[name] = reasons
     return found

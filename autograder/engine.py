@@ -138,7 +138,7 @@ def score_cells(merged: Merged, run: KernelRun, chapter: Chapter,
         if cell.kind != "test" or not cell.hidden:
             continue
         ok, messages = True, []
-        delegated = delegated_checks(cell.source, sources, chapter.checks)
+        delegated = delegated_checks(cell.source, sources, chapter.checks, merged.own_sources())
         for name, evidence in run.autograd.get(index, {}).items():
             if name in chapter.checks and chapter.checks[name].by_hand:
                 delegated.setdefault(name, []).append("used autograd while its hidden cases ran ("

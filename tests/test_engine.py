@@ -208,14 +208,16 @@ def test_delegation_never_flags_the_reference_or_an_alternative(root, chapter_id
     checks, module = registry(), mutants.for_chapter(chapter_id)
 
     def student_code(answers):
-        return merge(source, release, samples.fill_answers(release, answers)).student_sources()
+        merged = merge(source, release, samples.fill_answers(release, answers))
+        return merged.student_sources(), merged.own_sources()
 
     for cell in grade_cells(source):
         for name, fn_names in graded_names(cell.source).items():
             answers = [("reference", reference)] + [
                 (label, {**reference, name: alternative}) for label, alternative in module.ALTERNATIVES.get(name, {}).items()]
             for label, chosen in answers:
-                reasons = delegation_reasons(student_code(chosen), fn_names, checks[name].by_hand)
+                reasons = delegation_reasons(*student_code(chosen)[:1], fn_names, checks[name].by_hand,
+                                             student_code(chosen)[1])
                 assert not reasons, f"{name} / {label}: flagged as delegation: {reasons}"
 
 

@@ -1,4 +1,4 @@
-"""A corpus of bad submissions, each graded through the real sandbox (issue #6).
+"""A corpus of bad submissions, each graded through the real sandbox.
 
 Every submission is the perfect one (all reference answers) with ONE answer cell replaced by bad code,
 or its JSON tampered with. The whole corpus is graded in one ``grade_class(..., workers=2)`` call, and
@@ -140,7 +140,7 @@ CASES = [
     # 5. files
     Bad("huge_file_in_work_dir", "empirical_risk",
         "def empirical_risk(predictions, targets, loss='squared', dim=-1):\n    with open('big.bin', 'wb') as f:\n"
-        "        for _ in range(10):\n            f.write(b'0' * 2**30)\n", reason=r"File too large|Errno 27"),
+        "        for _ in range(100):\n            f.write(b'0' * 2**26)\n", reason=r"File too large|Errno 27"),
     Bad("write_tmp", "sample_mean",
         "def sample_mean(x, dim=-1):\n    open('@OUTSIDE@', 'w').write('pwned')\n    return x.mean(dim)\n",
         reason=r"PermissionError.*writing", absent=["@OUTSIDE@"]),
@@ -152,8 +152,9 @@ CASES = [
         "    Path('@ROOT@/source_notebooks/intruder-@TAG@.txt').write_text('pwned')\n",
         reason=r"PermissionError.*writing", absent=["@ROOT@/source_notebooks/intruder-@TAG@.txt"]),
     # 6. output
-    Bad("print_100mb", "sample_mean", "@REF@\n_honest = sample_mean\ndef sample_mean(x, dim=-1):\n"
-        "    print('x' * 100_000_000)\n    return _honest(x, dim)\n", expect="full"),
+    Bad("print_100mb", "sample_mean", "@REF@\n_honest, _said = sample_mean, []\ndef sample_mean(x, dim=-1):\n"
+        "    if not _said:  # once, in the visible test cell\n        _said.append(print('x' * 100_000_000))\n"
+        "    return _honest(x, dim)\n", expect="full"),
     # 7. leaving / dying
     Bad("sys_exit_in_function", "gaussian_mle", "import sys\ndef gaussian_mle(x, dim=-1):\n    sys.exit()\n",
         reason="SystemExit|did not report"),

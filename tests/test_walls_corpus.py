@@ -205,17 +205,14 @@ def sample_mean(x, dim=-1):
     os.write(3, struct.pack(">Q", len(data)) + data)
     return x.mean(dim)
 ''',
-    # its own cell clock: forged start frames while the cell runs on
+    # its own cell clock: forged start frames (for every cell index) while the cell runs on
     "clock": '''
-import json, os, struct, sys, time
-frame = sys._getframe()
-while frame is not None and "current" not in frame.f_locals:
-    frame = frame.f_back
-index = frame.f_locals["current"]["cell"]
+import json, os, struct, time
 started = time.monotonic()
 while time.monotonic() - started < 40:
-    data = json.dumps({"t": "start", "i": index}).encode()
-    os.write(3, struct.pack(">Q", len(data)) + data)
+    for index in range(200):
+        data = json.dumps({"t": "start", "i": index}).encode()
+        os.write(3, struct.pack(">Q", len(data)) + data)
     time.sleep(2)
 ''',
     # the disk: 1.5 GB in 3,000 files

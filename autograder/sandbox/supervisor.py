@@ -34,6 +34,7 @@ from .walls import walls_status, zygote_command
 __all__ = ["Limits", "CellRun", "KernelRun", "run_kernel", "WallsMissing"]
 
 _STATUSES = ("ok", "error", "timeout")
+MAX_FRAME_MB = 96  # one frame: a record of values up to codec.MAX_BYTES (64 MB), base64-encoded, with room
 UNWALLED_NOTE = ("graded WITHOUT the operating system's walls (--no-walls: bubblewrap or user namespaces were "
                  "missing); only the audit hook stood between this kernel and the machine")
 
@@ -303,7 +304,7 @@ def _supervise(zygote: _Zygote, job: dict, blob: bytes, cells: list[dict], limit
         raise
     os.close(write_end)
     protocol = _Protocol(run, cells, limits)
-    frames = _Frames(limits.channel_mb * 2**20)
+    frames = _Frames(min(limits.channel_mb, MAX_FRAME_MB) * 2**20)
     received, killed_for, ended = 0, None, False
     startup_deadline = started + 60 + limits.grace_seconds
     try:
