@@ -415,8 +415,8 @@ def _job_parent(job_fd: int, channel_fd: int, status_fd: int, walled: bool, home
             import shutil
 
             shutil.rmtree(work, ignore_errors=True)
-    except BaseException as err:  # noqa: BLE001  (the zygote must hear of it)
-        report({"code": 126, "log": f"the kernel could not be started: {type(err).__name__}: {err}"})
+    except BaseException as err:  # noqa: BLE001  (the zygote must hear of it: the grader failed, not the student)
+        report({"code": 126, "failed": f"the kernel could not be started: {type(err).__name__}: {err}"})
     finally:
         os._exit(0)
 
@@ -502,7 +502,8 @@ def _follow(control: socket.socket, status_r: int, parent: int, job, send) -> No
                     send({"pid": job})
                 else:
                     os.waitpid(parent, 0)
-                    send({"exit": job, "code": message.get("code"), "log": str(message.get("log", ""))[-600:]})
+                    send({"exit": job, "code": message.get("code"), "log": str(message.get("log", ""))[-600:],
+                          **({"failed": str(message["failed"])[:600]} if "failed" in message else {})})
                     return
             if not data:
                 os.waitpid(parent, 0)

@@ -175,9 +175,16 @@ class _Zygote:
             pass
 
     def end(self, timeout: float = 30) -> tuple[int | None, str]:
+        """How the kernel ended: its exit code (negative: a signal) and the tail of its log.
+
+        Raises OSError when the kernel could not be started at all (a failure of the grader's machine,
+        not of the submission: the engine reports it as a grader error).
+        """
         message = self._read(timeout)
         if message.get("exit") != 1:
             return None, ""
+        if "failed" in message:
+            raise OSError(str(message["failed"]))
         code = message.get("code")
         return (code if isinstance(code, int) else None), str(message.get("log", ""))[-600:]
 
