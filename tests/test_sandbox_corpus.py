@@ -612,8 +612,12 @@ FLAGGED = {
                       "def g(x):\n    return helper(x)",
     "exec": "def g(x):\n    exec('import torch')\n    return x",
     "dunder_import": "def g(x):\n    return __import__('tor' + 'ch').ones(1)",
-    # not reached from g by name, but anywhere in the notebook counts in a by-hand exercise
-    "unreachable": "import torch\ndef g(x):\n    return 2 * x\ndef check(x):\n    return torch.autograd.grad(x, x)",
+    # not reached from g by name: stored where code finds it later, handed on, or written to a module
+    "registered": "import torch\nHELPERS = []\ndef h(x):\n    return torch.autograd.grad(x.sum(), x)\n"
+                  "HELPERS.append(h)\ndef g(x):\n    return HELPERS[0](x)",
+    "module_file": "open('h.py', 'w').write('import torch\\ndef d(x):\\n    return torch.autograd.grad(x, x)')\n"
+                   "import h\ndef g(x):\n    return h.d(x)",
+    "grad_mode_at_top": "import torch\ntorch.set_grad_enabled(True)\ndef g(x):\n    return 2 * x",
     "tensor_attribute": "import torch\ntorch.Tensor.d = lambda t: torch.func.grad(lambda v: (v * v).sum())(t)\n"
                         "def g(x):\n    return x.d()",
     "dict_of_callables": "from torch import autograd as A\nTOOLS = {'d': A.grad}\ndef g(x):\n    return TOOLS['d'](x, x)",
@@ -644,6 +648,11 @@ NOT_FLAGGED = {
                        "    hessian, jvp = 2.0, vjp\n    return jvp"),
     "parameter_without_grad": "import torch\nW = torch.nn.Parameter(torch.ones(2), requires_grad=False)\n"
                               "def g(x):\n    return W * x",
+    # a helper nothing can reach (it checks the hand-written gradient against autograd), and a demo
+    "unreachable": "import torch\ndef g(x):\n    return 2 * x\ndef check(x):\n    return torch.autograd.grad(x, x)",
+    "demo": ("import torch, ipywidgets as widgets\ndef g(x):\n    return 2 * x\n"
+             "def compare(a=1.0):\n    t = torch.tensor(a, requires_grad=True)\n    (t * t).backward()\n"
+             "    print(g(torch.tensor(a)), t.grad)\nwidgets.interact(compare, a=(0.0, 2.0))"),
     "comment": "def g(x):\n    # torch.autograd would do this for us\n    return 2 * x",
 }
 

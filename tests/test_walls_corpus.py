@@ -43,8 +43,7 @@ CH = "01-statistics-and-estimators"
 FULL = 27.0
 TAG = uuid.uuid4().hex[:10]
 OUTSIDE = Path(tempfile.gettempdir()) / f"walls-outside-{TAG}"
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(walls_status() is not None,
-                                                   reason=f"no walls here: {walls_status()}")]
+needs_walls = pytest.mark.skipif(walls_status() is not None, reason=f"no walls here: {walls_status()}")
 
 # The hook's handler table, reached through the traceback of a refusal; cleared, the hook allows everything.
 HOOK_OFF = '''
@@ -315,6 +314,8 @@ def _expected(student: str) -> float:
     return {"perfect-1": FULL, "perfect-2": FULL, "perfect-3": FULL, "partial": FULL - 3}.get(student, 0.0)
 
 
+@pytest.mark.slow  # one class of 14 through `autograder grade`, twice: about 4 minutes on 2 cores
+@needs_walls
 @pytest.mark.parametrize("run", ["first", "second"])
 def test_the_run_finishes(attacked, run):
     done = attacked[run]
@@ -322,6 +323,8 @@ def test_the_run_finishes(attacked, run):
     assert "disagrees" not in done.stdout
 
 
+@pytest.mark.slow  # one class of 14 through `autograder grade`, twice: about 4 minutes on 2 cores
+@needs_walls
 @pytest.mark.parametrize("student", ["perfect-1", "perfect-2", "perfect-3", "partial", *ATTACKS])
 def test_every_score_is_earned(attacked, student):
     first = attacked["after_first"]["results"][student]
@@ -334,6 +337,8 @@ def test_every_score_is_earned(attacked, student):
     assert _grades(attacked["class_dir"])[student] == _expected(student)
 
 
+@pytest.mark.slow  # one class of 14 through `autograder grade`, twice: about 4 minutes on 2 cores
+@needs_walls
 def test_forged_results_are_graded_again(attacked):
     out = " ".join(attacked["second"].stdout.split())
     n = len(attacked["students"])
@@ -341,6 +346,8 @@ def test_forged_results_are_graded_again(attacked):
         out[-2000:]
 
 
+@pytest.mark.slow  # one class of 14 through `autograder grade`, twice: about 4 minutes on 2 cores
+@needs_walls
 def test_the_channel_attacks_stop_only_the_attacker(attacked):
     results = attacked["after_first"]["results"]
     for student in ("frame-list", "frame-huge", "clock"):
@@ -353,6 +360,8 @@ def test_the_channel_attacks_stop_only_the_attacker(attacked):
     assert not decoder.grader_error and "sample_mean" in message
 
 
+@pytest.mark.slow  # one class of 14 through `autograder grade`, twice: about 4 minutes on 2 cores
+@needs_walls
 def test_nothing_outside_changed(attacked):
     assert attacked["before"] == attacked["after"]
     assert not list(OUTSIDE.parent.glob(OUTSIDE.name + "*"))
