@@ -89,19 +89,12 @@ def _runtime_roots() -> list[Path]:
     return out
 
 
-def _masks(mounted: list[Path], course_root: Path | None, private: list[Path]) -> list[str]:
-    """bwrap arguments hiding what must not be seen even where a mounted folder holds it."""
-    secret = [p for name in _HIDDEN_PACKAGES for p in _package_dirs(name)]
-    secret += [Path(p).resolve() for p in private]
-    if course_root is not None:
-        secret.append(Path(course_root).resolve())
+def _hide(paths: list[Path], mounted: list[Path]) -> list[str]:
+    """bwrap arguments hiding ``paths`` wherever a mounted folder holds them."""
     args: list[str] = []
-    for path in sorted(set(secret)):
+    for path in sorted({Path(p).resolve() for p in paths}):
         if _under(path, mounted) and path.exists():
             args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-    for site in _site_dirs():
-        for hook in sorted(site.glob("__editable__*")) + sorted(site.glob("*.pth")):
-            args += ["--ro-bind", "/dev/null", str(hook)]
     return args
 
 
@@ -127,12 +120,21 @@ def zygote_command(control_fd: int, course_root: Path | None = None, private: li
         path = Path("/etc") / name
         if path.exists():
             args += ["--ro-bind", str(path), str(path)]
-    mounted = [Path("/usr")]
+    system = [Path("/usr")]
+    # what a system folder would reveal (a course cloned under /usr/src, say): the course, the class, scratch
+    args += _hide([*([course_root] if course_root else []), *private], system)
+    roots: list[Path] = []  # the runtime and the packages, bound even inside a system folder
     for root in [*_runtime_roots(), *_site_dirs()]:
-        if not _under(root, mounted):
-            args += ["--ro-bind", str(root), str(root)]
-            mounted.append(root)
-    args += _masks(mounted, course_root, list(private))
+        if not _under(root, roots):
+            roots = [r for r in roots if not _under(r, [root])] + [root]
+    for root in roots:
+        args += ["--ro-bind", str(root), str(root)]
+    mounted = system + roots
+    # any installed copy of the grader's or the answers' packages, and editable-install hooks
+    args += _hide([p for name in _HIDDEN_PACKAGES for p in _package_dirs(name)], mounted)
+    for site in _site_dirs():
+        for hook in sorted(site.glob("__editable__*")) + sorted(site.glob("*.pth")):
+            args += ["--ro-bind", "/dev/null", str(hook)]
     package = Path(__file__).resolve().parents[1]  # autograder/
     for module in _KERNEL_MODULES:
         args += ["--ro-bind", str(package / module), f"{KERNEL_LIB}/autograder/{module}"]
