@@ -30,7 +30,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from autograder.preprocessors import ScrubHiddenTestOutputs  # noqa: E402
+from autograder.nbgrader_path.preprocessors import ScrubHiddenTestOutputs  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ScrubHiddenTestOutputs, CSSHTMLHeaderPreprocessor]
 

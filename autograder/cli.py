@@ -19,9 +19,10 @@ from rich.table import Table
 
 from tqdm.auto import tqdm
 
-from . import pipeline, reports
+from . import pipeline
+from .records import result_reports as reports
 from .errors import GradingError
-from .sandbox import Limits
+from .sandbox.supervisor import UNWALLED_NOTE, Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0],
                   pretty_exceptions_enable=False)
@@ -119,7 +120,11 @@ def grade(chapter: str = ChapterArg,
           notebook_timeout: int = typer.Option(Limits.notebook_seconds, "--notebook-timeout", min=1,
                                                help="Seconds per notebook."),
           memory_mb: int = typer.Option(Limits.memory_mb, "--memory-mb", min=256,
-                                        help="Address space per kernel (MB).")) -> None:
+                                        help="Address space per kernel (MB)."),
+          no_walls: bool = typer.Option(False, "--no-walls",
+                                        help="Grade even where the operating system's walls (bubblewrap, user "
+                                             "namespaces) are missing: student code then runs with only an audit "
+                                             "hook around it. Every report says so.")) -> None:
     """Collect the submissions, grade them, print the grade table (and, sandboxed, write every report)."""
     _check_engine(engine)
     course = _course(course_root, class_dir)
@@ -131,14 +136,19 @@ def grade(chapter: str = ChapterArg,
             _print_grades(course, [chapter_id])
             console.print(f"graded {len(results)} submissions, {sum(not r.ok for r in results)} with problems")
             return
-        limits = Limits(cell_seconds=cell_timeout, notebook_seconds=notebook_timeout, memory_mb=memory_mb)
+        limits = Limits(cell_seconds=cell_timeout, notebook_seconds=notebook_timeout, memory_mb=memory_mb,
+                        walls=not no_walls)
+        if no_walls:
+            console.print(f"[bold red]WARNING[/]: {UNWALLED_NOTE}")
         with tqdm(total=len(students), desc=f"grading {chapter_id}", unit="student") as bar:
             run = course.grade_sandboxed(chapter_id, students, limits, workers=workers, force=force,
                                          progress=lambda result: bar.update())
     except GradingError as err:
         _fail(err)
-    _print_grades(course, [chapter_id])
+    _print_results(course, chapter_id, run.results)
     console.print(reports.summary_markdown(reports.class_summary(run.results)))
+    if no_walls:
+        console.print(f"[bold red]WARNING[/]: {UNWALLED_NOTE}")
     console.print(f"graded {run.graded} submissions now, re-used {len(run.results) - run.graded} earlier results; "
                   f"gradebook backup: {run.backup or 'none (new gradebook)'}")
     console.print(f"reports under {course.class_dir / 'reports' / chapter_id}, feedback under "
@@ -199,6 +209,24 @@ def demo(class_dir: Path = typer.Option(Path("classes/sample"), "--class-dir",
     _print_grades(course, chapter_ids)
     console.print(f"feedback HTML under {course.class_dir / 'feedback'}")
     console.print(f"grades CSV: {summary.csv}")
+
+
+def _print_results(course: pipeline.Course, chapter_id: str, results) -> None:
+    """The grade table of a sandboxed run, from the results in memory, checked against the gradebook."""
+    table = Table(title="grades (points / max)", caption=chapter_id)
+    for header in ("student", chapter_id[:2], "note"):
+        table.add_column(header, no_wrap=header != "note")
+    for result in sorted(results, key=lambda r: r.student):
+        note = ("grader error" if result.grader_error else result.problem or "") + (
+            f" for review: {', '.join(result.flagged)}" if result.flagged else "")
+        table.add_row(result.student, f"{result.score:g} / {result.max_score:g}", note.strip()[:80])
+    console.print(table)
+    book = {r.student: r for r in course.grade_rows() if r.chapter == chapter_id}
+    for result in results:
+        row = book.get(result.student)
+        if row is None or abs(row.score - result.score) > 1e-9 or abs(row.max_score - result.max_score) > 1e-9:
+            console.print(f"[bold red]the gradebook disagrees with the grader for {result.student}[/]: "
+                          f"graded {result.score:g}, gradebook {'nothing' if row is None else f'{row.score:g}'}")
 
 
 def _print_grades(course: pipeline.Course, chapter_ids: list[str]) -> None:

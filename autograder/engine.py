@@ -18,6 +18,7 @@ How a test cell earns its points:
 from __future__ import annotations
 
 import concurrent.futures as futures
+from concurrent.futures.process import BrokenProcessPool
 import hashlib
 import importlib.util
 import json
@@ -37,8 +38,9 @@ from .intake import Submission, check_notebook
 from .merge import Merged, merge
 from .notebooks import exercise_of, grade_cells, has_hidden_tests, nbgrader_meta, read_notebook
 from .paths import release_notebook, source_notebook
-from .results import RESULT_VERSION, CellResult, SubmissionResult
-from .sandbox import KernelRun, Limits, run_kernel
+from .records.results import RESULT_VERSION, CellResult, SubmissionResult
+from .sandbox.supervisor import KernelRun, Limits, WallsMissing, run_kernel
+from .sandbox.walls import INSTALL_HINT, walls_status
 
 __all__ = ["Chapter", "Walls", "grade_submission", "grade_class", "ENGINE_VERSION"]
 
@@ -47,9 +49,11 @@ ENGINE_VERSION = f"sandbox-{RESULT_VERSION}.1"
 
 @dataclass
 class Walls:
-    """The paths no kernel may read (the answers, the tests, the class's records, other submissions)."""
+    """What the kernels must not reach: the paths the audit hook refuses (none of them is mounted inside the
+    operating system's walls either), and the course root, masked wherever a mounted folder holds it."""
 
     hidden: list[str] = field(default_factory=list)
+    course_root: str = ""
 
     @classmethod
     def for_course(cls, course_root: Path, class_dir: Path, extra: Iterable[Path] = ()) -> "Walls":
@@ -58,7 +62,7 @@ class Walls:
         for package in ("solutions_lib", "autograder"):
             spec = importlib.util.find_spec(package)
             paths |= {Path(p) for p in (spec.submodule_search_locations or [])} if spec else set()
-        return cls(sorted(str(p.resolve()) for p in paths))
+        return cls(sorted(str(p.resolve()) for p in paths), str(Path(course_root).resolve()))
 
 
 @dataclass
@@ -120,8 +124,13 @@ def _last_line(error: str) -> str:
     return lines[-1][:500] if lines else "an error"
 
 
-def score_cells(merged: Merged, run: KernelRun, chapter: Chapter) -> list[CellResult]:
-    """The points of every graded test cell, from what the kernel reported and the grader's own judging."""
+def score_cells(merged: Merged, run: KernelRun, chapter: Chapter,
+                flagged: dict[str, list[str]] | None = None) -> list[CellResult]:
+    """The points of every graded test cell, from what the kernel reported and the grader's own judging.
+
+    Exercises that lose their points as not the student's own work are added to ``flagged`` with the
+    evidence (for the instructor's review).
+    """
     sources = merged.student_sources()
     verdicts: dict[str, list[tuple[bool, str]]] = {}  # exercise -> [(passed, message)] of its hidden checks
     hidden_results: dict[int, tuple[bool, str]] = {}
@@ -129,11 +138,19 @@ def score_cells(merged: Merged, run: KernelRun, chapter: Chapter) -> list[CellRe
         if cell.kind != "test" or not cell.hidden:
             continue
         ok, messages = True, []
-        delegated = delegated_checks(cell.source, sources, chapter.checks)
+        delegated = delegated_checks(cell.source, sources, chapter.checks, merged.own_sources())
+        for name, evidence in run.autograd.get(index, {}).items():
+            if name in chapter.checks and chapter.checks[name].by_hand:
+                delegated.setdefault(name, []).append("used autograd while its hidden cases ran ("
+                                                      + "; ".join(evidence[:5]) + ")")
         for name in graded_names(cell.source):
             if name in delegated:
                 ok = False
                 messages.append(f"{name}: no points: the answer " + "; ".join(delegated[name]) + ".")
+                if flagged is not None:
+                    flagged.setdefault(cell.exercise or name, [])
+                    flagged[cell.exercise or name] += [r for r in delegated[name]
+                                                       if r not in flagged[cell.exercise or name]]
                 continue
             result = checks_module.judge(chapter.checks[name], chapter.cases[name],
                                          run.records.get(index, {}).get(name))
@@ -207,23 +224,43 @@ def grade_submission(path: Path | None, student: str, chapter: Chapter, limits: 
         result.seconds = round(time.monotonic() - started, 3)
         return result, None
     merged = merge(chapter.source, chapter.release, student_nb)
-    cells = [{"i": i, "source": c.source} for i, c in merged.code_cells()]
-    run = run_kernel(cells, chapter.blob, limits, walls.hidden)
-    result = SubmissionResult(student, chapter.id, digest, score_cells(merged, run, chapter),
-                              notes=merged.notes + run.notes)
+    cells = [{"i": i, "source": c.source, "checks": sorted(graded_names(c.source)) if c.hidden else []}
+             for i, c in merged.code_cells()]
+    run = run_kernel(cells, chapter.blob, limits, walls.hidden,
+                     course_root=Path(walls.course_root) if walls.course_root else None)
+    flagged: dict[str, list[str]] = {}
+    result = SubmissionResult(student, chapter.id, digest, score_cells(merged, run, chapter, flagged),
+                              notes=merged.notes + run.notes, flagged=flagged)
     result.outputs = {c.grade_id: (run.cells[i].stdout + run.cells[i].stderr)[:limits.output_chars]
                       for i, c in merged.code_cells() if c.kind == "test" and not c.hidden and i in run.cells}
     result.seconds = round(time.monotonic() - started, 3)
     return result, executed_notebook(merged, run, chapter)
 
 
+def grader_error(chapter: Chapter, student: str, digest: str, err: BaseException | str) -> SubmissionResult:
+    """The result of a submission the grader failed on: 0 points, said plainly, for that student alone."""
+    what = err if isinstance(err, str) else f"{type(err).__name__}: {str(err)[:300]}"
+    result = _zero(chapter, student, digest, f"grader error (the grader failed on this notebook; an instructor "
+                                              f"should look at it): {what}")
+    result.grader_error = True
+    return result
+
+
 def _worker(course_root: str, chapter_id: str, path: str | None, student: str, problem: str | None,
             limits: dict, hidden: list[str], digest: str) -> tuple[str, str | None]:
-    """Runs in a worker process: grade one submission, return (result JSON, executed notebook JSON)."""
+    """Runs in a worker process: grade one submission, return (result JSON, executed notebook JSON).
+
+    Whatever goes wrong while grading one submission ends as a "grader error" result for that student alone.
+    """
     chapter = _chapter(course_root, chapter_id)
-    result, nb = grade_submission(Path(path) if path else None, student, chapter, Limits(**limits),
-                                  Walls(hidden), problem, digest)
-    return result.to_json(), (nbformat.writes(nb) if nb is not None else None)
+    try:
+        result, nb = grade_submission(Path(path) if path else None, student, chapter, Limits(**limits),
+                                      Walls(hidden, course_root), problem, digest)
+        return result.to_json(), (nbformat.writes(nb) if nb is not None else None)
+    except WallsMissing:
+        raise
+    except Exception as err:  # noqa: BLE001
+        return grader_error(chapter, student, digest, err).to_json(), None
 
 
 # -- a class -----------------------------------------------------------------------------------------------
@@ -243,9 +280,12 @@ def grade_class(course_root: Path, class_dir: Path, chapter_id: str, submissions
 
     A submission whose saved result has the same digest is not graded again unless ``force``.
     """
-    from . import store
+    from .records import store
 
     course_root, class_dir = Path(course_root).resolve(), Path(class_dir).resolve()
+    if limits.walls and walls_status() is not None:
+        raise WallsMissing(f"the operating system's walls cannot be built here: {walls_status()}; {INSTALL_HINT}, "
+                           "or grade without them (--no-walls; every report will say so)")
     chapter = _chapter(str(course_root), chapter_id)
     walls = Walls.for_course(course_root, class_dir, [s.source.parent for s in submissions if s.source])
     results, todo = [], []
@@ -262,25 +302,53 @@ def grade_class(course_root: Path, class_dir: Path, chapter_id: str, submissions
             todo.append((sub, digest))
     args = [(str(course_root), chapter_id, str(sub.source) if sub.source else None, sub.student, sub.problem,
              asdict(limits), walls.hidden, digest) for sub, digest in todo]
-    if workers <= 1 or len(args) <= 1:
-        outcomes = (_worker(*a) for a in args)
-        _collect(outcomes, results, on_result, progress)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = [pool.submit(_worker, *a) for a in args]
-            _collect((f.result() for f in futures.as_completed(pending)), results, on_result, progress)
-    order = {s.student: i for i, s in enumerate(submissions)}
-    results.sort(key=lambda r: order.get(r.student, 0))
-    return ClassRun(results, len(todo), None)
 
-
-def _collect(outcomes, results, on_result, progress) -> None:
-    for result_json, nb_json in outcomes:
-        result = SubmissionResult.from_dict(json.loads(result_json))
-        nb = nbformat.reads(nb_json, as_version=4) if nb_json else None
+    def finish(task: tuple, outcome: tuple[str, str | None] | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            result, nb = grader_error(chapter, task[3], task[7], outcome), None
+        else:
+            try:
+                result = SubmissionResult.from_dict(json.loads(outcome[0]))
+                nb = nbformat.reads(outcome[1], as_version=4) if outcome[1] else None
+            except Exception as err:  # noqa: BLE001
+                result, nb = grader_error(chapter, task[3], task[7], err), None
         results.append(result)
         if on_result:
             on_result(result, nb)
         if progress:
             progress(result)
+
+    if workers <= 1 or len(args) <= 1:
+        for task in args:
+            try:
+                outcome = _worker(*task)
+            except WallsMissing:
+                raise
+            except Exception as err:  # noqa: BLE001
+                outcome = err
+            finish(task, outcome)
+    else:
+        remaining, attempt = args, 0
+        context = multiprocessing.get_context("spawn")
+        while remaining:  # a worker process that dies takes the pool with it: the unfinished go to a new pool
+            attempt, retry = attempt + 1, []
+            with futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                task_of = {pool.submit(_worker, *task): task for task in remaining}
+                for future in futures.as_completed(task_of):
+                    task = task_of[future]
+                    try:
+                        outcome = future.result()
+                    except WallsMissing:
+                        raise
+                    except BrokenProcessPool as err:
+                        if attempt < 3:
+                            retry.append(task)
+                            continue
+                        outcome = err
+                    except Exception as err:  # noqa: BLE001
+                        outcome = err
+                    finish(task, outcome)
+            remaining = retry
+    order = {s.student: i for i, s in enumerate(submissions)}
+    results.sort(key=lambda r: order.get(r.student, 0))
+    return ClassRun(results, len(todo), None)

@@ -42,6 +42,7 @@ class MergedCell:
 class Merged:
     cells: list[MergedCell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    course_code: set[str] = field(default_factory=set)  # the release's ungraded code cells (demos), stripped
 
     def code_cells(self) -> list[tuple[int, MergedCell]]:
         return [(i, c) for i, c in enumerate(self.cells) if c.kind != "markdown"]
@@ -49,6 +50,11 @@ class Merged:
     def student_sources(self) -> list[str]:
         """The code the student wrote: answer cells and added cells."""
         return [c.source for c in self.cells if c.kind in ("solution", "extra")]
+
+    def own_sources(self) -> list[str]:
+        """:meth:`student_sources` less the course's own ungraded code cells left as released (demos)."""
+        return [c.source for c in self.cells if c.kind == "solution"
+                or (c.kind == "extra" and c.source.strip() not in self.course_code)]
 
     def to_notebook(self, template: NotebookNode) -> NotebookNode:
         """The merged notebook as nbformat (graded cells carry the instructor's nbgrader metadata)."""
@@ -97,7 +103,8 @@ def merge(source: NotebookNode, release: NotebookNode, student: NotebookNode | d
     starters = {nbgrader_meta(c).get("grade_id"): c.source for c in release.cells if nbgrader_meta(c).get("grade_id")}
     checksums = {nbgrader_meta(c).get("grade_id"): nbgrader_meta(c).get("checksum") for c in release.cells
                  if nbgrader_meta(c).get("grade_id")}
-    merged = Merged()
+    merged = Merged(course_code={c.source.strip() for c in release.cells
+                                 if c.cell_type == "code" and not nbgrader_meta(c).get("grade_id")})
     placed: dict[str, int] = {}
     cells = student.get("cells", []) if isinstance(student, dict) else []
     for raw in cells if isinstance(cells, list) else []:

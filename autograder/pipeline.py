@@ -7,7 +7,7 @@
     course.feedback("03-linear-models-and-softmax")
     course.export_csv(Path("grades.csv"))
 
-Each step is a function in its own module (:mod:`.intake`, :mod:`.grading`, :mod:`.report`,
+Each step is a function in its own module (:mod:`.intake`, :mod:`.nbgrader_path.grading`, :mod:`.records`,
 :mod:`.samples`); this class only holds the paths and the nbgrader API they share.
 """
 from __future__ import annotations
@@ -24,13 +24,17 @@ from course import syllabus
 
 import nbformat
 
-from . import engine, grading, intake, mutants, report, reports, samples, store
+from . import engine, intake, mutants, samples
+from .nbgrader_path import grading
+from .records import gradebook_rows as report
+from .records import result_reports as reports
+from .records import store
 from .config import nbgrader_api
 from .errors import GradingError
 from .inprocess import ExerciseScore, reference_namespace, score_exercise
 from .notebooks import build_notebook, read_notebook, write_notebook
-from .results import SubmissionResult
-from .sandbox import Limits
+from .records.results import SubmissionResult
+from .sandbox.supervisor import Limits, WallsMissing
 from .paths import CourseRootNotFound, find_course_root, release_notebook, source_notebook, source_script
 
 __all__ = ["Course", "MutantRow", "DemoSummary", "run_demo"]
@@ -144,7 +148,7 @@ class Course:
         db_url, course_id = self.api.coursedir.db_url, self.api.coursedir.course_id
 
         def keep(result: SubmissionResult, notebook) -> None:
-            result.save(store.result_path(self.class_dir, chapter_id, result.student))
+            store.save_result(self.class_dir, result)
             target = self.class_dir / "autograded" / result.student / chapter_id / f"{chapter_id}.ipynb"
             if notebook is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -154,16 +158,31 @@ class Course:
             store.write_grades(db_url, course_id, result)
             grading.write_problem(self.class_dir, chapter_id, result.student, result.problem)
 
-        run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
-                                 on_result=keep, progress=progress)
+        try:
+            run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
+                                     on_result=keep, progress=progress)
+        except WallsMissing as err:
+            raise GradingError(str(err)) from None
         run.backup = backup
         reports.write_all(self.class_dir, chapter_id, run.results)
         return run
 
     def saved_results(self, chapter_id: str) -> list[SubmissionResult]:
-        """The results the sandboxed grader saved for ``chapter_id`` (empty if it never graded it)."""
+        """The results the sandboxed grader saved for ``chapter_id`` (empty if it never graded it).
+
+        Every file must carry this class's signature: one that does not (edited by hand, forged, copied)
+        stops the reports with its name, so that nothing is reported from it.
+        """
         folder = self.class_dir / "results" / chapter_id
-        return [SubmissionResult.load(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        results, bad = [], []
+        for path in paths:
+            result = store.load_result(self.class_dir, chapter_id, path.stem)
+            (results.append(result) if result is not None else bad.append(path.name))
+        if bad:
+            raise GradingError(f"result files not signed by this class's grader (edited, forged or copied): "
+                               f"{', '.join(bad)} in {folder}; grade them again with `autograder grade --force`")
+        return results
 
     def write_reports(self, chapter_id: str) -> list[Path]:
         """Re-make feedback, summary, CSV and Gradescope files from the saved results (no re-grading)."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from autograder.config import class_config
 from autograder.inprocess import IGNORED_STDERR
-from autograder.preprocessors import ScrubHiddenTestOutputs
+from autograder.nbgrader_path.preprocessors import ScrubHiddenTestOutputs
 
 
 def test_config_points_nbgrader_at_the_course(root, tmp_path):

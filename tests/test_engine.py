@@ -19,12 +19,13 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import engine, intake, samples, store
+from autograder import engine, intake, samples
+from autograder.records import store
 from autograder.notebooks import grade_cells, nbgrader_meta, read_notebook, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
 from autograder.pipeline import Course
-from autograder.results import SubmissionResult
-from autograder.sandbox import Limits
+from autograder.records.results import SubmissionResult
+from autograder.sandbox.supervisor import Limits
 from course import syllabus
 
 
@@ -207,14 +208,16 @@ def test_delegation_never_flags_the_reference_or_an_alternative(root, chapter_id
     checks, module = registry(), mutants.for_chapter(chapter_id)
 
     def student_code(answers):
-        return merge(source, release, samples.fill_answers(release, answers)).student_sources()
+        merged = merge(source, release, samples.fill_answers(release, answers))
+        return merged.student_sources(), merged.own_sources()
 
     for cell in grade_cells(source):
         for name, fn_names in graded_names(cell.source).items():
             answers = [("reference", reference)] + [
                 (label, {**reference, name: alternative}) for label, alternative in module.ALTERNATIVES.get(name, {}).items()]
             for label, chosen in answers:
-                reasons = delegation_reasons(student_code(chosen), fn_names, checks[name].by_hand)
+                reasons = delegation_reasons(*student_code(chosen)[:1], fn_names, checks[name].by_hand,
+                                             student_code(chosen)[1])
                 assert not reasons, f"{name} / {label}: flagged as delegation: {reasons}"
 
 
@@ -235,13 +238,37 @@ def test_every_chapter_sample_class_scores_the_same_in_the_sandbox_as_in_nbgrade
 
 
 @pytest.mark.slow
-def test_kernels_started_without_the_zygote_grade_the_same(root, inbox, monkeypatch):
-    """Where fork is unavailable (or AUTOGRADER_NO_ZYGOTE is set) each kernel is a fresh process: same result."""
-    monkeypatch.setenv("AUTOGRADER_NO_ZYGOTE", "1")
+def test_grading_without_the_walls_scores_the_same_and_says_so(root, inbox):
+    """--no-walls (for machines without bubblewrap) grades the same, and every result says it was unwalled."""
+    from dataclasses import replace
+
     chapter = engine.Chapter.load(root, CHAPTER)
     walls = engine.Walls.for_course(root, inbox)
     scores = {}
     for student in ("perfect", "partly-wrong"):
-        result, _ = engine.grade_submission(inbox / student / f"{CHAPTER}.ipynb", student, chapter, LIMITS, walls)
-        scores[student] = result.score
+        path = inbox / student / f"{CHAPTER}.ipynb"
+        walled, _ = engine.grade_submission(path, student, chapter, LIMITS, walls)
+        bare, _ = engine.grade_submission(path, student, chapter, replace(LIMITS, walls=False), walls)
+        assert walled.score == bare.score and walled.problem is None and bare.problem is None
+        assert not any("WITHOUT" in n for n in walled.notes)
+        assert any("WITHOUT the operating system's walls" in n for n in bare.notes)
+        scores[student] = walled.score
     assert scores == {"perfect": 27, "partly-wrong": 21}
+
+
+def test_forged_or_foreign_result_files_are_never_reused(tmp_path):
+    """A result file is re-used only with this class's signature: edited, forged or copied ones are not."""
+    from autograder.records.results import CellResult
+
+    result = SubmissionResult("ann", CHAPTER, "d" * 64, [CellResult("test_f", "f", 0.0, 2.0, True, "ok", "")])
+    store.save_result(tmp_path / "class", result)
+    assert store.load_result(tmp_path / "class", CHAPTER, "ann").score == 0
+    path = store.result_path(tmp_path / "class", CHAPTER, "ann")
+    data = json.loads(path.read_text())
+    data["cells"][0]["points"] = 2.0  # digest and signature kept
+    path.write_text(json.dumps(data))
+    assert store.load_result(tmp_path / "class", CHAPTER, "ann") is None
+    store.save_result(tmp_path / "other", result)  # signed with another class's key
+    shutil.copy(store.result_path(tmp_path / "other", CHAPTER, "ann"), path)
+    assert store.load_result(tmp_path / "class", CHAPTER, "ann") is None
+    assert (tmp_path / "class" / ".grading-key").stat().st_mode & 0o077 == 0

@@ -9,10 +9,10 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from autograder import reports
-from autograder.reports import (class_summary, feedback_html, gradescope_results, summary_markdown,
+from autograder.records import result_reports as reports
+from autograder.records.result_reports import (class_summary, feedback_html, gradescope_results, summary_markdown,
                                 write_csv, write_feedback, write_gradescope, write_summary)
-from autograder.results import CellResult, SubmissionResult
+from autograder.records.results import CellResult, SubmissionResult
 
 CHAPTER = "01-demo"
 SECRET_SOURCE = "SECRET_HIDDEN_CASE"

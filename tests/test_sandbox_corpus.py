@@ -1,10 +1,10 @@
-"""A corpus of bad submissions, each graded through the real sandbox (issue #6).
+"""A corpus of bad submissions, each graded through the real sandbox.
 
 Every submission is the perfect one (all reference answers) with ONE answer cell replaced by bad code,
 or its JSON tampered with. The whole corpus is graded in one ``grade_class(..., workers=2)`` call, and
 each case asserts: the targeted exercise gets 0 with a clear reason, the other exercises keep their
 points (or, when the case kills the kernel, the exercises before it do), nothing outside the kernel's
-own folder is touched. Unit tests for :mod:`autograder.codec`, :mod:`autograder.merge` and
+own folder is touched. Unit tests for :mod:`autograder.sandbox.codec`, :mod:`autograder.merge` and
 :mod:`autograder.delegation` follow.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import codec
+from autograder.sandbox import codec
 from autograder.delegation import delegation_reasons
 from autograder.engine import grade_class
 from autograder.intake import find_submissions
@@ -32,7 +32,7 @@ from autograder.merge import merge
 from autograder.notebooks import nbgrader_meta, read_notebook, solution_cells, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
 from autograder.samples import fill_answers
-from autograder.sandbox import Limits
+from autograder.sandbox.supervisor import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 CH = "01-statistics-and-estimators"
@@ -140,7 +140,7 @@ CASES = [
     # 5. files
     Bad("huge_file_in_work_dir", "empirical_risk",
         "def empirical_risk(predictions, targets, loss='squared', dim=-1):\n    with open('big.bin', 'wb') as f:\n"
-        "        for _ in range(10):\n            f.write(b'0' * 2**30)\n", reason=r"File too large|Errno 27"),
+        "        for _ in range(100):\n            f.write(b'0' * 2**26)\n", reason=r"File too large|Errno 27"),
     Bad("write_tmp", "sample_mean",
         "def sample_mean(x, dim=-1):\n    open('@OUTSIDE@', 'w').write('pwned')\n    return x.mean(dim)\n",
         reason=r"PermissionError.*writing", absent=["@OUTSIDE@"]),
@@ -152,8 +152,9 @@ CASES = [
         "    Path('@ROOT@/source_notebooks/intruder-@TAG@.txt').write_text('pwned')\n",
         reason=r"PermissionError.*writing", absent=["@ROOT@/source_notebooks/intruder-@TAG@.txt"]),
     # 6. output
-    Bad("print_100mb", "sample_mean", "@REF@\n_honest = sample_mean\ndef sample_mean(x, dim=-1):\n"
-        "    print('x' * 100_000_000)\n    return _honest(x, dim)\n", expect="full"),
+    Bad("print_100mb", "sample_mean", "@REF@\n_honest, _said = sample_mean, []\ndef sample_mean(x, dim=-1):\n"
+        "    if not _said:  # once, in the visible test cell\n        _said.append(print('x' * 100_000_000))\n"
+        "    return _honest(x, dim)\n", expect="full"),
     # 7. leaving / dying
     Bad("sys_exit_in_function", "gaussian_mle", "import sys\ndef gaussian_mle(x, dim=-1):\n    sys.exit()\n",
         reason="SystemExit|did not report"),
@@ -611,6 +612,20 @@ FLAGGED = {
                       "def g(x):\n    return helper(x)",
     "exec": "def g(x):\n    exec('import torch')\n    return x",
     "dunder_import": "def g(x):\n    return __import__('tor' + 'ch').ones(1)",
+    # not reached from g by name: stored where code finds it later, handed on, or written to a module
+    "registered": "import torch\nHELPERS = []\ndef h(x):\n    return torch.autograd.grad(x.sum(), x)\n"
+                  "HELPERS.append(h)\ndef g(x):\n    return HELPERS[0](x)",
+    "module_file": "open('h.py', 'w').write('import torch\\ndef d(x):\\n    return torch.autograd.grad(x, x)')\n"
+                   "import h\ndef g(x):\n    return h.d(x)",
+    "grad_mode_at_top": "import torch\ntorch.set_grad_enabled(True)\ndef g(x):\n    return 2 * x",
+    "tensor_attribute": "import torch\ntorch.Tensor.d = lambda t: torch.func.grad(lambda v: (v * v).sum())(t)\n"
+                        "def g(x):\n    return x.d()",
+    "dict_of_callables": "from torch import autograd as A\nTOOLS = {'d': A.grad}\ndef g(x):\n    return TOOLS['d'](x, x)",
+    "module_attribute": "import sys, torch\nsys.modules['math'].d = torch.autograd.grad\nimport math\n"
+                        "def g(x):\n    return math.d(x, x)",
+    "class_attribute": "import torch\nclass K:\n    d = staticmethod(torch.autograd.grad)\ndef g(x):\n    return K.d(x, x)",
+    "parameter": "import torch\nW = torch.nn.Parameter(torch.ones(2))\ndef g(x):\n    return W * x",
+    "grader_objects": "import builtins\ndef g(x):\n    return builtins._recorder",
 }
 
 
@@ -629,7 +644,15 @@ NOT_FLAGGED = {
                     "def g(x):\n    v = Value(x)\n    v.backward()\n    return v.grad"),
     "docstring": 'import torch\ndef g(x):\n    """Unlike torch.autograd, this computes grad by hand (requires_grad)."""\n'
                  "    return 2 * x",
+    "named_jacobian": ("import torch\ndef g(x):\n    jacobian = torch.diag(2 * x)\n    vjp = jacobian @ x\n"
+                       "    hessian, jvp = 2.0, vjp\n    return jvp"),
+    "parameter_without_grad": "import torch\nW = torch.nn.Parameter(torch.ones(2), requires_grad=False)\n"
+                              "def g(x):\n    return W * x",
+    # a helper nothing can reach (it checks the hand-written gradient against autograd), and a demo
     "unreachable": "import torch\ndef g(x):\n    return 2 * x\ndef check(x):\n    return torch.autograd.grad(x, x)",
+    "demo": ("import torch, ipywidgets as widgets\ndef g(x):\n    return 2 * x\n"
+             "def compare(a=1.0):\n    t = torch.tensor(a, requires_grad=True)\n    (t * t).backward()\n"
+             "    print(g(torch.tensor(a)), t.grad)\nwidgets.interact(compare, a=(0.0, 2.0))"),
     "comment": "def g(x):\n    # torch.autograd would do this for us\n    return 2 * x",
 }
 

@@ -23,7 +23,7 @@ thing, or changes its inputs in place.
 A check runs in two halves that never share a process when a class is graded (:mod:`autograder.engine`):
 
 * :func:`probe_case` (in the student's kernel) calls the function on one case and turns what comes out
-  (the result, and the arguments after the call) into plain data with :mod:`autograder.codec`;
+  (the result, and the arguments after the call) into plain data with :mod:`autograder.sandbox.codec`;
 * :func:`judge` (in the grader) rebuilds that plain data and compares it with the reference's output.
 
 A check whose exercise is a class, or whose function needs driving, gives a ``probe(fn, case)`` that
@@ -45,7 +45,7 @@ import numpy as np
 
 from course.checks import as_array, diagnose_close
 
-from .. import codec
+from ..sandbox import codec
 
 __all__ = ["Case", "Check", "CheckResult", "check", "run_check", "registry", "probe_case", "judge",
            "pack_cases", "unpack_cases"]
@@ -250,10 +250,19 @@ def _expected(chk: Check, case: Case) -> Any:
 
 
 def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
-    """Compare what a kernel recorded for ``cases`` with the reference, in this process.
+    """Compare what a kernel recorded for ``cases`` with the reference, in this process; never raises.
 
-    ``records`` comes from an untrusted kernel: anything missing, extra or malformed fails the case.
+    ``records`` comes from an untrusted kernel: anything missing, extra or malformed fails the case, and
+    a record that trips the decoding, reviving or comparing fails the check instead of the grader.
     """
+    try:
+        return _judge(chk, cases, records)
+    except Exception as err:  # noqa: BLE001
+        return CheckResult(chk.name, False, len(cases), [f"  the recorded results could not be checked "
+                                                         f"({type(err).__name__}: {str(err)[:200]})."])
+
+
+def _judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
     failures: list[str] = []
     if not isinstance(records, list) or len(records) != len(cases):
         return CheckResult(chk.name, False, len(cases),

@@ -16,8 +16,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from tqdm.auto import tqdm
 
-from .errors import GradingError
-from .intake import Submission
+from ..errors import GradingError
+from ..intake import Submission
 
 __all__ = ["StudentResult", "autograde", "record_problem", "generate_feedback", "read_problems", "write_problem",
            "require_assignment"]

@@ -1,7 +1,8 @@
-"""The walls of a grading kernel: an audit hook (PEP 578) installed before any student code runs.
+"""The second layer of a grading kernel's walls: an audit hook (PEP 578) installed before student code runs.
 
-Python calls the hook before every sensitive operation, and a hook cannot be removed once added. This
-one refuses:
+The walls themselves are the operating system's (:mod:`.walls`: namespaces, an allow-listed file system,
+limits); PEP 578 says an audit hook is no sandbox, and C-level calls raise no event. The hook still turns
+the plain attempts into clear errors for the student. It refuses:
 
 * reading the course's answers and the class's records: ``solutions_lib``, ``autograder``, the source
   notebooks, the tests, ``.git``, the class folder (other students, the gradebook), by path or by import,
@@ -56,9 +57,15 @@ def install(policy: Policy) -> None:
     def resolve(path) -> str:
         return realpath(fsdecode(path))
 
+    own = {str(getpid())}
+    try:
+        own.add(os.readlink("/proc/self"))  # this process's number in the pid namespace /proc was mounted for
+    except OSError:
+        pass
+
     def other_process(path: str) -> bool:
         parts = path.split(os.sep)
-        return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and int(parts[2]) != getpid()
+        return len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and parts[2] not in own
 
     def check_read(path) -> None:
         if isinstance(path, int) or path is None:
@@ -141,12 +148,18 @@ def install(policy: Policy) -> None:
     sys.addaudithook(hook)
 
 
-def apply_limits(memory_mb: int, file_mb: int, cpu_seconds: int, open_files: int = 256) -> None:
-    """Lower this process's resource limits, soft and hard (they cannot be raised again)."""
+def apply_limits(memory_mb: int, file_mb: int, cpu_seconds: int, open_files: int = 256,
+                 processes: int | None = None) -> None:
+    """Lower this process's resource limits, soft and hard (they cannot be raised again).
+
+    ``processes`` caps the processes and threads of this user (inside the walls: of this kernel alone).
+    """
     mb = 2**20
-    for limit, value in ((resource.RLIMIT_AS, memory_mb * mb), (resource.RLIMIT_FSIZE, file_mb * mb),
-                         (resource.RLIMIT_CPU, cpu_seconds), (resource.RLIMIT_NOFILE, open_files),
-                         (resource.RLIMIT_CORE, 0)):
+    limits = [(resource.RLIMIT_AS, memory_mb * mb), (resource.RLIMIT_FSIZE, file_mb * mb),
+              (resource.RLIMIT_CPU, cpu_seconds), (resource.RLIMIT_NOFILE, open_files), (resource.RLIMIT_CORE, 0)]
+    if processes is not None:
+        limits.append((resource.RLIMIT_NPROC, processes))
+    for limit, value in limits:
         soft, hard = resource.getrlimit(limit)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(limit, (value, value))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["CellResult", "SubmissionResult", "RESULT_VERSION"]
 
-RESULT_VERSION = 1
+RESULT_VERSION = 2
 
 
 @dataclass
@@ -56,7 +56,10 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)  # tampering found and repaired, limits hit, ...
     outputs: dict[str, str] = field(default_factory=dict)  # grade_id -> the cell's captured output (capped)
     seconds: float = 0.0
+    grader_error: bool = False  # the grader failed on this notebook (0 points; an instructor should look)
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # exercise -> evidence it is not the student's own
     version: int = RESULT_VERSION
+    signature: str = ""  # HMAC of everything above with the class's grading key (autograder.records.store)
 
     @property
     def score(self) -> float:
@@ -68,6 +71,12 @@ class SubmissionResult:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers: every field but the signature itself."""
+        data = asdict(self)
+        data.pop("signature")
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":

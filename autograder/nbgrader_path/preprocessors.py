@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .notebooks import nbgrader_meta
+from ..notebooks import nbgrader_meta
 
 __all__ = ["ScrubHiddenTestOutputs"]
 

@@ -1,7 +1,7 @@
 """Step 4: read grades back out of the nbgrader gradebook (both engines write it), as rows and as CSV.
 
 The sandboxed grader's per-cell reports (feedback pages, class summary, Gradescope JSON) are in
-:mod:`autograder.reports`.
+:mod:`autograder.records.result_reports`.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Reports made from graded submissions: student feedback HTML, class summary, CSV and Gradescope JSON.
 
-Everything here reads :class:`~autograder.results.SubmissionResult` records (and, for the feedback page,
+Everything here reads :class:`~autograder.records.results.SubmissionResult` records (and, for the feedback page,
 the executed notebook in ``<class>/autograded/<student>/<chapter>/<chapter>.ipynb``); nothing grades again.
 
 Files written under ``<class_dir>``:
@@ -32,7 +32,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.notebooks import HIDDEN_BEGIN, HIDDEN_END, exercise_of, nbgrader_meta
-from autograder.results import CellResult, SubmissionResult
+from autograder.records.results import CellResult, SubmissionResult
 
 __all__ = [
     "OUTPUT_LIMIT",
@@ -479,6 +479,9 @@ class ClassSummary:
     problems: int = 0  # submissions that scored 0 because of a problem
     notes: int = 0  # notes over all submissions
     students_with_notes: int = 0
+    review: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (student, exercise, evidence)
+    grader_errors: list[tuple[str, str]] = field(default_factory=list)  # (student, what went wrong)
+    warnings: list[str] = field(default_factory=list)  # about the run itself (graded without walls, ...)
 
 
 def _histogram(scores: list[float], max_score: float, bins: int) -> list[Bin]:
@@ -541,7 +544,28 @@ def class_summary(results: list[SubmissionResult], bins: int = 10) -> ClassSumma
         problems=sum(1 for r in results if r.problem),
         notes=sum(len(r.notes) for r in results),
         students_with_notes=sum(1 for r in results if r.notes),
+        review=[(r.student, exercise, list(evidence)) for r in results for exercise, evidence in r.flagged.items()],
+        grader_errors=[(r.student, r.problem or "") for r in results if r.grader_error],
+        warnings=sorted({n for r in results for n in r.notes if n.startswith(UNWALLED)}),
     )
+
+
+UNWALLED = "graded WITHOUT the operating system's walls"  # the note every result of such a run carries
+
+
+def _review_lines(s: "ClassSummary") -> list[str]:
+    lines = []
+    if s.warnings:
+        lines += ["", "## WARNING", ""] + [f"- {w}" for w in s.warnings]
+    if s.grader_errors:
+        lines += ["", "## Grader errors (0 points until looked at)", ""]
+        lines += [f"- {student}: {what}" for student, what in s.grader_errors]
+    if s.review:
+        lines += ["", "## For review: exercises not counted as the student's own work", "",
+                  "| student | exercise | evidence |", "|---|---|---|"]
+        lines += [f"| {_md_cell(student)} | {_md_cell(exercise)} | {_md_cell('; '.join(evidence))} |"
+                  for student, exercise, evidence in s.review]
+    return lines
 
 
 def _md_cell(text: str) -> str:
@@ -574,6 +598,7 @@ def summary_markdown(summary: ClassSummary) -> str:
     for f in s.failures:
         lines.append(f"| {_md_cell(f.grade_id)} | {_md_cell(f.exercise)} | {'yes' if f.hidden else 'no'} "
                      f"| {f.failed} / {f.graded} | {_md_cell(f.common_message)} |")
+    lines += _review_lines(s)
     return "\n".join(lines) + "\n"
 
 
@@ -629,7 +654,9 @@ def summary_html(summary: ClassSummary) -> str:
             "</tr></tbody></table>\n<h2>Score distribution</h2>\n"
             f"{histogram_svg(s.histogram)}\n<h2>Test cells, most failed first</h2>\n"
             "<table><thead><tr><th>Test cell</th><th>Exercise</th><th>Hidden</th><th>Failed</th>"
-            f"<th>Most common message</th></tr></thead><tbody>\n{rows}\n</tbody></table>\n</body></html>\n")
+            f"<th>Most common message</th></tr></thead><tbody>\n{rows}\n</tbody></table>\n"
+            + (f"<pre>{html.escape(chr(10).join(_review_lines(s)))}</pre>\n" if _review_lines(s) else "")
+            + "</body></html>\n")
 
 
 def _reports_dir(class_dir: Path, chapter: str) -> Path:
