@@ -191,9 +191,9 @@ ALTERNATIVES = {
 def sample_mean(x, dim=-1):
     return torch.mean(x, dim=dim)
 """,
-        "numpy (returns an array)": """
+        "numpy, back to a tensor": """
 def sample_mean(x, dim=-1):
-    return np.mean(x.numpy(), axis=dim)
+    return torch.from_numpy(np.asarray(np.mean(x.numpy(), axis=dim)))
 """,
         "explicit loop over the samples": """
 def sample_mean(x, dim=-1):
@@ -215,7 +215,7 @@ def sample_variance(x, dim=-1):
 """,
         "numpy var (ddof=0)": """
 def sample_variance(x, dim=-1):
-    return np.var(x.numpy(), axis=dim)
+    return torch.as_tensor(np.var(x.numpy(), axis=dim))
 """,
         "explicit loop over the samples": """
 def sample_variance(x, dim=-1):
@@ -242,7 +242,7 @@ def unbiased_variance(x, dim=-1):
 """,
         "numpy var (ddof=1)": """
 def unbiased_variance(x, dim=-1):
-    return np.var(x.numpy(), axis=dim, ddof=1)
+    return torch.as_tensor(np.var(x.numpy(), axis=dim, ddof=1))
 """,
     },
     "plugin_variance_bias": {
@@ -252,7 +252,10 @@ def plugin_variance_bias(sigma2, n):
 """,
         "numpy": """
 def plugin_variance_bias(sigma2, n):
-    return -np.asarray(sigma2, dtype=float) / np.asarray(n)
+    bias = -np.divide(np.asarray(sigma2), np.asarray(n))
+    if isinstance(sigma2, torch.Tensor) or isinstance(n, torch.Tensor):
+        return torch.as_tensor(bias).to(torch.result_type(sigma2, n))
+    return float(bias)
 """,
     },
     "bias_variance_mse": {
@@ -287,7 +290,7 @@ def gaussian_mle(x, dim=-1):
         "numpy": """
 def gaussian_mle(x, dim=-1):
     a = x.numpy()
-    return a.mean(axis=dim), a.var(axis=dim)
+    return torch.as_tensor(a.mean(axis=dim)), torch.as_tensor(a.var(axis=dim))
 """,
         "returns a list instead of a tuple": """
 def gaussian_mle(x, dim=-1):
@@ -327,7 +330,8 @@ def standardized_means(samples, mu, sigma, dim=-1):
 def standardized_means(samples, mu, sigma, dim=-1):
     a = samples.numpy()
     n = a.shape[dim]
-    return (a.mean(axis=dim) - np.asarray(mu)) / (np.asarray(sigma) / np.sqrt(n))
+    z = (a.mean(axis=dim) - np.asarray(mu)) / (np.asarray(sigma) / np.sqrt(n))
+    return torch.as_tensor(z).to(samples.dtype)
 """,
     },
     "empirical_risk": {
@@ -345,7 +349,8 @@ def empirical_risk(predictions, targets, loss="squared", dim=-1):
     losses = {"squared": lambda e: e ** 2, "absolute": np.abs}
     if loss not in losses:
         raise ValueError(loss)
-    return losses[loss](targets.numpy() - predictions.numpy()).mean(axis=dim)
+    risk = losses[loss](targets.numpy() - predictions.numpy()).mean(axis=dim)
+    return torch.as_tensor(risk).to(torch.result_type(predictions, targets))
 """,
     },
 }

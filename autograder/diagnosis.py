@@ -1,0 +1,118 @@
+"""Feedback that names the mistake: match a failed answer against the exercise's registered mutants.
+
+When a hidden case fails, :func:`autograder.checks.judge` asks :func:`named_mistake` whether the answer's
+outputs on its failed cases are those of one of the exercise's classic wrong answers
+(:mod:`autograder.mutants`). The mutants run here, in the grader's process, on fresh copies of the same
+cases (never in the student's kernel); their outputs are cached per case, so a class costs each mutant
+one run per case. A match replaces the check's general hint with the mutant's own::
+
+    [float64 vector of 50] the output is wrong: ... expected 1.021, got 1.0006
+    hint: your answer divides by n where the statement asks for n - 1 (Bessel's correction).
+
+A mutant module may give hints in an optional table ``HINTS = {exercise: {label: hint}}``; without one
+the hint is built from the mutant's label.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+from . import codec
+
+__all__ = ["named_mistake", "mutant_hint", "mutant_output"]
+
+_MAX_CASES = 3  # failed cases a mutant must match (the first few)
+_OUTPUTS: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _mutant_module(exercise: str):
+    from . import mutants
+
+    for module in mutants.all_modules():
+        if exercise in getattr(module, "MUTANTS", {}):
+            return module
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _chapter_namespace(chapter_id: str) -> dict:
+    """The chapter's imports and reference answers (mutants may call the chapter's other functions)."""
+    from .inprocess import reference_namespace
+    from .notebooks import read_notebook
+    from .paths import find_course_root, source_notebook
+
+    root = find_course_root(Path(__file__).resolve().parent)
+    return reference_namespace(read_notebook(source_notebook(root, chapter_id)))
+
+
+def mutant_hint(module: Any, exercise: str, label: str) -> str:
+    """The hint a student sees when their answer behaves like mutant ``label`` of ``exercise``."""
+    hint = getattr(module, "HINTS", {}).get(exercise, {}).get(label)
+    if hint:
+        return hint
+    return f"your answer gives the same results as a classic mistake: it {label}." if _is_verb(label) else \
+        f"your answer gives the same results as a classic mistake ({label})."
+
+
+def _is_verb(label: str) -> bool:
+    first = label.split()[0] if label.split() else ""
+    return first.endswith("s") and not first.endswith("ss") and first not in ("its", "is", "has")
+
+
+def mutant_output(chk: Any, case: Any, module: Any, label: str) -> tuple[Any, Any] | None:
+    """(output, arguments after the call) of mutant ``label`` on ``case``, as the grader decodes them."""
+    from .checks import _Fixed, pack_cases, probe_case, unpack_cases
+
+    key = (chk.name, label, id(case))
+    hit = _OUTPUTS.get(key)
+    if hit is not None and hit[0] is case:
+        return hit[1]
+    namespace = dict(_chapter_namespace(module.CHAPTER))
+    result = None
+    try:
+        exec(compile(module.MUTANTS[chk.name][label], f"<mutant {chk.name}: {label}>", "exec"), namespace)
+        fn = namespace[chk.name]
+        probe, by_hand, (fresh,) = unpack_cases(pack_cases([_Fixed(chk, [case])]))[chk.name]
+        record = probe_case(fn, fresh, probe, by_hand)
+        if record.get("status") == "ok":
+            result = (codec.decode(record["got"]), codec.decode(record["args"]))
+    except Exception:  # noqa: BLE001  (a mutant that cannot run explains nothing)
+        result = None
+    if len(_OUTPUTS) > 8192:
+        _OUTPUTS.clear()
+    _OUTPUTS[key] = (case, result)
+    return result
+
+
+def named_mistake(chk: Any, wrong: list[tuple[Any, Any, Any]]) -> str | None:
+    """The hint of the first mutant that reproduces the answer's output on each of its first failed cases.
+
+    ``wrong`` holds ``(case, the answer's output, the case as judged)`` for every case whose values were
+    wrong. A mutant matches a case when the answer's output passes the check's comparison against the
+    mutant's output while the mutant's own output fails it against the expected value.
+    """
+    from .checks import Case, _expected, _revive
+
+    module = _mutant_module(chk.name)
+    if module is None:
+        return None
+    for label in module.MUTANTS[chk.name]:
+        matched = True
+        for case, got, seen in wrong[:_MAX_CASES]:
+            out = mutant_output(chk, case, module, label)
+            if out is None:
+                matched = False
+                break
+            expected, _ = _expected(chk, case)
+            mutant_seen = Case(case.label, _revive(tuple(case.args), out[1] if isinstance(out[1], tuple) else ()),
+                               case.kwargs, case.expected, case.spec)
+            if chk.compare(copy.deepcopy(out[0]), expected, mutant_seen) is None \
+                    or chk.compare(got, out[0], seen) is not None:
+                matched = False
+                break
+        if matched:
+            return mutant_hint(module, chk.name, label)
+    return None
