@@ -265,7 +265,7 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
     with np.errstate(invalid="ignore", divide="ignore"):
         finite = np.isfinite(err)
         max_abs = float(err[finite].max()) if finite.any() else float("inf")
-        nonzero = finite & (np.abs(e64) > 0)
+        nonzero = finite & bad & (np.abs(e64) > 0)  # the relative error of the wrong entries, where it exists
         max_rel = float((err[nonzero] / np.abs(e64[nonzero])).max()) if nonzero.any() else None
     errors = f"max abs error {plain(max_abs)}" + (f", max rel error {plain(max_rel)}" if max_rel is not None else "")
     lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ ({errors})."]

@@ -199,14 +199,17 @@ def _batchnorm_forward_compare(got, expected, case):
         problem = diagnose_close(state[key], expected[key], what=what)
         if problem:
             return problem
-    if mode == "train":
-        if not isinstance(cache, (tuple, list)) or len(cache) != 3:
-            return "cache should be the tuple (xhat, gamma, inv_std)."
-        problem = (diagnose_close(cache[0], expected["xhat"], what="cache[0] (xhat)")
-                   or diagnose_close(cache[2], expected["inv_std"], what="cache[2] (inv_std)"))
-        if problem:
-            return problem
-    return None
+    # the cache in every mode (in eval mode, from the running statistics), with out's kind and dtype
+    if not isinstance(cache, (tuple, list)) or len(cache) != 3:
+        return "cache should be the tuple (xhat, gamma, inv_std)."
+    return (diagnose_close(out, expected["out"], what="out", strict=True)
+            or diagnose_close(cache[0], expected["xhat"], what=f"cache[0] (xhat) in {mode} mode", strict=True)
+            or diagnose_close(cache[1], case.args[1], what=f"cache[1] (gamma) in {mode} mode", strict=True)
+            or diagnose_close(cache[2], expected["inv_std"], what=f"cache[2] (inv_std) in {mode} mode", strict=True)
+            or diagnose_close(state["running_mean"], expected["running_mean"], what="state['running_mean']",
+                              strict=True)
+            or diagnose_close(state["running_var"], expected["running_var"], what="state['running_var']",
+                              strict=True))
 
 
 @check("batchnorm_forward", compare=_batchnorm_forward_compare,

@@ -126,6 +126,14 @@ def _reinforce_gradient_cases():
     rho, trans, reward, logits, horizon = _random_mdp(1615, 3, 2, 2, F32)
     states, actions, rewards, probs, grad = _enumerate(rho, trans, reward, logits, horizon)
     yield Case("unbiased, float32", (logits, states, actions, rewards), {"weights": probs}, expected=grad)
+    g = _gen(1616)
+    logits, states, actions, rewards = _sampled_batch(1617, 3, 3, 12, 4)
+    yield Case("importance weights that do not sum to 1 (used as given, never normalized)",
+               (logits, states, actions, rewards), {"weights": 3.0 * torch.rand(12, generator=g, dtype=F64) + 0.2})
+    yield Case("a single trajectory, horizon 1, weight 2", (torch.randn(2, 3, generator=g, dtype=F64),
+                                                            torch.tensor([[1]]), torch.tensor([[2]]),
+                                                            torch.tensor([[1.5]], dtype=F64)),
+               {"weights": torch.tensor([2.0], dtype=F64)})
 
 
 @check("reward_to_go_gradient", reference=ref.reward_to_go_gradient,
@@ -147,6 +155,8 @@ def _reward_to_go_gradient_cases():
     batch = _sampled_batch(1623, 4, 3, 32, 6)
     yield Case("32 sampled trajectories, no baseline", batch)
     yield Case("32 sampled trajectories, baseline (4,)", batch, {"baseline": torch.randn(4, generator=g, dtype=F64)})
+    yield Case("float64 weights that do not sum to 1 (used as given), baseline (4,)", batch,
+               {"baseline": torch.randn(4, generator=g, dtype=F64), "weights": 2 * torch.rand(32, generator=g, dtype=F64)})
     batch = _sampled_batch(1624, 3, 2, 10, 4, F32)
     yield Case("float32, baseline and explicit weights", batch,
                {"baseline": torch.randn(3, generator=g), "weights": torch.rand(10, generator=g)})

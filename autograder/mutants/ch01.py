@@ -356,3 +356,48 @@ def empirical_risk(predictions, targets, loss="squared", dim=-1):
 }
 
 SAMPLE_WRONG = ["unbiased_variance", "gaussian_nll"]
+
+# Wrong answers written after the first set: the contract the statements fix (kind, dtype).
+MUTANTS["sample_mean"].update({
+    "returns a numpy array": """
+def sample_mean(x, dim=-1):
+    return np.mean(x.numpy(), axis=dim)
+""",
+})
+MUTANTS["unbiased_variance"].update({
+    "returns float64 for a float32 input": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x.double(), dim=dim)
+""",
+    "returns float16": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x, dim=dim).half()
+""",
+    "off by 0.93% (a stray factor)": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x, dim=dim) * 1.0093
+""",
+})
+MUTANTS["sample_variance"].update({
+    "returns float32 for a float64 input": """
+def sample_variance(x, dim=-1):
+    return torch.var(x.float(), dim=dim, correction=0)
+""",
+})
+MUTANTS["plugin_variance_bias"].update({
+    "returns a tensor for numbers": """
+def plugin_variance_bias(sigma2, n):
+    return -torch.as_tensor(sigma2) / torch.as_tensor(n)
+""",
+})
+
+HINTS = {
+    "unbiased_variance": {
+        "divides by n instead of n - 1": "your variance divides by n, not n - 1 (Bessel's correction).",
+        "returns the standard deviation": "your answer is the standard deviation: the variance is its square.",
+    },
+    "sample_variance": {
+        "divides by n - 1 (torch.var's default)": "your variance divides by n - 1; the plug-in estimate divides by n.",
+        "forgets to subtract the mean": "the deviations are taken from the mean: average (x - mean)^2, not x^2.",
+    },
+}

@@ -454,3 +454,22 @@ def dagger(states, actions, expert, rollout, fit, n_rounds, generator):
 }
 
 SAMPLE_WRONG = ["reward_to_go_gradient", "dqn_target"]
+
+# Wrong answers written after the first set.
+MUTANTS["reinforce_gradient"].update({
+    "normalizes the weights to sum to 1": _SCORE + """
+def reinforce_gradient(logits, states, actions, rewards, weights=None):
+    B = states.shape[0]
+    w = torch.full((B,), 1.0 / B, dtype=logits.dtype) if weights is None else weights.to(logits.dtype)
+    w = w / w.sum()
+    coef = w[:, None] * rewards.to(logits.dtype).sum(-1, keepdim=True).expand(states.shape)
+    return _score_sum(logits, states, actions, coef)
+""",
+})
+
+HINTS = {
+    "reinforce_gradient": {
+        "normalizes the weights to sum to 1": "the weights are used as given: dividing them by their sum changes "
+                                              "the estimate whenever they do not already sum to 1.",
+    },
+}
