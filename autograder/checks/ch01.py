@@ -181,6 +181,8 @@ def _standardized_means_cases():
     yield Case("float32 (50, 30) Gaussian draws, mu = 2, sigma = 3",
                (2.0 + 3.0 * torch.randn(50, 30, generator=g), 2.0, 3.0))
     yield Case("float64 (25, 6) along dim=0", (torch.randn(25, 6, generator=g, dtype=F64) + 0.3, 0.3, 1.0), {"dim": 0})
+    yield Case("float64 (3, 2, 9), dim left at its default (the last)",
+               (torch.randn(3, 2, 9, generator=g, dtype=F64) * 2 - 1, -1.0, 2.0))
     yield Case("one draw per data set (n = 1)", (torch.randn(8, 1, generator=g, dtype=F64) * 2 + 1, 1.0, 2.0))
     yield Case("per-row mu and sigma as tensors",
                (torch.randn(4, 16, generator=g, dtype=F64) * 5, torch.tensor([0.0, 1.0, -1.0, 2.0], dtype=F64),
