@@ -143,6 +143,8 @@ def mutations(source: str) -> list[Mutation]:
             continue
         seen.add(text)
         context = parents.get(node)
+        while isinstance(context, (ast.keyword, ast.arg, ast.arguments)):
+            context = parents.get(context)
         where = f" in `{_snippet(context)}`" if isinstance(context, ast.expr) else ""
         base = f"{kind}: `{_snippet(node)}` -> `{_snippet(replacement)}`{where}"
         ids[base] = ids.get(base, 0) + 1

@@ -645,3 +645,20 @@ HINTS = {
                                                    "tracks the unbiased batch variance without it.",
     },
 }
+
+MUTANTS["batchnorm_forward"]["running variance updated with (var + eps) * N / (N - 1)"] = """
+def batchnorm_forward(x, gamma, beta, state, mode):
+    eps, m = state["eps"], state["momentum"]
+    if mode == "train":
+        n = x.shape[0]
+        mu, var = x.mean(0), x.var(0, correction=0)
+        state["running_mean"] = (1 - m) * state["running_mean"] + m * mu
+        state["running_var"] = (1 - m) * state["running_var"] + m * (var + eps) * n / (n - 1)
+    else:
+        mu, var = state["running_mean"], state["running_var"]
+    inv_std = 1 / torch.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+"""
+HINTS["batchnorm_forward"]["running variance updated with (var + eps) * N / (N - 1)"] = \
+    HINTS["batchnorm_forward"]["running variance updated with var + eps"]

@@ -473,3 +473,29 @@ HINTS = {
                                               "the estimate whenever they do not already sum to 1.",
     },
 }
+
+# Mechanical mutations of the reference (autograder.mutation) that no input the statement allows can tell
+# apart from it, with the reason: every tensor these exercises take is 2-D by statement ((S, A) logits,
+# (B, T) trajectories, (B, A) Q-values), so axis 1 is axis -1.
+_TWO_D = "the statement fixes this tensor as 2-D: axis 1 is the last axis"
+EQUIVALENT_MUTATIONS = {
+    "reinforce_gradient": {
+        "sign: `-1` -> `1` in `logits.shape[-1]`": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `logits.shape[-1]` #2": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `torch.softmax(logits, dim=-1)`": _TWO_D,
+        "sign: `-1` -> `1` in `rewards.to(logits.dtype).sum(-1, keepdim=True)`": _TWO_D,
+    },
+    "reward_to_go_gradient": {
+        "sign: `-1` -> `1` in `logits.shape[-1]`": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `logits.shape[-1]` #2": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `torch.softmax(logits, dim=-1)`": _TWO_D,
+    },
+    "dqn_target": {
+        "sign: `-1` -> `1` in `next_q_target.to(rewards.dtype).amax(-1)`": _TWO_D,
+    },
+    "double_dqn_target": {
+        "sign: `-1` -> `1` in `next_q_target.to(rewards.dtype).gather(-1, best).squeeze(-1)`": _TWO_D,
+        "sign: `-1` -> `1` in `next_q_target.to(rewards.dtype).gather(-1, best)`": _TWO_D,
+        "sign: `-1` -> `1` in `next_q_online.argmax(-1, keepdim=True)`": _TWO_D,
+    },
+}
