@@ -125,7 +125,7 @@ def diagnose_contract(got: Any, expected: Any, *, what: str = "result", free: Se
 
     ``expected`` is the reference's own output. A tensor must come back as a tensor, a numpy array as an
     array and a number as a plain number (``float``, ``int`` or a numpy scalar, not a 0-d tensor); a
-    floating tensor or array keeps the expected dtype exactly, an integer one stays integer; shapes match
+    tensor or array keeps the expected dtype exactly (``int64`` indices stay ``int64``); shapes match
     exactly. Tuples, lists and dicts are checked part by part. ``free`` names what the statement leaves
     open: ``"type"`` (tensor, array or number alike), ``"dtype"`` (any floating dtype), ``"shape"``; an entry
     ``"type@['step']"`` frees only the parts whose name ends in ``['step']``.
@@ -165,8 +165,8 @@ def diagnose_contract(got: Any, expected: Any, *, what: str = "result", free: Se
         if e.dtype.kind == "f" and g.dtype != e.dtype:
             return (f"{what} is {_dtype_name(got)} where {_dtype_name(expected)} is expected "
                     f"(it returns {_dtype_name(got)} for a {_dtype_name(expected)} input).")
-        if e.dtype.kind in "iu" and g.dtype.kind not in "iu":
-            return f"{what} should hold integers ({_dtype_name(expected)}), got {_dtype_name(got)}."
+        if e.dtype.kind in "iub" and g.dtype != e.dtype:
+            return f"{what} is {_dtype_name(got)} where {_dtype_name(expected)} is expected."
     if "dtype" not in free and want == "number" and have == "number":
         if e.dtype.kind in "iu" and g.dtype.kind == "f":
             return f"{what} should be an integer, got the float {plain(got)}."

@@ -89,7 +89,8 @@ def test_the_tolerance_comes_from_the_expected_value_not_the_answer():
     (torch.tensor(0.5), 0.5, "should be a plain number, got a tensor"),
     (np.zeros(2), torch.zeros(2), "should be a tensor, got a numpy array"),
     (torch.zeros(1, 2), torch.zeros(2), "has shape (1, 2), expected (2,)"),
-    (torch.zeros(2), torch.zeros(2, dtype=torch.long), "should hold integers"),
+    (torch.zeros(2), torch.zeros(2, dtype=torch.long), "float32 where int64 is expected"),
+    (torch.zeros(2, dtype=torch.int32), torch.zeros(2, dtype=torch.long), "int32 where int64 is expected"),
     (2.0, 3, "should be an integer"),
 ])
 def test_the_contract_is_checked(got, expected, words):

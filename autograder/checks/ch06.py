@@ -356,6 +356,10 @@ def _dropout_forward_cases():
     yield Case("train, p = 0 keeps everything", (torch.randn(3, 4, generator=g, dtype=F64), 0.0, True, _gen(4)))
     yield Case("eval, p = 0.5: the identity", (torch.randn(5, 4, generator=g, dtype=F64), 0.5, False, _gen(5)))
     yield Case("eval, p = 0.3, float32", (torch.randn(2, 6, generator=g), 0.3, False, _gen(6)))
+    # p equal to one of the draws: the statement keeps a unit exactly when u >= p
+    u = torch.rand(4, 6, generator=_gen(7), dtype=F64)
+    yield Case("train, p equal to one of the uniform draws (u >= p keeps it)",
+               (torch.randn(4, 6, generator=g, dtype=F64), float(u[1, 2]), True, _gen(7)))
 
 
 @check("dropout_backward", by_hand=True, reference=ref.dropout_backward,

@@ -61,6 +61,11 @@ def _epsilon_greedy_action_cases():
     Q = torch.tensor([[0.0, 0.0, 0.0], [1.0, 3.0, 3.0], [-1.0, -1.0, -2.0]], dtype=F64)
     yield Case("ties go to the lowest index", (Q, 0.5, torch.tensor([0.9, 0.8, 0.7], dtype=F64),
                                                  torch.tensor([2, 0, 2])))
+    Q = torch.tensor([[1.0, 0.0, 0.0]] * 4, dtype=F64)
+    yield Case("uniform exactly at epsilon does not explore (uniform < epsilon does)",
+               (Q, 0.25, torch.tensor([0.25, 0.0, 0.5, 0.2499], dtype=F64), torch.tensor([2, 1, 2, 1])))
+    yield Case("epsilon 0 never explores, even for a draw of exactly 0",
+               (Q[:2], 0.0, torch.tensor([0.0, 0.0], dtype=F64), torch.tensor([2, 1])))
 
 
 @check("ucb_action", reference=ref.ucb_action,

@@ -9,6 +9,7 @@ PPO against direct formulas, DAgger against the reference loop on the windy line
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 
@@ -354,6 +355,37 @@ def _puct_loop(q, p, n, c, legal=None):
     return torch.tensor(out, dtype=torch.long).reshape(q.shape[:-1])
 
 
+# Exploration terms a PUCT answer may get wrong, as functions of (N_parent, N_child, prior, c).
+_PUCT_ALTERNATIVES = (
+    lambda s, n, p, c: c * p * math.sqrt(s + 1) / (1 + n),      # sqrt(N_parent + 1)
+    lambda s, n, p, c: c * p * s / (1 + n),                     # no square root
+    lambda s, n, p, c: c * p * math.sqrt(s) / n,                # no + 1 under N_child
+    lambda s, n, p, c: c * p * math.sqrt(s / (1 + n)),          # square root over the whole ratio
+    lambda s, n, p, c: c * math.sqrt(s) / (1 + n),              # prior left out
+    lambda s, n, p, c: c * p * math.log(s) / (1 + n),           # log instead of the square root
+    lambda s, n, p, c: c * p * math.sqrt(s) / (1 + n) ** 2,     # N_child squared
+    lambda s, n, p, c: p * math.sqrt(s) / (1 + n),              # c left out
+)
+
+
+def _puct_separating_rows(c):
+    """Two-child nodes whose true PUCT scores and each alternative's pick different children (as for UCB)."""
+    true = lambda s, n, p, c_: c_ * p * math.sqrt(s) / (1 + n)  # noqa: E731
+    rows_q, rows_p, rows_n = [], [], []
+    for k, alt in enumerate(_PUCT_ALTERNATIVES):
+        for (n0, n1), (p0, p1) in (((3, 5), (0.3, 0.7)), ((6, 2), (0.55, 0.45)), ((1, 4), (0.2, 0.8))):
+            s = n0 + n1
+            d = true(s, n1, p1, c) - true(s, n0, p0, c)
+            d_alt = alt(s, n1, p1, c) - alt(s, n0, p0, c)
+            if abs(d - d_alt) < 1e-3:
+                continue
+            rows_q.append([0.0, -(d + d_alt) / 2])
+            rows_p.append([p0, p1])
+            rows_n.append([n0, n1])
+            break
+    return torch.tensor(rows_q, dtype=F64), torch.tensor(rows_p, dtype=F64), torch.tensor(rows_n)
+
+
 @check("puct_select",
        hint="score = Q + c * P * sqrt(N_parent) / (1 + N_child) with N_parent = sum of the children's visits; "
             "illegal moves excluded; ties go to the lowest index.")
@@ -382,6 +414,10 @@ def _puct_select_cases():
     legal = torch.rand(50, 9, generator=g) < 0.7
     legal[:, 4] = True
     yield Case("batch of 50 tic-tac-toe nodes, c 1.25", (qb, pb, nb), {"c": 1.25}, expected=_puct_loop(qb, pb, nb, 1.25))
+    for c in (1.0, 2.5):
+        qs, ps, ns = _puct_separating_rows(c)
+        yield Case(f"two children within a hair of each other: sqrt(N_parent) / (1 + N) exactly, c = {c}",
+                   (qs, ps, ns), {"c": c}, expected=_puct_loop(qs, ps, ns, c))
     yield Case("batch of 50 nodes with illegal moves masked", (qb, pb, nb), {"c": 1.25, "legal": legal},
                expected=_puct_loop(qb, pb, nb, 1.25, legal))
     yield Case("float32 values and float visit counts", (qb.float(), pb.float(), nb.float()), {"c": 0.8},

@@ -209,10 +209,6 @@ def sample_mean(x, dim=-1):
 def sample_variance(x, dim=-1):
     return torch.var(x, dim=dim, correction=0)
 """,
-        "one-pass formula mean(x^2) - mean(x)^2": """
-def sample_variance(x, dim=-1):
-    return (x * x).mean(dim=dim) - x.mean(dim=dim) ** 2
-""",
         "numpy var (ddof=0)": """
 def sample_variance(x, dim=-1):
     return torch.as_tensor(np.var(x.numpy(), axis=dim))
@@ -234,11 +230,6 @@ def unbiased_variance(x, dim=-1):
 def unbiased_variance(x, dim=-1):
     n = x.shape[dim]
     return ((x - x.mean(dim=dim, keepdim=True)) ** 2).mean(dim=dim) * n / (n - 1)
-""",
-        "one-pass formula (sum x^2 - n mean^2) / (n - 1)": """
-def unbiased_variance(x, dim=-1):
-    n = x.shape[dim]
-    return ((x * x).sum(dim=dim) - n * x.mean(dim=dim) ** 2) / (n - 1)
 """,
         "numpy var (ddof=1)": """
 def unbiased_variance(x, dim=-1):
@@ -401,3 +392,20 @@ HINTS = {
         "forgets to subtract the mean": "the deviations are taken from the mean: average (x - mean)^2, not x^2.",
     },
 }
+
+# The statement asks for two passes: the one-pass shortcut loses every digit on float32 data far from zero.
+MUTANTS["sample_variance"]["one pass: mean of squares minus the squared mean"] = """
+def sample_variance(x, dim=-1):
+    return (x * x).mean(dim=dim) - x.mean(dim=dim) ** 2
+"""
+MUTANTS["unbiased_variance"]["one pass: (sum x^2 - n mean^2) / (n - 1)"] = """
+def unbiased_variance(x, dim=-1):
+    n = x.shape[dim]
+    return ((x * x).sum(dim=dim) - n * x.mean(dim=dim) ** 2) / (n - 1)
+"""
+HINTS["unbiased_variance"]["one pass: (sum x^2 - n mean^2) / (n - 1)"] = (
+    "sum(x^2) - n mean^2 subtracts two huge, nearly equal numbers when the data sit far from zero: compute the "
+    "mean first, then sum the squared deviations from it (two passes).")
+HINTS["sample_variance"]["one pass: mean of squares minus the squared mean"] = (
+    "E[x^2] - E[x]^2 subtracts two huge, nearly equal numbers when the data sit far from zero: compute the "
+    "mean first, then average the squared deviations from it (two passes).")

@@ -662,3 +662,18 @@ def batchnorm_forward(x, gamma, beta, state, mode):
 """
 HINTS["batchnorm_forward"]["running variance updated with (var + eps) * N / (N - 1)"] = \
     HINTS["batchnorm_forward"]["running variance updated with var + eps"]
+
+MUTANTS["dropout_forward"]["keeps a unit only when u > p"] = """
+def dropout_forward(x, p, training, generator):
+    if not training:
+        return x.clone(), torch.ones_like(x)
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    mask = (u > p).to(x.dtype) / (1.0 - p)
+    return x * mask, mask
+"""
+HINTS["dropout_forward"] = {
+    "keeps a unit only when u > p": "a unit is kept exactly when u >= p: a draw equal to p keeps it.",
+    "p used as the keep probability (the worksheet's convention)": "p is the probability of dropping a unit "
+        "(torch's convention), not of keeping it.",
+    "no 1 / (1 - p) scaling": "inverted dropout scales the kept units by 1 / (1 - p) during training.",
+}

@@ -455,3 +455,12 @@ HINTS = {
         "N + 1 in the denominator": "the bonus divides by the pull count N itself, not N + 1.",
     },
 }
+
+MUTANTS["epsilon_greedy_action"]["explores when uniform <= epsilon"] = """
+def epsilon_greedy_action(Q, epsilon, uniform, random_arm):
+    return torch.where(uniform <= epsilon, random_arm, Q.argmax(dim=1))
+"""
+HINTS["epsilon_greedy_action"] = {
+    "explores when uniform <= epsilon": "a run explores exactly when uniform < epsilon: a draw equal to epsilon "
+                                        "plays the greedy arm.",
+}

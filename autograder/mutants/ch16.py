@@ -499,3 +499,16 @@ EQUIVALENT_MUTATIONS = {
         "sign: `-1` -> `1` in `next_q_online.argmax(-1, keepdim=True)`": _TWO_D,
     },
 }
+
+MUTANTS["puct_select"]["sqrt(N_parent + 1) in the exploration term"] = """
+def puct_select(q, prior, visits, c=1.0, legal=None):
+    n = visits.to(q.dtype)
+    u = q + c * prior * torch.sqrt(n.sum(-1, keepdim=True) + 1) / (1 + n)
+    if legal is not None:
+        u = u.masked_fill(~legal, float('-inf'))
+    return u.argmax(-1)
+"""
+HINTS["puct_select"] = {
+    "sqrt(N_parent + 1) in the exploration term": "N_parent is the sum of the children's visits itself: "
+                                                  "sqrt(N_parent), not sqrt(N_parent + 1).",
+}
