@@ -125,12 +125,13 @@ def diagnose_contract(got: Any, expected: Any, *, what: str = "result", free: Se
 
     ``expected`` is the reference's own output. A tensor must come back as a tensor, a numpy array as an
     array and a number as a plain number (``float``, ``int`` or a numpy scalar, not a 0-d tensor); a
-    tensor or array keeps the expected dtype exactly (``int64`` indices stay ``int64``); shapes match
-    exactly. Tuples, lists and dicts are checked part by part. ``free`` names what the statement leaves
-    open: ``"type"`` (tensor, array or number alike), ``"dtype"`` (any floating dtype), ``"shape"``; an entry
-    ``"type@['step']"`` frees only the parts whose name ends in ``['step']``.
+    tensor stays on the expected device; a tensor or array keeps the expected dtype exactly (``int64``
+    indices stay ``int64``); shapes match exactly. Tuples, lists and dicts are checked part by part.
+    ``free`` names what the statement leaves open: ``"type"`` (tensor, array or number alike),
+    ``"dtype"``, ``"shape"``, ``"device"``; an entry ``"type@['step']"`` frees only the parts whose name
+    ends in ``['step']``.
     Returns ``None`` when the contract holds, else a message such as
-    ``"the output returns float64 for a float32 input"``.
+    ``"the output is float64 where float32 is expected (it returns float64 for a float32 input)."``
     """
     if isinstance(expected, Mapping):
         if not isinstance(got, Mapping):
@@ -157,6 +158,8 @@ def diagnose_contract(got: Any, expected: Any, *, what: str = "result", free: Se
         return None
     if "type" not in free and want != have and not {want, have} <= {"number", "bool"}:
         return f"{what} should be {_KIND_WORDS[want]}, got {_KIND_WORDS[have]} ({_dtype_name(got)})."
+    if "device" not in free and want == have == "tensor" and str(got.device) != str(expected.device):
+        return f"{what} is on {got.device} where {expected.device} is expected (keep the input's device)."
     try:
         g, e = as_array(got), as_array(expected)
     except Exception:  # noqa: BLE001  (the value comparison reports it)

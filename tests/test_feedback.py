@@ -92,6 +92,7 @@ def test_the_tolerance_comes_from_the_expected_value_not_the_answer():
     (torch.zeros(2), torch.zeros(2, dtype=torch.long), "float32 where int64 is expected"),
     (torch.zeros(2, dtype=torch.int32), torch.zeros(2, dtype=torch.long), "int32 where int64 is expected"),
     (2.0, 3, "should be an integer"),
+    (torch.zeros(2, device="meta"), torch.zeros(2), "is on meta where cpu is expected"),
 ])
 def test_the_contract_is_checked(got, expected, words):
     assert words in diagnose_contract(got, expected, what="the output")

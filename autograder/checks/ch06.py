@@ -282,9 +282,10 @@ def _layernorm_forward_compare(got, expected, case):
     out, cache = got
     if not isinstance(cache, (tuple, list)) or len(cache) != 3:
         return "cache should be the tuple (xhat, gamma, inv_std)."
-    return (diagnose_close(out, expected["out"], what="out")
-            or diagnose_close(cache[0], expected["xhat"], what="cache[0] (xhat)")
-            or diagnose_close(cache[2], expected["inv_std"], what="cache[2] (inv_std, shape (..., 1))"))
+    return (diagnose_close(out, expected["out"], what="out", strict=True)
+            or diagnose_close(cache[0], expected["xhat"], what="cache[0] (xhat)", strict=True)
+            or diagnose_close(cache[1], case.args[1], what="cache[1] (gamma)", strict=True)
+            or diagnose_close(cache[2], expected["inv_std"], what="cache[2] (inv_std, shape (..., 1))", strict=True))
 
 
 def _layernorm_expected(x, gamma, beta, eps=1e-5):

@@ -539,13 +539,13 @@ def layernorm_backward(dout, cache):
 """,
     },
     "dropout_forward": {
-        "torch.where, u > p": """
+        "torch.where, u >= p": """
 def dropout_forward(x, p, training, generator):
     if not training:
         return x, torch.ones_like(x)
     u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     scale = 1.0 / (1.0 - p)
-    mask = torch.where(u > p, torch.full_like(x, scale), torch.zeros_like(x))
+    mask = torch.where(u >= p, torch.full_like(x, scale), torch.zeros_like(x))
     return x * mask, mask
 """,
     },
