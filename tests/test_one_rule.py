@@ -8,6 +8,7 @@ only the hidden one, where the three used to disagree.
 """
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -112,3 +113,7 @@ def test_the_three_graders_give_every_cell_the_same_points(root, course_root, in
         assert in_process[("hidden-only", f"test_{exercise}_2")] == 0
     assert in_process[("perfect", "test_sample_mean")] == 1
     assert sum(v for (s, _), v in in_process.items() if s == "perfect") == 27
+    # the sandbox's feedback names the mistake: the registered mutant's hint, computed in the grader
+    feedback = html.unescape((sandboxed.class_dir / "feedback" / "mixed" / CHAPTER / f"{CHAPTER}.html").read_text())
+    assert ch01.HINTS["unbiased_variance"]["divides by n instead of n - 1"] in feedback
+    assert "is float32 where float64 is expected" in feedback

@@ -243,6 +243,11 @@ def _double_dqn_target_cases():
     qo = torch.randn(6, 3, generator=g, dtype=F64)
     yield Case("identical networks reduce to the DQN target", (r, qo, qo.clone(), torch.zeros(6, dtype=F64), 0.9),
                expected=ref.dqn_target(r, qo, torch.zeros(6, dtype=F64), 0.9))
+    qo = torch.tensor([[1.0, 1.0, 0.0], [0.5, 2.0, 2.0], [3.0, 3.0, 3.0]], dtype=F64)
+    qt = torch.tensor([[4.0, -1.0, 9.0], [0.0, 5.0, -5.0], [1.0, 2.0, 3.0]], dtype=F64)
+    yield Case("ties in the online network go to the lowest index", (torch.zeros(3, dtype=F64), qo, qt,
+                                                                      torch.zeros(3, dtype=F64), 1.0),
+               expected=torch.tensor([4.0, 5.0, 1.0], dtype=F64))
 
 
 # ----------------------------------------------------------------------------- PPO

@@ -512,3 +512,15 @@ HINTS["puct_select"] = {
     "sqrt(N_parent + 1) in the exploration term": "N_parent is the sum of the children's visits itself: "
                                                   "sqrt(N_parent), not sqrt(N_parent + 1).",
 }
+
+MUTANTS["double_dqn_target"]["ties in the online argmax go to the highest index"] = """
+def double_dqn_target(rewards, next_q_online, next_q_target, dones, gamma):
+    A = next_q_online.shape[-1]
+    best = A - 1 - next_q_online.flip(-1).argmax(-1, keepdim=True)
+    boot = next_q_target.to(rewards.dtype).gather(-1, best).squeeze(-1)
+    return rewards + gamma * (1 - dones.to(rewards.dtype)) * boot
+"""
+HINTS["double_dqn_target"] = {
+    "ties in the online argmax go to the highest index": "when the online network ties, the lowest action index "
+                                                         "wins (what torch.argmax does).",
+}
