@@ -265,7 +265,7 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
     bad = ~ok
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
     n_nonfinite = int((~np.isfinite(g64)).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         finite = np.isfinite(err)
         max_abs = float(err[finite].max()) if finite.any() else float("inf")
         nonzero = finite & bad & (np.abs(e64) > 0)  # the relative error of the wrong entries, where it exists

@@ -18,7 +18,12 @@ registering its checks with :func:`check`::
 Each case is run on a fresh copy of its inputs; the student's output is compared with the oracle's
 (``reference(*args)``) or with the case's own ``expected`` value by ``compare`` (default:
 :func:`course.checks.diagnose_close`). A check fails if the function raises, returns the wrong
-thing, or changes its inputs in place.
+thing, or changes its inputs in place. Before the values, the contract is checked: what comes back
+must have the kind (tensor, array, number), dtype, shape and device of the reference's output (or,
+without a reference, of the expected value in the dtype of the case's inputs), except what the
+check's ``free`` leaves open; the tolerance follows the expected value's dtype, never the answer's.
+When values are wrong, the message's hint names the registered mutant whose outputs the answer
+reproduces (:mod:`autograder.diagnosis`), or else gives the check's general hint.
 
 A check runs in two halves that never share a process when a class is graded (:mod:`autograder.engine`):
 

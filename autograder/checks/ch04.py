@@ -266,7 +266,7 @@ def _jvp_oracle(f, x, v):
         return float(out), 0.0
     grads = torch.autograd.grad(out, leaves, allow_unused=True)
     tangent = sum(0.0 if gr is None else float(gr) * float(vi) for gr, vi in zip(grads, v))
-    return float(out), float(tangent)  # "the pair (f(x), grad f(x) . v) as two floats"
+    return float(out.detach()), float(tangent)  # "the pair (f(x), grad f(x) . v) as two floats"
 
 
 def _program_f(seed: int, n_inputs: int, n_steps: int):
