@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -21,8 +23,6 @@ from autograder.inprocess import reference_namespace, score_exercise
 from autograder.mutants import ch01
 from autograder.notebooks import exercise_of, grade_cells, nbgrader_meta, read_notebook, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
-from autograder.pipeline import Course
-from autograder.sandbox import Limits
 
 CHAPTER = "01-statistics-and-estimators"
 # student -> {exercise: answer label}; each of these passes its visible test and fails a hidden one
@@ -93,20 +93,25 @@ def _in_process(root: Path) -> dict[tuple[str, str], float]:
     return out
 
 
+def _grade_with_the_cli(course_root: Path, inbox: Path, class_dir: Path, engine: str) -> None:
+    """``autograder release`` and ``autograder grade``, as an instructor runs them."""
+    cli = str(Path(sys.executable).parent / "autograder")
+    common = ["--course-root", str(course_root), "--class-dir", str(class_dir)]
+    subprocess.run([cli, "release", CHAPTER, *common], check=True, cwd=course_root, capture_output=True)
+    subprocess.run([cli, "grade", CHAPTER, str(inbox), *common, "--engine", engine, "--workers", "2",
+                    "--cell-timeout", "60", "--notebook-timeout", "300"], check=True, cwd=course_root,
+                   capture_output=True)
+
+
 @pytest.mark.slow
 def test_the_three_graders_give_every_cell_the_same_points(root, course_root, inbox, tmp_path):
     in_process = _in_process(root)
+    sandboxed, plain = tmp_path / "sandbox", tmp_path / "plain"
+    _grade_with_the_cli(course_root, inbox, sandboxed, "sandbox")
+    _grade_with_the_cli(course_root, inbox, plain, "nbgrader")
 
-    sandboxed = Course.open(course_root, tmp_path / "sandbox")
-    sandboxed.release(CHAPTER)
-    sandboxed.grade_sandboxed(CHAPTER, sandboxed.collect(CHAPTER, inbox), Limits(cell_seconds=60, notebook_seconds=300),
-                              workers=2)
-    plain = Course.open(course_root, tmp_path / "plain")
-    plain.release(CHAPTER)
-    plain.autograde(CHAPTER, plain.collect(CHAPTER, inbox))
-
-    assert _gradebook_points(sandboxed.class_dir) == in_process
-    assert _gradebook_points(plain.class_dir) == in_process
+    assert _gradebook_points(sandboxed) == in_process
+    assert _gradebook_points(plain) == in_process
     # the rule itself: a visible cell that passed in the notebook earns nothing while its hidden cell fails
     for exercise in STUDENTS["hidden-only"]:
         assert in_process[("hidden-only", f"test_{exercise}")] == 0
@@ -114,6 +119,6 @@ def test_the_three_graders_give_every_cell_the_same_points(root, course_root, in
     assert in_process[("perfect", "test_sample_mean")] == 1
     assert sum(v for (s, _), v in in_process.items() if s == "perfect") == 27
     # the sandbox's feedback names the mistake: the registered mutant's hint, computed in the grader
-    feedback = html.unescape((sandboxed.class_dir / "feedback" / "mixed" / CHAPTER / f"{CHAPTER}.html").read_text())
+    feedback = html.unescape((sandboxed / "feedback" / "mixed" / CHAPTER / f"{CHAPTER}.html").read_text())
     assert ch01.HINTS["unbiased_variance"]["divides by n instead of n - 1"] in feedback
     assert "is float32 where float64 is expected" in feedback
