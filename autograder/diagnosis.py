@@ -1,8 +1,8 @@
 """Feedback that names the mistake: match a failed answer against the exercise's registered mutants.
 
-When a hidden case fails, :func:`autograder.checks.judge` asks :func:`named_mistake` whether the answer's
-outputs on its failed cases are those of one of the exercise's classic wrong answers
-(:mod:`autograder.mutants`). The mutants run here, in the grader's process, on fresh copies of the same
+When a hidden case fails, :func:`autograder.checks.judge` asks :func:`named_mistake` whether the answer
+behaves like one of the exercise's classic wrong answers (:mod:`autograder.mutants`): the same outputs
+on the cases it gets wrong, and right exactly where the answer is right. The mutants run here, in the grader's process, on fresh copies of the same
 cases (never in the student's kernel); their outputs are cached per case, so a class costs each mutant
 one run per case. A match replaces the check's general hint with the mutant's own::
 
@@ -23,7 +23,7 @@ from . import codec
 
 __all__ = ["named_mistake", "mutant_hint", "mutant_output"]
 
-_MAX_CASES = 3  # failed cases a mutant must match (the first few)
+_MAX_CASES = 3  # failed cases on which a mutant's output must equal the answer's (it must fail all of them)
 _OUTPUTS: dict[tuple[str, str, str], Any] = {}  # (exercise, mutant, case label) -> (output, args after)
 
 
@@ -86,34 +86,49 @@ def mutant_output(chk: Any, case: Any, module: Any, label: str) -> tuple[Any, An
     return result
 
 
-def named_mistake(chk: Any, wrong: list[tuple[Any, Any, Any]]) -> str | None:
-    """The hint of the first mutant that reproduces the answer's output on each of its first failed cases.
+def named_mistake(chk: Any, wrong: list[tuple[Any, Any, Any]], passed: list[Any] = ()) -> str | None:
+    """The hint of the first mutant that behaves like the answer on every hidden case, or None.
 
     ``wrong`` holds ``(case, the answer's output, the case as judged)`` for every case whose values were
-    wrong. A mutant matches a case when the answer's output equals the mutant's (within the tolerance of
-    the mutant's dtype) and the mutant's own output fails the check.
+    wrong, ``passed`` the cases the answer got right. A mutant behaves like the answer when its output
+    equals the answer's (within the tolerance of the mutant's dtype) on each wrong case, and it passes
+    exactly the cases the answer passes: a mistake that happens to agree with the answer on one case
+    but fails others the answer gets right is not the answer's mistake.
     """
     from .checks import Case, _expected, _revive
 
     module = _mutant_module(chk.name)
-    if module is None:
+    if module is None or not wrong:
         return None
     for label in module.MUTANTS[chk.name]:
-        matched = True
-        for case, got, seen in wrong[:_MAX_CASES]:
-            out = mutant_output(chk, case, module, label)
-            if out is None:
-                matched = False
-                break
-            expected, _ = _expected(chk, case)
-            mutant_seen = Case(case.label, _revive(tuple(case.args), out[1] if isinstance(out[1], tuple) else ()),
-                               case.kwargs, case.expected, case.spec)
-            if not _same_output(got, out[0]) or chk.compare(copy.deepcopy(out[0]), expected, mutant_seen) is None:
-                matched = False
-                break
-        if matched:
+        if _behaves_like(chk, module, label, wrong, passed, Case, _expected, _revive):
             return mutant_hint(module, chk.name, label)
     return None
+
+
+def _behaves_like(chk, module, label, wrong, passed, Case, _expected, _revive) -> bool:
+    def verdict(case):  # (the mutant's output, whether it passes the case), or None when it cannot run
+        out = mutant_output(chk, case, module, label)
+        if out is None:
+            return None
+        expected, _ = _expected(chk, case)
+        seen = Case(case.label, _revive(tuple(case.args), out[1] if isinstance(out[1], tuple) else ()),
+                    case.kwargs, case.expected, case.spec)
+        return out[0], chk.compare(copy.deepcopy(out[0]), expected, seen) is None
+
+    for case, got, _ in wrong[:_MAX_CASES]:
+        result = verdict(case)
+        if result is None or result[1] or not _same_output(got, result[0]):
+            return False
+    for case, _, _ in wrong[_MAX_CASES:]:
+        result = verdict(case)
+        if result is None or result[1]:
+            return False
+    for case in passed:
+        result = verdict(case)
+        if result is None or not result[1]:
+            return False
+    return True
 
 
 def _same_output(a: Any, b: Any) -> bool:

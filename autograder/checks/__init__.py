@@ -350,6 +350,7 @@ def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
     """
     failures: list[str] = []
     wrong_values: list[tuple[Case, Any, Case]] = []  # (case, the answer's output, the case as judged)
+    passed: list[Case] = []  # the cases the answer got right
     n_contract = 0  # failures of the contract alone (kind, dtype, shape)
     if not isinstance(records, list) or len(records) != len(cases):
         return CheckResult(chk.name, False, len(cases),
@@ -387,15 +388,17 @@ def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
             problem = "it changed its input arguments in place; work on copies instead."
         if problem:
             failures.append(f"  [{case.label}] " + problem.replace("\n", "\n  "))
+        else:
+            passed.append(case)
     if failures and (wrong_values or len(failures) > n_contract):  # not for a wrong dtype or kind alone
-        hint = _named_mistake(chk, wrong_values) or chk.hint
+        hint = _named_mistake(chk, wrong_values, passed) or chk.hint
         if hint:
             failures[0] += f"\n  hint: {hint}"
     return CheckResult(chk.name, not failures, len(cases), failures)
 
 
-def _named_mistake(chk: Check, wrong: list[tuple[Case, Any, Case]]) -> str | None:
-    """The hint of the registered mutant whose outputs match the answer's on its failed cases, if any."""
+def _named_mistake(chk: Check, wrong: list[tuple[Case, Any, Case]], passed: list[Case]) -> str | None:
+    """The hint of the registered mutant that behaves like the answer (:func:`autograder.diagnosis.named_mistake`)."""
     if not wrong:
         return None
     try:
@@ -403,7 +406,7 @@ def _named_mistake(chk: Check, wrong: list[tuple[Case, Any, Case]]) -> str | Non
     except ImportError:  # a distribution without the mutants: the check's general hint
         return None
     try:
-        return named_mistake(chk, wrong)
+        return named_mistake(chk, wrong, passed)
     except Exception:  # noqa: BLE001  (a diagnosis must never change a verdict)
         return None
 
