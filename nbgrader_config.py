@@ -27,12 +27,18 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # Feedback never shows hidden tests: nbgrader's ClearHiddenTests strips them from the cells, and the
 # course's ScrubHiddenTestOutputs strips the tracebacks that would quote them.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute,  # noqa: E402
+                                    GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from autograder.nbgrader_path.preprocessors import ScrubHiddenTestOutputs  # noqa: E402
+from autograder.nbgrader_path.preprocessors import ScrubHiddenTestOutputs, TieVisibleToHidden  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ScrubHiddenTestOutputs, CSSHTMLHeaderPreprocessor]
+
+# One scoring rule for every grader: a visible test cell earns its points only when its exercise's hidden
+# test cells pass too (nbgrader's own list, with TieVisibleToHidden before the scores are saved).
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       TieVisibleToHidden, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 # Keep the grading kernels' own start-up chatter out of the instructor's terminal.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]

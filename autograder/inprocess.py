@@ -1,10 +1,12 @@
 """Score one exercise of a chapter in this process, the way nbgrader would, for a given answer.
 
 The mutant tests use this to show that every classic wrong answer loses the exercise's points and
-every correct alternative keeps them, without starting a kernel per variant. It mirrors nbgrader's
-rule: a test cell earns its points when it raises nothing and prints nothing on stderr (warnings that
-``nbgrader_config.py``'s ``IgnorePattern`` drops excepted); like the sandboxed grader, a hidden test cell
-also loses its points when the answer delegates (:mod:`autograder.delegation`). One real nbgrader run of a partly wrong
+every correct alternative keeps them, without starting a kernel per variant. It applies the course's
+one scoring rule, the same as the sandboxed grader (:mod:`autograder.engine`) and the nbgrader path
+(:class:`autograder.nbgrader_path.preprocessors.TieVisibleToHidden`): a test cell earns its points when it raises
+nothing and prints nothing on stderr (warnings that ``nbgrader_config.py``'s ``IgnorePattern`` drops
+excepted); a hidden test cell also loses them when the answer delegates (:mod:`autograder.delegation`);
+a visible test cell earns its points only when the exercise's hidden test cells earn theirs too. One real nbgrader run of a partly wrong
 submission (``tests/test_roundtrip.py``) keeps this mirror honest.
 
 The namespace a test cell runs in is the notebook's ``imports`` cell plus every solution cell (the
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from nbformat import NotebookNode
 
 from .delegation import delegated_checks
-from .notebooks import exercise_of, grade_cells, nbgrader_meta, solution_cells, strip_solution_markers
+from .notebooks import (exercise_of, grade_cells, has_hidden_tests, nbgrader_meta, solution_cells,
+                        strip_solution_markers)
 
 __all__ = ["ExerciseScore", "reference_namespace", "score_exercise"]
 
@@ -79,24 +82,38 @@ def score_exercise(nb: NotebookNode, exercise: str, answer_source: str | None = 
         exec(compile(answer_source, f"<answer {exercise}>", "exec"), env)
     sources = [strip_solution_markers(c.source) for c in solution_cells(nb)] + [answer_source or ""]
     earned, total, failures = 0.0, 0.0, {}
-    for cell in cells:
+    hidden_failed: list[str] = []
+    # hidden test cells first: a visible cell's points count only when they pass (one rule everywhere)
+    for cell in sorted(cells, key=lambda c: not has_hidden_tests(c.source)):
         meta = nbgrader_meta(cell)
         points = float(meta.get("points", 0))
         total += points
-        delegated = _delegation(cell.source, sources)
-        if delegated:
-            failures[meta["grade_id"]] = delegated
-            continue
-        err_stream, out_stream = io.StringIO(), io.StringIO()
-        try:
-            with contextlib.redirect_stderr(err_stream), contextlib.redirect_stdout(out_stream):
-                exec(compile(cell.source, f"<{meta['grade_id']}>", "exec"), dict(env))
-        except BaseException as err:  # noqa: BLE001  (a test cell failing in any way loses its points)
-            failures[meta["grade_id"]] = f"{type(err).__name__}: {err}"
-            continue
-        stderr = err_stream.getvalue()
-        if stderr and not IGNORED_STDERR.search(stderr):
-            failures[meta["grade_id"]] = f"wrote to stderr: {stderr[:300]}"
+        problem = _run_test_cell(cell, sources, env)
+        if problem is None and not has_hidden_tests(cell.source) and hidden_failed:
+            problem = ("this cell passed, but its points count only when the exercise's hidden tests pass too: "
+                       + "; ".join(hidden_failed))
+        if problem is not None:
+            failures[meta["grade_id"]] = problem
+            if has_hidden_tests(cell.source):
+                hidden_failed.append(meta["grade_id"])
             continue
         earned += points
     return ExerciseScore(exercise, earned, total, failures)
+
+
+def _run_test_cell(cell: NotebookNode, sources: list[str], env: dict) -> str | None:
+    """Why one test cell earns no points on its own (delegation, an error, stderr), or None."""
+    meta = nbgrader_meta(cell)
+    delegated = _delegation(cell.source, sources)
+    if delegated:
+        return delegated
+    err_stream, out_stream = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err_stream), contextlib.redirect_stdout(out_stream):
+            exec(compile(cell.source, f"<{meta['grade_id']}>", "exec"), dict(env))
+    except BaseException as err:  # noqa: BLE001  (a test cell failing in any way loses its points)
+        return f"{type(err).__name__}: {err}"
+    stderr = err_stream.getvalue()
+    if stderr and not IGNORED_STDERR.search(stderr):
+        return f"wrote to stderr: {stderr[:300]}"
+    return None

@@ -16,7 +16,7 @@ A visible test cell calls a student's function on a small input and hands the re
 
 The same comparison (:func:`diagnose_close`) decides the hidden tests, so a correct answer written
 differently (loops, float32 where allowed, another equivalent formula) passes both: tolerances come
-from the precision of the numbers compared, not from the reference's rounding.
+from the precision of the expected value, not from the reference's rounding nor the answer's dtype.
 """
 from __future__ import annotations
 
@@ -29,13 +29,15 @@ __all__ = [
     "as_array",
     "tolerance",
     "diagnose_close",
+    "diagnose_contract",
+    "plain",
     "expect_close",
     "expect_true",
     "expect_shape",
     "expect_raises",
 ]
 
-# (rtol, atol) by the precision of the less precise of the two values compared.
+# (rtol, atol) by the precision of the expected value.
 _TOLERANCES = {
     np.dtype(np.float16): (1e-2, 1e-3),
     np.dtype(np.float32): (1e-4, 1e-6),
@@ -54,7 +56,11 @@ def as_array(value: Any) -> np.ndarray:
 
 
 def tolerance(*values: np.ndarray) -> tuple[float, float]:
-    """(rtol, atol) that fit the least precise floating dtype among ``values`` (float64 if none)."""
+    """(rtol, atol) that fit the least precise floating dtype among ``values`` (float64 if none).
+
+    Comparisons pass only the expected value here: an answer's own (lower) precision never buys it a
+    looser tolerance.
+    """
     worst = (0.0, 0.0)
     for value in values:
         dtype = {np.dtype(np.complex64): np.dtype(np.float32),
@@ -64,12 +70,117 @@ def tolerance(*values: np.ndarray) -> tuple[float, float]:
     return worst if worst != (0.0, 0.0) else _TOLERANCES[np.dtype(np.float64)]
 
 
-def _fmt(x: Any) -> str:
-    return np.format_float_positional(x, precision=6, trim="-") if isinstance(x, (float, np.floating)) else repr(x)
+def plain(x: Any) -> str:
+    """A number as a reader wants it: ``3``, ``True``, ``0.25``, ``1.5e-09`` (never ``np.int64(3)``)."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        return _digits(float(x), 6)
+    if isinstance(x, (complex, np.complexfloating)):
+        return str(complex(x))
+    return repr(x)
+
+
+def _digits(x: float, significant: int) -> str:
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return format(x, f".{significant}g")
+
+
+def _pair(expected: float, got: float) -> tuple[str, str]:
+    """``expected`` and ``got`` printed with just enough digits to tell them apart."""
+    for significant in range(6, 18):
+        e, g = _digits(expected, significant), _digits(got, significant)
+        if e != g:
+            return e, g
+    return repr(float(expected)), repr(float(got))
+
+
+def _kind(value: Any) -> str:
+    """What sort of value the caller gets: a tensor, an array, a number, or something else."""
+    if hasattr(value, "detach") and hasattr(value, "dtype") and hasattr(value, "device"):
+        return "tensor"
+    if isinstance(value, np.ndarray):
+        return "number" if value.ndim == 0 else "array"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    return type(value).__name__
+
+
+_KIND_WORDS = {"tensor": "a tensor", "array": "a numpy array", "number": "a plain number", "bool": "a bool"}
+
+
+def _dtype_name(value: Any) -> str:
+    return str(getattr(value, "dtype", type(value).__name__)).replace("torch.", "")
+
+
+def diagnose_contract(got: Any, expected: Any, *, what: str = "result", free: Sequence[str] = ()) -> str | None:
+    """Check what a statement fixes besides the values: the kind of result, its dtype and its shape.
+
+    ``expected`` is the reference's own output. A tensor must come back as a tensor, a numpy array as an
+    array and a number as a plain number (``float``, ``int`` or a numpy scalar, not a 0-d tensor); a
+    tensor stays on the expected device; a tensor or array keeps the expected dtype exactly (``int64``
+    indices stay ``int64``); shapes match exactly. Tuples, lists and dicts are checked part by part.
+    ``free`` names what the statement leaves open: ``"type"`` (tensor, array or number alike),
+    ``"dtype"``, ``"shape"``, ``"device"``; an entry ``"type@['step']"`` frees only the parts whose name
+    ends in ``['step']``.
+    Returns ``None`` when the contract holds, else a message such as
+    ``"the output is float64 where float32 is expected (it returns float64 for a float32 input)."``
+    """
+    if isinstance(expected, Mapping):
+        if not isinstance(got, Mapping):
+            return None  # a summary of the output, or the wrong structure: the value comparison says which
+        for key in expected:
+            if key in got:
+                problem = diagnose_contract(got[key], expected[key], what=f"{what}[{key!r}]", free=free)
+                if problem:
+                    return problem
+        return None
+    if isinstance(expected, (tuple, list)) and not _is_numeric_list(expected):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return None  # the value comparison says what is wrong with the structure
+        for i, (g, e) in enumerate(zip(got, expected)):
+            problem = diagnose_contract(g, e, what=f"{what}[{i}]", free=free)
+            if problem:
+                return problem
+        return None
+    if got is None or expected is None:
+        return None
+    free = {f.split("@")[0] for f in free if "@" not in f or what.endswith(f.split("@", 1)[1])}
+    want, have = _kind(expected), _kind(got)
+    if want not in _KIND_WORDS or have not in _KIND_WORDS:
+        return None
+    if "type" not in free and want != have and not {want, have} <= {"number", "bool"}:
+        return f"{what} should be {_KIND_WORDS[want]}, got {_KIND_WORDS[have]} ({_dtype_name(got)})."
+    if "device" not in free and want == have == "tensor" and str(got.device) != str(expected.device):
+        return f"{what} is on {got.device} where {expected.device} is expected (keep the input's device)."
+    try:
+        g, e = as_array(got), as_array(expected)
+    except Exception:  # noqa: BLE001  (the value comparison reports it)
+        return None
+    if "dtype" not in free and want in ("tensor", "array") and have == want:
+        if e.dtype.kind == "f" and g.dtype != e.dtype:
+            return (f"{what} is {_dtype_name(got)} where {_dtype_name(expected)} is expected "
+                    f"(it returns {_dtype_name(got)} for a {_dtype_name(expected)} input).")
+        if e.dtype.kind in "iub" and g.dtype != e.dtype:
+            return f"{what} is {_dtype_name(got)} where {_dtype_name(expected)} is expected."
+    if "dtype" not in free and want == "number" and have == "number":
+        if e.dtype.kind in "iu" and g.dtype.kind == "f":
+            return f"{what} should be an integer, got the float {plain(got)}."
+    if "shape" not in free and want == have and g.shape != e.shape:
+        return f"{what} has shape {tuple(g.shape)}, expected {tuple(e.shape)}."
+    return None
 
 
 def diagnose_close(got: Any, expected: Any, *, what: str = "result",
-                   rtol: float | None = None, atol: float | None = None) -> str | None:
+                   rtol: float | None = None, atol: float | None = None,
+                   strict: bool = False, free: Sequence[str] = ()) -> str | None:
     """Compare ``got`` with ``expected``; return ``None`` when they agree, else a diagnosis.
 
     Tuples, lists and dicts are compared entry by entry. Arrays must match in shape; floats agree when
@@ -80,8 +191,14 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
         got: the value to judge (tensor, array, number, or a tuple/list/dict of them).
         expected: the correct value, same structure.
         what: how to name the value in the message, e.g. ``"softmax(logits)"``.
-        rtol, atol: override the tolerances picked from the dtypes (see :func:`tolerance`).
+        rtol, atol: override the tolerances picked from the expected value's dtype (see :func:`tolerance`).
+        strict: also check the contract (kind, dtype, shape; see :func:`diagnose_contract`), leaving
+            open what ``free`` names.
     """
+    if strict:
+        problem = diagnose_contract(got, expected, what=what, free=free)
+        if problem:
+            return problem
     if isinstance(expected, Mapping):
         if not isinstance(got, Mapping):
             return f"{what} should be a dict with keys {sorted(expected)}, got {type(got).__name__}."
@@ -123,12 +240,17 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
         if not bad.any():
             return None
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f"index {idx}" if idx else "value"
         return (f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ.\n"
-                f"  first bad index {idx}: expected {e[idx]!r}, got {g[idx]!r}")
+                f"  first bad {where}: expected {plain(e[idx])}, got {plain(g[idx])}")
     if g.dtype.kind not in "fcbiu":
         return f"{what} should be numeric, got dtype {g.dtype}."
 
-    default_rtol, default_atol = tolerance(*(a for a in (g, e) if a.dtype.kind in "fc"))
+    if hasattr(expected, "dtype"):  # a tensor, array or numpy scalar: its own precision decides
+        default_rtol, default_atol = tolerance(e) if e.dtype.kind in "fc" else tolerance()
+    else:  # a Python number or list has no precision of its own: the answer's, never looser than float32's
+        default_rtol, default_atol = min(tolerance(g), _TOLERANCES[np.dtype(np.float32)]) \
+            if g.dtype.kind in "fc" else tolerance()
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     g64 = g.astype(np.complex128 if g.dtype.kind == "c" or e.dtype.kind == "c" else np.float64)
@@ -143,19 +265,22 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
     bad = ~ok
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
     n_nonfinite = int((~np.isfinite(g64)).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         finite = np.isfinite(err)
         max_abs = float(err[finite].max()) if finite.any() else float("inf")
-        rel = err / np.maximum(np.abs(e64), 1e-300)
-        max_rel = float(rel[finite].max()) if finite.any() else float("inf")
-    lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ "
-             f"(max abs error {_fmt(max_abs)}, max rel error {_fmt(max_rel)})."]
+        nonzero = finite & bad & (np.abs(e64) > 0)  # the relative error of the wrong entries, where it exists
+        max_rel = float((err[nonzero] / np.abs(e64[nonzero])).max()) if nonzero.any() else None
+    errors = f"max abs error {plain(max_abs)}" + (f", max rel error {plain(max_rel)}" if max_rel is not None else "")
+    lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ ({errors})."]
     if n_nonfinite and np.isfinite(e64).all():
         lines.append(f"  {n_nonfinite} entries are NaN or infinite where the answer is finite "
                      "(an overflow? exp of a large number?)")
     where = f"index {idx}" if idx else "value"
-    lines.append(f"  first bad {where}: expected {_fmt(e64[idx].real if e64.dtype.kind != 'c' else e64[idx])}, "
-                 f"got {_fmt(g64[idx].real if g64.dtype.kind != 'c' else g64[idx])}")
+    if e64.dtype.kind == "c":
+        shown_e, shown_g = str(complex(e64[idx])), str(complex(g64[idx]))
+    else:
+        shown_e, shown_g = _pair(float(e64[idx]), float(g64[idx]))
+    lines.append(f"  first bad {where}: expected {shown_e}, got {shown_g}")
     return "\n".join(lines)
 
 

@@ -18,7 +18,12 @@ registering its checks with :func:`check`::
 Each case is run on a fresh copy of its inputs; the student's output is compared with the oracle's
 (``reference(*args)``) or with the case's own ``expected`` value by ``compare`` (default:
 :func:`course.checks.diagnose_close`). A check fails if the function raises, returns the wrong
-thing, or changes its inputs in place.
+thing, or changes its inputs in place. Before the values, the contract is checked: what comes back
+must have the kind (tensor, array, number), dtype, shape and device of the reference's output (or,
+without a reference, of the expected value in the dtype of the case's inputs), except what the
+check's ``free`` leaves open; the tolerance follows the expected value's dtype, never the answer's.
+When values are wrong, the message's hint names the registered mutant whose outputs the answer
+reproduces (:mod:`autograder.diagnosis`), or else gives the check's general hint.
 
 A check runs in two halves that never share a process when a class is graded (:mod:`autograder.engine`):
 
@@ -43,7 +48,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from course.checks import as_array, diagnose_close
+from course.checks import as_array, diagnose_close, diagnose_contract
 
 from ..sandbox import codec
 
@@ -73,7 +78,11 @@ Probe = Callable[[Callable, Case], Any]
 
 
 def close(rtol: float | None = None, atol: float | None = None) -> Compare:
-    """A ``compare`` that accepts outputs within tolerance of the expected value."""
+    """A ``compare`` that accepts outputs within tolerance of the expected value.
+
+    The tolerance comes from the expected value's dtype (the reference's output), or from ``rtol`` and
+    ``atol`` where the operation's conditioning needs more room; never from the answer's dtype.
+    """
 
     def compare(got: Any, expected: Any, case: Case) -> str | None:
         return diagnose_close(got, expected, what="the output", rtol=rtol, atol=atol)
@@ -87,6 +96,13 @@ class Check:
 
     ``by_hand`` marks exercises whose point is to write a derivative by hand: code that reaches for
     ``torch.autograd`` (or ``torch.func``) there loses the points (see :mod:`autograder.delegation`).
+
+    The contract: before the values are compared, what came back must be what the reference returns:
+    a tensor for a tensor, a numpy array for an array, a plain number for a number, the same floating
+    dtype and the same shape, part by part (:func:`course.checks.diagnose_contract`). ``free`` names
+    what the exercise's statement leaves open (``"type"``, ``"dtype"``, ``"shape"``); ``contract=False``
+    leaves the whole comparison to ``compare``; a check with a ``probe`` compares what the probe records,
+    and its ``compare`` checks the contract itself.
     """
 
     name: str
@@ -97,6 +113,8 @@ class Check:
     allow_inplace: bool = False
     probe: Probe | None = None
     by_hand: bool = False
+    free: tuple[str, ...] = ()
+    contract: bool = True
 
 
 @dataclass
@@ -125,13 +143,14 @@ _REGISTRY: dict[str, Check] = {}
 
 def check(name: str, *, reference: Callable | None = None, compare: Compare | None = None,
           hint: str = "", allow_inplace: bool = False, probe: Probe | None = None,
-          by_hand: bool = False) -> Callable:
+          by_hand: bool = False, free: Iterable[str] = (), contract: bool = True) -> Callable:
     """Register the decorated case generator as the hidden check for exercise ``name``."""
 
     def register(cases: Callable[[], Iterable[Case]]) -> Callable[[], Iterable[Case]]:
         if name in _REGISTRY:
             raise ValueError(f"a hidden check named {name!r} is registered twice")
-        _REGISTRY[name] = Check(name, cases, reference, compare or close(), hint, allow_inplace, probe, by_hand)
+        _REGISTRY[name] = Check(name, cases, reference, compare or close(), hint, allow_inplace, probe, by_hand,
+                                tuple(free), contract)
         return cases
 
     return register
@@ -241,12 +260,87 @@ def _revive(original: Any, after: Any) -> Any:
     return original
 
 
-def _expected(chk: Check, case: Case) -> Any:
-    if case.expected is not _UNSET:
-        return case.expected
+_REFERENCE_CACHE: dict[tuple[str, int], tuple[Case, Any]] = {}
+
+
+def _reference_output(chk: Check, case: Case) -> Any:
+    """The reference's output on ``case`` (cached per case object), or ``_UNSET`` without a reference."""
     if chk.reference is None:
+        return _UNSET
+    key = (chk.name, id(case))
+    hit = _REFERENCE_CACHE.get(key)
+    if hit is None or hit[0] is not case:
+        if len(_REFERENCE_CACHE) > 4096:
+            _REFERENCE_CACHE.clear()
+        hit = _REFERENCE_CACHE[key] = (case, chk.reference(*copy.deepcopy(case.args),
+                                                            **copy.deepcopy(dict(case.kwargs))))
+    return copy.deepcopy(hit[1])
+
+
+def _like(value: Any, model: Any) -> Any:
+    """``value`` (a case's own expected value) in the kind and dtype of ``model`` (the reference's output),
+    so that the tolerance follows the reference's precision and not how the case's author wrote a number."""
+    if isinstance(model, Mapping) and isinstance(value, Mapping):
+        return {k: _like(v, model[k]) if k in model else v for k, v in value.items()}
+    if isinstance(model, (tuple, list)) and isinstance(value, (tuple, list)) and len(model) == len(value):
+        return type(value)(_like(v, m) for v, m in zip(value, model))
+    if isinstance(value, (tuple, list, Mapping)):
+        return value
+    try:
+        if hasattr(model, "detach") and hasattr(model, "dtype") and not hasattr(value, "detach"):
+            import torch
+
+            return torch.as_tensor(np.asarray(value), dtype=model.dtype).reshape(model.shape)
+        if isinstance(model, np.ndarray) and not isinstance(value, np.ndarray) and not hasattr(value, "detach"):
+            return np.asarray(value, dtype=model.dtype).reshape(model.shape)
+    except Exception:  # noqa: BLE001  (a value that does not fit the model is compared as written)
+        return value
+    return value
+
+
+def _float_dtypes(value: Any, found: set) -> set:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            _float_dtypes(v, found)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _float_dtypes(v, found)
+    elif hasattr(value, "dtype") and hasattr(value, "shape") and getattr(value, "is_floating_point", lambda: False)():
+        found.add(value.dtype)
+    return found
+
+
+def _retype(value: Any, dtype: Any) -> Any:
+    """``value`` with every floating tensor in it cast to ``dtype``."""
+    if isinstance(value, Mapping):
+        return {k: _retype(v, dtype) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_retype(v, dtype) for v in value)
+    if hasattr(value, "is_floating_point") and value.is_floating_point():
+        return value.to(dtype)
+    return value
+
+
+def _expected(chk: Check, case: Case) -> tuple[Any, Any]:
+    """(the value to compare with, the value whose kinds, dtypes and shapes fix the contract).
+
+    With a reference, its output fixes the contract, and a case's own expected value is taken in the
+    reference's kinds and dtypes. Without one, a case's expected value (often an oracle computed in
+    float64) is taken in the dtype of the case's floating tensor inputs when they share one: the statement
+    keeps the input's dtype, and the tolerance follows it.
+    """
+    reference = _reference_output(chk, case)
+    if case.expected is not _UNSET:
+        expected = case.expected
+        if reference is not _UNSET:
+            return _like(expected, reference), reference
+        dtypes = _float_dtypes((case.args, dict(case.kwargs)), set())
+        if len(dtypes) == 1:
+            expected = _retype(expected, dtypes.pop())
+        return expected, expected
+    if reference is _UNSET:
         raise ValueError(f"check {chk.name!r}: case {case.label!r} has no expected value and no reference")
-    return chk.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
+    return reference, reference
 
 
 def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
@@ -264,6 +358,9 @@ def judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
 
 def _judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
     failures: list[str] = []
+    wrong_values: list[tuple[Case, Any, Case]] = []  # (case, the answer's output, the case as judged)
+    passed: list[Case] = []  # the cases the answer got right
+    n_contract = 0  # failures of the contract alone (kind, dtype, shape)
     if not isinstance(records, list) or len(records) != len(cases):
         return CheckResult(chk.name, False, len(cases),
                            ["  the kernel did not report every hidden case (it stopped, or its report was altered)."])
@@ -283,8 +380,16 @@ def _judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
         args = _revive(tuple(case.args), after_args if isinstance(after_args, tuple) else ())
         kwargs = _revive(dict(case.kwargs), after_kwargs if isinstance(after_kwargs, dict) else {})
         seen = Case(case.label, args, kwargs, case.expected, case.spec)
+        problem = None
         try:
-            problem = chk.compare(got, _expected(chk, case), seen)
+            expected, contract = _expected(chk, case)
+            if chk.contract and chk.probe is None:
+                problem = diagnose_contract(got, contract, what="the output", free=chk.free)
+                n_contract += problem is not None
+            if problem is None:
+                problem = chk.compare(got, expected, seen)
+                if problem:
+                    wrong_values.append((case, got, seen))
         except Exception as err:  # noqa: BLE001  (a result of the wrong kind can trip a compare)
             problem = f"the result could not be checked ({type(err).__name__}: {str(err)[:200]})"
         if problem is None and not chk.allow_inplace and not (
@@ -292,9 +397,27 @@ def _judge(chk: Check, cases: list[Case], records: list[Any]) -> CheckResult:
             problem = "it changed its input arguments in place; work on copies instead."
         if problem:
             failures.append(f"  [{case.label}] " + problem.replace("\n", "\n  "))
-    if failures and chk.hint:
-        failures[0] += f"\n  hint: {chk.hint}"
+        else:
+            passed.append(case)
+    if failures and (wrong_values or len(failures) > n_contract):  # not for a wrong dtype or kind alone
+        hint = _named_mistake(chk, wrong_values, passed) or chk.hint
+        if hint:
+            failures[0] += f"\n  hint: {hint}"
     return CheckResult(chk.name, not failures, len(cases), failures)
+
+
+def _named_mistake(chk: Check, wrong: list[tuple[Case, Any, Case]], passed: list[Case]) -> str | None:
+    """The hint of the registered mutant that behaves like the answer (:func:`autograder.diagnosis.named_mistake`)."""
+    if not wrong:
+        return None
+    try:
+        from ..diagnosis import named_mistake
+    except ImportError:  # a distribution without the mutants: the check's general hint
+        return None
+    try:
+        return named_mistake(chk, wrong, passed)
+    except Exception:  # noqa: BLE001  (a diagnosis must never change a verdict)
+        return None
 
 
 # -- both halves here, or the kernel's half alone ----------------------------------------------------------

@@ -45,6 +45,8 @@ def _sample_variance_cases():
     yield Case("data far from zero (mean 100), float64", (100.0 + torch.randn(3, 40, generator=g, dtype=F64),))
     yield Case("closed form: [2, 4, 4, 4, 5, 5, 7, 9]",
                (torch.tensor([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], dtype=F64),), expected=4.0)
+    yield Case("float32 data far from zero (mean 1000): two passes, as the statement asks",
+               (1000.0 + torch.randn(4, 64, generator=g),))
     x = torch.randn(5, 20, generator=g, dtype=F64) * 3 - 1
     yield Case("oracle torch.var(correction=0), float64 (5, 20)", (x,), expected=torch.var(x, dim=-1, correction=0))
 
@@ -63,6 +65,8 @@ def _unbiased_variance_cases():
     yield Case("data far from zero (mean 100), float64", (100.0 + torch.randn(3, 40, generator=g, dtype=F64),))
     yield Case("closed form: [2, 4, 4, 4, 5, 5, 7, 9]",
                (torch.tensor([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], dtype=F64),), expected=32.0 / 7.0)
+    yield Case("float32 data far from zero (mean 1000): two passes, as the statement asks",
+               (1000.0 + torch.randn(4, 64, generator=g),))
     x = torch.randn(5, 12, generator=g, dtype=F64) * 0.5 + 2
     yield Case("oracle torch.var (correction=1), float64 (5, 12)", (x,), expected=torch.var(x, dim=-1))
 
@@ -181,6 +185,8 @@ def _standardized_means_cases():
     yield Case("float32 (50, 30) Gaussian draws, mu = 2, sigma = 3",
                (2.0 + 3.0 * torch.randn(50, 30, generator=g), 2.0, 3.0))
     yield Case("float64 (25, 6) along dim=0", (torch.randn(25, 6, generator=g, dtype=F64) + 0.3, 0.3, 1.0), {"dim": 0})
+    yield Case("float64 (3, 2, 9), dim left at its default (the last)",
+               (torch.randn(3, 2, 9, generator=g, dtype=F64) * 2 - 1, -1.0, 2.0))
     yield Case("one draw per data set (n = 1)", (torch.randn(8, 1, generator=g, dtype=F64) * 2 + 1, 1.0, 2.0))
     yield Case("per-row mu and sigma as tensors",
                (torch.randn(4, 16, generator=g, dtype=F64) * 5, torch.tensor([0.0, 1.0, -1.0, 2.0], dtype=F64),

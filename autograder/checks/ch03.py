@@ -97,6 +97,8 @@ def _softmax_cases():
     ]
     for label, z, dim in cases:
         yield Case(label, (z,), {"dim": dim}, expected=torch.softmax(z, dim=dim))
+    z = torch.randn(2, 3, 4, generator=g, dtype=F64)
+    yield Case("float64 (2, 3, 4), dim left at its default (the last)", (z,), expected=torch.softmax(z, dim=-1))
 
 
 @check("log_softmax", hint="log softmax(z) = z - max - log(sum(exp(z - max))), reduced along `dim` with keepdim=True; "
@@ -115,6 +117,8 @@ def _log_softmax_cases():
     ]
     for label, z, dim in cases:
         yield Case(label, (z,), {"dim": dim}, expected=torch.log_softmax(z, dim=dim))
+    z = torch.randn(2, 3, 4, generator=g, dtype=F64)
+    yield Case("float64 (2, 3, 4), dim left at its default (the last)", (z,), expected=torch.log_softmax(z, dim=-1))
 
 
 # ----------------------------------------------------------------------------------------------

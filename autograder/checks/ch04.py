@@ -263,10 +263,10 @@ def _jvp_oracle(f, x, v):
     leaves = [torch.tensor(float(xi), dtype=F64, requires_grad=True) for xi in x]
     out = f(*leaves)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
-        return torch.as_tensor(float(out), dtype=F64), torch.zeros((), dtype=F64)
+        return float(out), 0.0
     grads = torch.autograd.grad(out, leaves, allow_unused=True)
     tangent = sum(0.0 if gr is None else float(gr) * float(vi) for gr, vi in zip(grads, v))
-    return out.detach(), torch.tensor(tangent, dtype=F64)
+    return float(out.detach()), float(tangent)  # "the pair (f(x), grad f(x) . v) as two floats"
 
 
 def _program_f(seed: int, n_inputs: int, n_steps: int):

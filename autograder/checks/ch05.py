@@ -238,7 +238,7 @@ def _rmsprop_step_cases():
 _ADAM = ("exp_avg", "exp_avg_sq")
 
 
-@check("adam_step",
+@check("adam_step", free=("type@['step']", "dtype@['step']"),  # torch.optim keeps the step as a tensor
        hint="With t = state['step'] + 1: m = b1*m + (1-b1)*g, v = b2*v + (1-b2)*g**2, m_hat = m/(1 - b1**t), "
             "v_hat = v/(1 - b2**t), param - lr * m_hat / (sqrt(v_hat) + eps); return step t.")
 def _adam_step_cases():

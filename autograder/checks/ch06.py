@@ -199,14 +199,17 @@ def _batchnorm_forward_compare(got, expected, case):
         problem = diagnose_close(state[key], expected[key], what=what)
         if problem:
             return problem
-    if mode == "train":
-        if not isinstance(cache, (tuple, list)) or len(cache) != 3:
-            return "cache should be the tuple (xhat, gamma, inv_std)."
-        problem = (diagnose_close(cache[0], expected["xhat"], what="cache[0] (xhat)")
-                   or diagnose_close(cache[2], expected["inv_std"], what="cache[2] (inv_std)"))
-        if problem:
-            return problem
-    return None
+    # the cache in every mode (in eval mode, from the running statistics), with out's kind and dtype
+    if not isinstance(cache, (tuple, list)) or len(cache) != 3:
+        return "cache should be the tuple (xhat, gamma, inv_std)."
+    return (diagnose_close(out, expected["out"], what="out", strict=True)
+            or diagnose_close(cache[0], expected["xhat"], what=f"cache[0] (xhat) in {mode} mode", strict=True)
+            or diagnose_close(cache[1], case.args[1], what=f"cache[1] (gamma) in {mode} mode", strict=True)
+            or diagnose_close(cache[2], expected["inv_std"], what=f"cache[2] (inv_std) in {mode} mode", strict=True)
+            or diagnose_close(state["running_mean"], expected["running_mean"], what="state['running_mean']",
+                              strict=True)
+            or diagnose_close(state["running_var"], expected["running_var"], what="state['running_var']",
+                              strict=True))
 
 
 @check("batchnorm_forward", compare=_batchnorm_forward_compare,
@@ -279,9 +282,10 @@ def _layernorm_forward_compare(got, expected, case):
     out, cache = got
     if not isinstance(cache, (tuple, list)) or len(cache) != 3:
         return "cache should be the tuple (xhat, gamma, inv_std)."
-    return (diagnose_close(out, expected["out"], what="out")
-            or diagnose_close(cache[0], expected["xhat"], what="cache[0] (xhat)")
-            or diagnose_close(cache[2], expected["inv_std"], what="cache[2] (inv_std, shape (..., 1))"))
+    return (diagnose_close(out, expected["out"], what="out", strict=True)
+            or diagnose_close(cache[0], expected["xhat"], what="cache[0] (xhat)", strict=True)
+            or diagnose_close(cache[1], case.args[1], what="cache[1] (gamma)", strict=True)
+            or diagnose_close(cache[2], expected["inv_std"], what="cache[2] (inv_std, shape (..., 1))", strict=True))
 
 
 def _layernorm_expected(x, gamma, beta, eps=1e-5):
@@ -353,6 +357,10 @@ def _dropout_forward_cases():
     yield Case("train, p = 0 keeps everything", (torch.randn(3, 4, generator=g, dtype=F64), 0.0, True, _gen(4)))
     yield Case("eval, p = 0.5: the identity", (torch.randn(5, 4, generator=g, dtype=F64), 0.5, False, _gen(5)))
     yield Case("eval, p = 0.3, float32", (torch.randn(2, 6, generator=g), 0.3, False, _gen(6)))
+    # p equal to one of the draws: the statement keeps a unit exactly when u >= p
+    u = torch.rand(4, 6, generator=_gen(7), dtype=F64)
+    yield Case("train, p equal to one of the uniform draws (u >= p keeps it)",
+               (torch.randn(4, 6, generator=g, dtype=F64), float(u[1, 2]), True, _gen(7)))
 
 
 @check("dropout_backward", by_hand=True, reference=ref.dropout_backward,

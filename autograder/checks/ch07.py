@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import Case, check
-from course.checks import diagnose_close
+from course.checks import diagnose_close, plain
 from solutions_lib import conv as ref
 
 F64 = torch.float64
@@ -31,9 +31,9 @@ def _randn(g, *shape, dtype=F64):
 
 def _int_equal(got, expected, case):
     if isinstance(got, bool) or not isinstance(got, numbers.Integral):
-        return f"the output should be a Python int, got {type(got).__name__} ({got!r}); use // (floor division)."
+        return f"the output should be a Python int, got {type(got).__name__} ({plain(got)}); use // (floor division)."
     if int(got) != int(expected):
-        return f"the output is {got}, expected {expected}."
+        return f"the output is {plain(got)}, expected {plain(expected)}."
     return None
 
 
@@ -95,7 +95,7 @@ def _forward_compare(got, expected, case):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         return "conv2d_forward should return the pair (out, cache)."
     out, cache = got
-    problem = diagnose_close(out, expected, what="out")
+    problem = diagnose_close(out, expected, what="out", strict=True)
     if problem:
         return problem
     if not isinstance(cache, (tuple, list)) or len(cache) != 6:
@@ -105,7 +105,7 @@ def _forward_compare(got, expected, case):
         if problem:
             return problem
     if cache[3] != stride or cache[4] != padding:
-        return f"cache[3:5] should be (stride, padding) = ({stride}, {padding}), got ({cache[3]!r}, {cache[4]!r})."
+        return f"cache[3:5] should be (stride, padding) = ({stride}, {padding}), got ({plain(cache[3])}, {plain(cache[4])})."
     return diagnose_close(cache[5], F.unfold(x, tuple(w.shape[-2:]), stride=stride, padding=padding),
                           what="cache[5] (cols, in F.unfold's layout)")
 

@@ -8,6 +8,8 @@ updates are single transitions, with and without the end of an episode.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -59,6 +61,11 @@ def _epsilon_greedy_action_cases():
     Q = torch.tensor([[0.0, 0.0, 0.0], [1.0, 3.0, 3.0], [-1.0, -1.0, -2.0]], dtype=F64)
     yield Case("ties go to the lowest index", (Q, 0.5, torch.tensor([0.9, 0.8, 0.7], dtype=F64),
                                                  torch.tensor([2, 0, 2])))
+    Q = torch.tensor([[1.0, 0.0, 0.0]] * 4, dtype=F64)
+    yield Case("uniform exactly at epsilon does not explore (uniform < epsilon does)",
+               (Q, 0.25, torch.tensor([0.25, 0.0, 0.5, 0.2499], dtype=F64), torch.tensor([2, 1, 2, 1])))
+    yield Case("epsilon 0 never explores, even for a draw of exactly 0",
+               (Q[:2], 0.0, torch.tensor([0.0, 0.0], dtype=F64), torch.tensor([2, 1])))
 
 
 @check("ucb_action", reference=ref.ucb_action,
@@ -78,6 +85,48 @@ def _ucb_action_cases():
     Q = torch.tensor([[1.0, 0.6], [1.0, 0.6]], dtype=F64)
     N = torch.tensor([[40, 2], [2, 40]])
     yield Case("a rarely pulled arm wins through its bonus", (Q, N, 42, 1.0))
+    for t, c in ((3, 1.0), (7, 0.5), (12, 2.0)):
+        Q, N = _ucb_separating_runs(t, c)
+        yield Case(f"bounds within a hair of each other: ln t exactly, t = {t}, c = {c}", (Q, N, t, c))
+
+
+# Bonus terms a UCB answer may get wrong, each as a function of (t, N, c); the statement fixes
+# c * sqrt(ln(t) / N) with the natural log of the current step t.
+_UCB_ALTERNATIVES = (
+    lambda t, n, c: c * math.sqrt(math.log(t + 1) / n),        # ln(t + 1)
+    lambda t, n, c: c * math.sqrt(math.log(t - 1) / n),        # ln(t - 1)
+    lambda t, n, c: c * math.sqrt(2 * math.log(t) / n),        # UCB1's sqrt(2 ln t / N)
+    lambda t, n, c: c * math.sqrt(math.log2(t) / n),           # log base 2
+    lambda t, n, c: c * math.sqrt(math.log10(t) / n),          # log base 10
+    lambda t, n, c: c * math.log(t) / n,                       # no square root
+    lambda t, n, c: c * math.sqrt(math.log(t)) / n,            # square root of ln t only
+    lambda t, n, c: c * math.sqrt(math.log(t) / (n + 1)),      # N + 1 in the denominator
+    lambda t, n, c: c * c * math.sqrt(math.log(t) / n),        # c squared
+    lambda t, n, c: math.sqrt(c * math.log(t) / n),            # c under the root
+)
+
+
+def _ucb_separating_runs(t, c):
+    """Two-arm runs in which the correct bound and each alternative bound pick different arms.
+
+    For counts (n1, n2) the true bonus gap is D = b(t, n2) - b(t, n1) and an alternative's is D'. With
+    Q = (0, -D + delta) and delta = (D - D') / 2, arm 1 leads by delta under the true bound and trails by
+    delta under the alternative (delta is far above rounding: the gaps differ by 1e-3 or more).
+    """
+    true = lambda t_, n, c_: c_ * math.sqrt(math.log(t_) / n)  # noqa: E731
+    rows, counts = [], []
+    for k, alt in enumerate(_UCB_ALTERNATIVES):
+        for n1, n2 in ((1, 2), (2, 5), (4, 1), (3, 8)):
+            d = true(t, n2, c) - true(t, n1, c)
+            d_alt = alt(t, n2, c) - alt(t, n1, c)
+            if abs(d - d_alt) < 1e-3:
+                continue
+            delta = (d - d_alt) / 2
+            q = [0.0, -d + delta]
+            rows.append(q if k % 2 == 0 else q[::-1])
+            counts.append([n1, n2] if k % 2 == 0 else [n2, n1])
+            break
+    return torch.tensor(rows, dtype=F64), torch.tensor(counts)
 
 
 @check("thompson_bernoulli_action", reference=ref.thompson_bernoulli_action,

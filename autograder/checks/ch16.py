@@ -9,6 +9,7 @@ PPO against direct formulas, DAgger against the reference loop on the windy line
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 
@@ -126,6 +127,14 @@ def _reinforce_gradient_cases():
     rho, trans, reward, logits, horizon = _random_mdp(1615, 3, 2, 2, F32)
     states, actions, rewards, probs, grad = _enumerate(rho, trans, reward, logits, horizon)
     yield Case("unbiased, float32", (logits, states, actions, rewards), {"weights": probs}, expected=grad)
+    g = _gen(1616)
+    logits, states, actions, rewards = _sampled_batch(1617, 3, 3, 12, 4)
+    yield Case("importance weights that do not sum to 1 (used as given, never normalized)",
+               (logits, states, actions, rewards), {"weights": 3.0 * torch.rand(12, generator=g, dtype=F64) + 0.2})
+    yield Case("a single trajectory, horizon 1, weight 2", (torch.randn(2, 3, generator=g, dtype=F64),
+                                                            torch.tensor([[1]]), torch.tensor([[2]]),
+                                                            torch.tensor([[1.5]], dtype=F64)),
+               {"weights": torch.tensor([2.0], dtype=F64)})
 
 
 @check("reward_to_go_gradient", reference=ref.reward_to_go_gradient,
@@ -147,6 +156,8 @@ def _reward_to_go_gradient_cases():
     batch = _sampled_batch(1623, 4, 3, 32, 6)
     yield Case("32 sampled trajectories, no baseline", batch)
     yield Case("32 sampled trajectories, baseline (4,)", batch, {"baseline": torch.randn(4, generator=g, dtype=F64)})
+    yield Case("float64 weights that do not sum to 1 (used as given), baseline (4,)", batch,
+               {"baseline": torch.randn(4, generator=g, dtype=F64), "weights": 2 * torch.rand(32, generator=g, dtype=F64)})
     batch = _sampled_batch(1624, 3, 2, 10, 4, F32)
     yield Case("float32, baseline and explicit weights", batch,
                {"baseline": torch.randn(3, generator=g), "weights": torch.rand(10, generator=g)})
@@ -232,6 +243,11 @@ def _double_dqn_target_cases():
     qo = torch.randn(6, 3, generator=g, dtype=F64)
     yield Case("identical networks reduce to the DQN target", (r, qo, qo.clone(), torch.zeros(6, dtype=F64), 0.9),
                expected=ref.dqn_target(r, qo, torch.zeros(6, dtype=F64), 0.9))
+    qo = torch.tensor([[1.0, 1.0, 0.0], [0.5, 2.0, 2.0], [3.0, 3.0, 3.0]], dtype=F64)
+    qt = torch.tensor([[4.0, -1.0, 9.0], [0.0, 5.0, -5.0], [1.0, 2.0, 3.0]], dtype=F64)
+    yield Case("ties in the online network go to the lowest index", (torch.zeros(3, dtype=F64), qo, qt,
+                                                                      torch.zeros(3, dtype=F64), 1.0),
+               expected=torch.tensor([4.0, 5.0, 1.0], dtype=F64))
 
 
 # ----------------------------------------------------------------------------- PPO
@@ -344,6 +360,37 @@ def _puct_loop(q, p, n, c, legal=None):
     return torch.tensor(out, dtype=torch.long).reshape(q.shape[:-1])
 
 
+# Exploration terms a PUCT answer may get wrong, as functions of (N_parent, N_child, prior, c).
+_PUCT_ALTERNATIVES = (
+    lambda s, n, p, c: c * p * math.sqrt(s + 1) / (1 + n),      # sqrt(N_parent + 1)
+    lambda s, n, p, c: c * p * s / (1 + n),                     # no square root
+    lambda s, n, p, c: c * p * math.sqrt(s) / n,                # no + 1 under N_child
+    lambda s, n, p, c: c * p * math.sqrt(s / (1 + n)),          # square root over the whole ratio
+    lambda s, n, p, c: c * math.sqrt(s) / (1 + n),              # prior left out
+    lambda s, n, p, c: c * p * math.log(s) / (1 + n),           # log instead of the square root
+    lambda s, n, p, c: c * p * math.sqrt(s) / (1 + n) ** 2,     # N_child squared
+    lambda s, n, p, c: p * math.sqrt(s) / (1 + n),              # c left out
+)
+
+
+def _puct_separating_rows(c):
+    """Two-child nodes whose true PUCT scores and each alternative's pick different children (as for UCB)."""
+    true = lambda s, n, p, c_: c_ * p * math.sqrt(s) / (1 + n)  # noqa: E731
+    rows_q, rows_p, rows_n = [], [], []
+    for k, alt in enumerate(_PUCT_ALTERNATIVES):
+        for (n0, n1), (p0, p1) in (((3, 5), (0.3, 0.7)), ((6, 2), (0.55, 0.45)), ((1, 4), (0.2, 0.8))):
+            s = n0 + n1
+            d = true(s, n1, p1, c) - true(s, n0, p0, c)
+            d_alt = alt(s, n1, p1, c) - alt(s, n0, p0, c)
+            if abs(d - d_alt) < 1e-3:
+                continue
+            rows_q.append([0.0, -(d + d_alt) / 2])
+            rows_p.append([p0, p1])
+            rows_n.append([n0, n1])
+            break
+    return torch.tensor(rows_q, dtype=F64), torch.tensor(rows_p, dtype=F64), torch.tensor(rows_n)
+
+
 @check("puct_select",
        hint="score = Q + c * P * sqrt(N_parent) / (1 + N_child) with N_parent = sum of the children's visits; "
             "illegal moves excluded; ties go to the lowest index.")
@@ -372,6 +419,10 @@ def _puct_select_cases():
     legal = torch.rand(50, 9, generator=g) < 0.7
     legal[:, 4] = True
     yield Case("batch of 50 tic-tac-toe nodes, c 1.25", (qb, pb, nb), {"c": 1.25}, expected=_puct_loop(qb, pb, nb, 1.25))
+    for c in (1.0, 2.5):
+        qs, ps, ns = _puct_separating_rows(c)
+        yield Case(f"two children within a hair of each other: sqrt(N_parent) / (1 + N) exactly, c = {c}",
+                   (qs, ps, ns), {"c": c}, expected=_puct_loop(qs, ps, ns, c))
     yield Case("batch of 50 nodes with illegal moves masked", (qb, pb, nb), {"c": 1.25, "legal": legal},
                expected=_puct_loop(qb, pb, nb, 1.25, legal))
     yield Case("float32 values and float visit counts", (qb.float(), pb.float(), nb.float()), {"c": 0.8},

@@ -191,9 +191,9 @@ ALTERNATIVES = {
 def sample_mean(x, dim=-1):
     return torch.mean(x, dim=dim)
 """,
-        "numpy (returns an array)": """
+        "numpy, back to a tensor": """
 def sample_mean(x, dim=-1):
-    return np.mean(x.numpy(), axis=dim)
+    return torch.from_numpy(np.asarray(np.mean(x.numpy(), axis=dim)))
 """,
         "explicit loop over the samples": """
 def sample_mean(x, dim=-1):
@@ -209,13 +209,9 @@ def sample_mean(x, dim=-1):
 def sample_variance(x, dim=-1):
     return torch.var(x, dim=dim, correction=0)
 """,
-        "one-pass formula mean(x^2) - mean(x)^2": """
-def sample_variance(x, dim=-1):
-    return (x * x).mean(dim=dim) - x.mean(dim=dim) ** 2
-""",
         "numpy var (ddof=0)": """
 def sample_variance(x, dim=-1):
-    return np.var(x.numpy(), axis=dim)
+    return torch.as_tensor(np.var(x.numpy(), axis=dim))
 """,
         "explicit loop over the samples": """
 def sample_variance(x, dim=-1):
@@ -235,14 +231,9 @@ def unbiased_variance(x, dim=-1):
     n = x.shape[dim]
     return ((x - x.mean(dim=dim, keepdim=True)) ** 2).mean(dim=dim) * n / (n - 1)
 """,
-        "one-pass formula (sum x^2 - n mean^2) / (n - 1)": """
-def unbiased_variance(x, dim=-1):
-    n = x.shape[dim]
-    return ((x * x).sum(dim=dim) - n * x.mean(dim=dim) ** 2) / (n - 1)
-""",
         "numpy var (ddof=1)": """
 def unbiased_variance(x, dim=-1):
-    return np.var(x.numpy(), axis=dim, ddof=1)
+    return torch.as_tensor(np.var(x.numpy(), axis=dim, ddof=1))
 """,
     },
     "plugin_variance_bias": {
@@ -252,7 +243,10 @@ def plugin_variance_bias(sigma2, n):
 """,
         "numpy": """
 def plugin_variance_bias(sigma2, n):
-    return -np.asarray(sigma2, dtype=float) / np.asarray(n)
+    bias = -np.divide(np.asarray(sigma2), np.asarray(n))
+    if isinstance(sigma2, torch.Tensor) or isinstance(n, torch.Tensor):
+        return torch.as_tensor(bias).to(torch.result_type(sigma2, n))
+    return float(bias)
 """,
     },
     "bias_variance_mse": {
@@ -287,7 +281,7 @@ def gaussian_mle(x, dim=-1):
         "numpy": """
 def gaussian_mle(x, dim=-1):
     a = x.numpy()
-    return a.mean(axis=dim), a.var(axis=dim)
+    return torch.as_tensor(a.mean(axis=dim)), torch.as_tensor(a.var(axis=dim))
 """,
         "returns a list instead of a tuple": """
 def gaussian_mle(x, dim=-1):
@@ -327,7 +321,8 @@ def standardized_means(samples, mu, sigma, dim=-1):
 def standardized_means(samples, mu, sigma, dim=-1):
     a = samples.numpy()
     n = a.shape[dim]
-    return (a.mean(axis=dim) - np.asarray(mu)) / (np.asarray(sigma) / np.sqrt(n))
+    z = (a.mean(axis=dim) - np.asarray(mu)) / (np.asarray(sigma) / np.sqrt(n))
+    return torch.as_tensor(z).to(samples.dtype)
 """,
     },
     "empirical_risk": {
@@ -345,9 +340,72 @@ def empirical_risk(predictions, targets, loss="squared", dim=-1):
     losses = {"squared": lambda e: e ** 2, "absolute": np.abs}
     if loss not in losses:
         raise ValueError(loss)
-    return losses[loss](targets.numpy() - predictions.numpy()).mean(axis=dim)
+    risk = losses[loss](targets.numpy() - predictions.numpy()).mean(axis=dim)
+    return torch.as_tensor(risk).to(torch.result_type(predictions, targets))
 """,
     },
 }
 
 SAMPLE_WRONG = ["unbiased_variance", "gaussian_nll"]
+
+# Wrong answers written after the first set: the contract the statements fix (kind, dtype).
+MUTANTS["sample_mean"].update({
+    "returns a numpy array": """
+def sample_mean(x, dim=-1):
+    return np.mean(x.numpy(), axis=dim)
+""",
+})
+MUTANTS["unbiased_variance"].update({
+    "returns float64 for a float32 input": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x.double(), dim=dim)
+""",
+    "returns float16": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x, dim=dim).half()
+""",
+    "off by 0.93% (a stray factor)": """
+def unbiased_variance(x, dim=-1):
+    return torch.var(x, dim=dim) * 1.0093
+""",
+})
+MUTANTS["sample_variance"].update({
+    "returns float32 for a float64 input": """
+def sample_variance(x, dim=-1):
+    return torch.var(x.float(), dim=dim, correction=0)
+""",
+})
+MUTANTS["plugin_variance_bias"].update({
+    "returns a tensor for numbers": """
+def plugin_variance_bias(sigma2, n):
+    return -torch.as_tensor(sigma2) / torch.as_tensor(n)
+""",
+})
+
+HINTS = {
+    "unbiased_variance": {
+        "divides by n instead of n - 1": "your variance divides by n, not n - 1 (Bessel's correction).",
+        "returns the standard deviation": "your answer is the standard deviation: the variance is its square.",
+    },
+    "sample_variance": {
+        "divides by n - 1 (torch.var's default)": "your variance divides by n - 1; the plug-in estimate divides by n.",
+        "forgets to subtract the mean": "the deviations are taken from the mean: average (x - mean)^2, not x^2.",
+    },
+}
+
+# The statement asks for two passes: the one-pass shortcut loses every digit on float32 data far from zero.
+MUTANTS["sample_variance"]["one pass: mean of squares minus the squared mean"] = """
+def sample_variance(x, dim=-1):
+    return (x * x).mean(dim=dim) - x.mean(dim=dim) ** 2
+"""
+MUTANTS["unbiased_variance"]["one pass: (sum x^2 - n mean^2) / (n - 1)"] = """
+def unbiased_variance(x, dim=-1):
+    n = x.shape[dim]
+    return ((x * x).sum(dim=dim) - n * x.mean(dim=dim) ** 2) / (n - 1)
+"""
+HINTS["unbiased_variance"]["one pass: (sum x^2 - n mean^2) / (n - 1)"] = (
+    "sum(x^2) - n mean^2 subtracts two huge, nearly equal numbers when the data sit far from zero: compute the "
+    "mean first, then sum the squared deviations from it (two passes).")
+HINTS["sample_variance"]["one pass: mean of squares minus the squared mean"] = (
+    "E[x^2] - E[x]^2 subtracts two huge, nearly equal numbers when the data sit far from zero: compute the "
+    "mean first, then average the squared deviations from it (two passes).")

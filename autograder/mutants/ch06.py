@@ -539,13 +539,13 @@ def layernorm_backward(dout, cache):
 """,
     },
     "dropout_forward": {
-        "torch.where, u > p": """
+        "torch.where, u >= p": """
 def dropout_forward(x, p, training, generator):
     if not training:
         return x, torch.ones_like(x)
     u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     scale = 1.0 / (1.0 - p)
-    mask = torch.where(u > p, torch.full_like(x, scale), torch.zeros_like(x))
+    mask = torch.where(u >= p, torch.full_like(x, scale), torch.zeros_like(x))
     return x * mask, mask
 """,
     },
@@ -584,3 +584,96 @@ def ensemble_average(logits):
 }
 
 SAMPLE_WRONG = ["batchnorm_backward", "dropout_forward"]
+
+# Wrong answers written after the first set.
+MUTANTS["batchnorm_forward"].update({
+    "eval-mode cache built from the batch statistics": """
+def batchnorm_forward(x, gamma, beta, state, mode):
+    eps, m = state["eps"], state["momentum"]
+    n = x.shape[0]
+    bmu, bvar = x.mean(0), x.var(0, correction=0)
+    if mode == "train":
+        state["running_mean"] = (1 - m) * state["running_mean"] + m * bmu
+        state["running_var"] = (1 - m) * state["running_var"] + m * bvar * n / (n - 1)
+        out = gamma * (x - bmu) / torch.sqrt(bvar + eps) + beta
+    else:
+        out = gamma * (x - state["running_mean"]) / torch.sqrt(state["running_var"] + eps) + beta
+    inv_std = 1 / torch.sqrt(bvar + eps)
+    return out, ((x - bmu) * inv_std, gamma, inv_std)
+""",
+    "running variance updated with var + eps": """
+def batchnorm_forward(x, gamma, beta, state, mode):
+    eps, m = state["eps"], state["momentum"]
+    if mode == "train":
+        n = x.shape[0]
+        mu, var = x.mean(0), x.var(0, correction=0)
+        state["running_mean"] = (1 - m) * state["running_mean"] + m * mu
+        state["running_var"] = (1 - m) * state["running_var"] + m * (var * n / (n - 1) + eps)
+    else:
+        mu, var = state["running_mean"], state["running_var"]
+    inv_std = 1 / torch.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+""",
+    "returns float64 for a float32 input": """
+def batchnorm_forward(x, gamma, beta, state, mode):
+    eps, m = state["eps"], state["momentum"]
+    x, gamma, beta = x.double(), gamma.double(), beta.double()
+    if mode == "train":
+        n = x.shape[0]
+        mu, var = x.mean(0), x.var(0, correction=0)
+        rm, rv = state["running_mean"], state["running_var"]
+        state["running_mean"] = ((1 - m) * rm + m * mu).to(rm.dtype)
+        state["running_var"] = ((1 - m) * rv + m * var * n / (n - 1)).to(rv.dtype)
+    else:
+        mu, var = state["running_mean"].double(), state["running_var"].double()
+    inv_std = 1 / torch.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+""",
+})
+
+HINTS = {
+    "batchnorm_forward": {
+        "running variance updated with the biased variance": "the running variance is updated with the unbiased "
+                                                              "batch variance (times N / (N - 1)), as BatchNorm1d does.",
+        "eval mode uses the batch statistics": "in eval mode everything, the output and the cache, comes from the "
+                                               "running statistics, never from the batch.",
+        "eval-mode cache built from the batch statistics": "in eval mode the cache, too, comes from the running "
+                                                           "statistics (xhat and inv_std from running_mean and running_var).",
+        "running variance updated with var + eps": "eps belongs in the normalization only; the running variance "
+                                                   "tracks the unbiased batch variance without it.",
+    },
+}
+
+MUTANTS["batchnorm_forward"]["running variance updated with (var + eps) * N / (N - 1)"] = """
+def batchnorm_forward(x, gamma, beta, state, mode):
+    eps, m = state["eps"], state["momentum"]
+    if mode == "train":
+        n = x.shape[0]
+        mu, var = x.mean(0), x.var(0, correction=0)
+        state["running_mean"] = (1 - m) * state["running_mean"] + m * mu
+        state["running_var"] = (1 - m) * state["running_var"] + m * (var + eps) * n / (n - 1)
+    else:
+        mu, var = state["running_mean"], state["running_var"]
+    inv_std = 1 / torch.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+"""
+HINTS["batchnorm_forward"]["running variance updated with (var + eps) * N / (N - 1)"] = \
+    HINTS["batchnorm_forward"]["running variance updated with var + eps"]
+
+MUTANTS["dropout_forward"]["keeps a unit only when u > p"] = """
+def dropout_forward(x, p, training, generator):
+    if not training:
+        return x.clone(), torch.ones_like(x)
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    mask = (u > p).to(x.dtype) / (1.0 - p)
+    return x * mask, mask
+"""
+HINTS["dropout_forward"] = {
+    "keeps a unit only when u > p": "a unit is kept exactly when u >= p: a draw equal to p keeps it.",
+    "p used as the keep probability (the worksheet's convention)": "p is the probability of dropping a unit "
+        "(torch's convention), not of keeping it.",
+    "no 1 / (1 - p) scaling": "inverted dropout scales the kept units by 1 / (1 - p) during training.",
+}

@@ -705,3 +705,36 @@ def nms(boxes, scores, iou_threshold):
 }
 
 SAMPLE_WRONG = ["conv2d_backward", "max_pool2d_backward"]
+
+# Wrong answers written after the first set.
+MUTANTS["conv2d_backward"].update({
+    "dw slides over the input with stride 1, ignoring the stride": """
+def conv2d_backward(dout, cache):
+    x, w, b, stride, padding, cols = cache
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    ho, wo = dout.shape[2], dout.shape[3]
+    d = dout.reshape(n, f, ho * wo)
+    db = d.sum(dim=(0, 2))
+    xp = torch.nn.functional.pad(x, (padding, padding, padding, padding))
+    dw = torch.zeros_like(w)
+    for p in range(kh):
+        for q in range(kw):
+            dw[:, :, p, q] = torch.einsum("nfij,ncij->fc", dout, xp[:, :, p:p + ho, q:q + wo])
+    dcols = (w.reshape(f, -1).t() @ d).reshape(n, c, kh, kw, ho, wo)
+    dxp = x.new_zeros(n, c, h + 2 * padding, wd + 2 * padding)
+    for p in range(kh):
+        for q in range(kw):
+            dxp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += dcols[:, :, p, q]
+    return dxp[:, :, padding:padding + h, padding:padding + wd], dw, db
+""",
+})
+
+HINTS = {
+    "conv2d_backward": {
+        "dw transposed (a (C*kh*kw, F) matrix reshaped to (F, C, kh, kw))": "dw comes out transposed: the product "
+            "of dout's rows with the columns is (F, C*kh*kw) before it is reshaped to w's shape.",
+        "dw slides over the input with stride 1, ignoring the stride": "dw pairs each output position with the "
+            "input window it was computed from: windows start every `stride` pixels, not every pixel.",
+    },
+}

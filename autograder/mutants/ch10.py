@@ -438,3 +438,16 @@ def perplexity(token_nll, mask):
 }
 
 SAMPLE_WRONG = ["bert_mask", "analogy"]
+
+# Mechanical mutations of the reference (autograder.mutation) that no input the statement allows can tell
+# apart from it, with the reason.
+_LAST_OF_2D = "the statement fixes center and context as (B, D): axis 1 is the last axis"
+EQUIVALENT_MUTATIONS = {
+    "sgns_loss": {
+        "sign: `-1` -> `1` in `log_sigmoid(-neg).sum(-1)`": "the negative scores are (B, K): axis 1 is the last axis",
+        "sign: `-1` -> `1` in `(center * context).sum(-1)`": _LAST_OF_2D,
+    },
+    "sgns_grads": {
+        "sign: `-1` -> `1` in `(center * context).sum(-1)`": _LAST_OF_2D,
+    },
+}

@@ -412,3 +412,55 @@ def q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma):
 }
 
 SAMPLE_WRONG = ["ucb_action", "q_learning_update"]
+
+# Wrong answers written after the first set, each separated from the reference by a constructed case.
+MUTANTS["ucb_action"].update({
+    "ln(t + 1) in the bonus": """
+def ucb_action(Q, N, t, c):
+    bonus = c * torch.sqrt(math.log(t + 1) / N.to(Q.dtype).clamp(min=1))
+    score = torch.where(N == 0, torch.full_like(Q, float("inf")), Q + bonus)
+    return score.argmax(dim=1)
+""",
+    "ln(t - 1) in the bonus": """
+def ucb_action(Q, N, t, c):
+    bonus = c * torch.sqrt(math.log(max(t - 1, 1)) / N.to(Q.dtype).clamp(min=1))
+    score = torch.where(N == 0, torch.full_like(Q, float("inf")), Q + bonus)
+    return score.argmax(dim=1)
+""",
+    "sqrt(2 ln t / N), the original UCB1 constant": """
+def ucb_action(Q, N, t, c):
+    bonus = c * torch.sqrt(2 * math.log(t) / N.to(Q.dtype).clamp(min=1))
+    score = torch.where(N == 0, torch.full_like(Q, float("inf")), Q + bonus)
+    return score.argmax(dim=1)
+""",
+    "N + 1 in the denominator": """
+def ucb_action(Q, N, t, c):
+    bonus = c * torch.sqrt(math.log(t) / (N.to(Q.dtype) + 1))
+    score = torch.where(N == 0, torch.full_like(Q, float("inf")), Q + bonus)
+    return score.argmax(dim=1)
+""",
+})
+
+HINTS = {
+    "ucb_action": {
+        "no exploration bonus (greedy)": "your choice ignores the exploration bonus c * sqrt(ln t / N).",
+        "bonus sqrt(ln t) / N": "the bonus takes the square root of ln(t) / N as a whole, not of ln(t) alone.",
+        "untried arms not played first (N clamped to 1)": "an arm that was never pulled (N == 0) must be played "
+                                                          "first, before any bound is compared.",
+        "log10 instead of the natural log": "the bonus uses the natural logarithm of t.",
+        "ln(t + 1) in the bonus": "the bonus uses ln(t) of the current step t, not ln(t + 1).",
+        "ln(t - 1) in the bonus": "the bonus uses ln(t) of the current step t, not ln(t - 1).",
+        "sqrt(2 ln t / N), the original UCB1 constant": "this exercise's bonus is c * sqrt(ln t / N): the factor 2 "
+                                                        "of the original UCB1 is part of c.",
+        "N + 1 in the denominator": "the bonus divides by the pull count N itself, not N + 1.",
+    },
+}
+
+MUTANTS["epsilon_greedy_action"]["explores when uniform <= epsilon"] = """
+def epsilon_greedy_action(Q, epsilon, uniform, random_arm):
+    return torch.where(uniform <= epsilon, random_arm, Q.argmax(dim=1))
+"""
+HINTS["epsilon_greedy_action"] = {
+    "explores when uniform <= epsilon": "a run explores exactly when uniform < epsilon: a draw equal to epsilon "
+                                        "plays the greedy arm.",
+}

@@ -454,3 +454,73 @@ def dagger(states, actions, expert, rollout, fit, n_rounds, generator):
 }
 
 SAMPLE_WRONG = ["reward_to_go_gradient", "dqn_target"]
+
+# Wrong answers written after the first set.
+MUTANTS["reinforce_gradient"].update({
+    "normalizes the weights to sum to 1": _SCORE + """
+def reinforce_gradient(logits, states, actions, rewards, weights=None):
+    B = states.shape[0]
+    w = torch.full((B,), 1.0 / B, dtype=logits.dtype) if weights is None else weights.to(logits.dtype)
+    w = w / w.sum()
+    coef = w[:, None] * rewards.to(logits.dtype).sum(-1, keepdim=True).expand(states.shape)
+    return _score_sum(logits, states, actions, coef)
+""",
+})
+
+HINTS = {
+    "reinforce_gradient": {
+        "normalizes the weights to sum to 1": "the weights are used as given: dividing them by their sum changes "
+                                              "the estimate whenever they do not already sum to 1.",
+    },
+}
+
+# Mechanical mutations of the reference (autograder.mutation) that no input the statement allows can tell
+# apart from it, with the reason: every tensor these exercises take is 2-D by statement ((S, A) logits,
+# (B, T) trajectories, (B, A) Q-values), so axis 1 is axis -1.
+_TWO_D = "the statement fixes this tensor as 2-D: axis 1 is the last axis"
+EQUIVALENT_MUTATIONS = {
+    "reinforce_gradient": {
+        "sign: `-1` -> `1` in `logits.shape[-1]`": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `logits.shape[-1]` #2": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `torch.softmax(logits, dim=-1)`": _TWO_D,
+        "sign: `-1` -> `1` in `rewards.to(logits.dtype).sum(-1, keepdim=True)`": _TWO_D,
+    },
+    "reward_to_go_gradient": {
+        "sign: `-1` -> `1` in `logits.shape[-1]`": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `logits.shape[-1]` #2": "logits are (S, A) by statement: shape[1] is shape[-1]",
+        "sign: `-1` -> `1` in `torch.softmax(logits, dim=-1)`": _TWO_D,
+    },
+    "dqn_target": {
+        "sign: `-1` -> `1` in `next_q_target.to(rewards.dtype).amax(-1)`": _TWO_D,
+    },
+    "double_dqn_target": {
+        "sign: `-1` -> `1` in `next_q_target.to(rewards.dtype).gather(-1, best).squeeze(-1)`": _TWO_D,
+        "sign: `-1` -> `1` in `next_q_target.to(rewards.dtype).gather(-1, best)`": _TWO_D,
+        "sign: `-1` -> `1` in `next_q_online.argmax(-1, keepdim=True)`": _TWO_D,
+    },
+}
+
+MUTANTS["puct_select"]["sqrt(N_parent + 1) in the exploration term"] = """
+def puct_select(q, prior, visits, c=1.0, legal=None):
+    n = visits.to(q.dtype)
+    u = q + c * prior * torch.sqrt(n.sum(-1, keepdim=True) + 1) / (1 + n)
+    if legal is not None:
+        u = u.masked_fill(~legal, float('-inf'))
+    return u.argmax(-1)
+"""
+HINTS["puct_select"] = {
+    "sqrt(N_parent + 1) in the exploration term": "N_parent is the sum of the children's visits itself: "
+                                                  "sqrt(N_parent), not sqrt(N_parent + 1).",
+}
+
+MUTANTS["double_dqn_target"]["ties in the online argmax go to the highest index"] = """
+def double_dqn_target(rewards, next_q_online, next_q_target, dones, gamma):
+    A = next_q_online.shape[-1]
+    best = A - 1 - next_q_online.flip(-1).argmax(-1, keepdim=True)
+    boot = next_q_target.to(rewards.dtype).gather(-1, best).squeeze(-1)
+    return rewards + gamma * (1 - dones.to(rewards.dtype)) * boot
+"""
+HINTS["double_dqn_target"] = {
+    "ties in the online argmax go to the highest index": "when the online network ties, the lowest action index "
+                                                         "wins (what torch.argmax does).",
+}

@@ -218,7 +218,8 @@ assert _result.passed, _result.message
 # `correction=1`.
 #
 # Implement `unbiased_variance(x, dim=-1)`: divide by $n - 1$, reduce over `dim` (last by default),
-# keep the dtype. It needs $n \ge 2$ (for $n = 1$ it is $0/0$; you need not handle that case).
+# keep the dtype, and compute it in two passes as above (the hidden tests include float32 data far from
+# zero). It needs $n \ge 2$ (for $n = 1$ it is $0/0$; you need not handle that case).
 
 # %% nbgrader={"grade": false, "grade_id": "unbiased_variance", "locked": false, "schema_version": 3, "solution": true}
 def unbiased_variance(x, dim=-1):

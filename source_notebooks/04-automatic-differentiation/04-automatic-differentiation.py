@@ -40,7 +40,9 @@
 #
 # **Conventions used throughout.** Derivatives are checked in float64. For a scalar function of a
 # tensor, the gradient has the shape of the tensor (torch's layout, not the transposed Jacobian some notes
-# use). The engines of sections 2 and 3 work on Python floats, one number per node.
+# use). The engines of sections 2 and 3 work on Python floats, one number per node. What a statement fixes
+# is graded: functions on tensors return the dtype, shape and device of their input, and a function asked
+# for floats returns plain Python floats, not 0-d tensors.
 
 # %%
 # Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.

@@ -32,6 +32,8 @@
 # **Conventions used throughout.** Token ids are `torch.int64`. Every word $w$ has two vectors, a *center* vector
 # $v_w$ (used when $w$ is the middle word) and a *context* vector $u_w$ (used when $w$ is a neighbour). A label of
 # `-100` means "nothing to predict here", as in `torch.nn.functional.cross_entropy(ignore_index=-100)`.
+# Functions return tensors in the dtype and device of their floating inputs (ids stay `torch.int64`) and never
+# change their inputs in place; the dtype and shape a statement names are graded.
 
 # %%
 # Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.

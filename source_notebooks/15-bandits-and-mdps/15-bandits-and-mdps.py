@@ -36,7 +36,9 @@
 # **Conventions used throughout.** A batch of independent bandit problems ("runs") is processed at once:
 # estimates `Q` and counts `N` have shape `(n_runs, n_arms)`, actions and rewards shape `(n_runs,)`. Actions
 # are `torch.long`. Every arg-max breaks ties towards the **lowest index**, which is what `torch.argmax` does.
-# Random draws are arguments, so a correct rule gives exactly the same actions as the reference.
+# Random draws are arguments, so a correct rule gives exactly the same actions as the reference. Results keep
+# the dtypes of their inputs (values in the dtype of `Q`, `V` or the rewards, counts in that of `N`), and no
+# function changes its inputs in place; the dtypes and shapes a statement names are graded.
 # An MDP is given as two tensors: `T[s, a, s2]` (shape `(S, A, S)`) and `R[s, a]` (shape `(S, A)`), explained
 # in §4.
 
