@@ -21,6 +21,7 @@ from the precision of the numbers compared, not from the reference's rounding.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import sys
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "expect_true",
     "expect_shape",
     "expect_raises",
+    "CheckFailed",
 ]
 
 # (rtol, atol) by the precision of the less precise of the two values compared.
@@ -41,6 +43,49 @@ _TOLERANCES = {
     np.dtype(np.float32): (1e-4, 1e-6),
     np.dtype(np.float64): (1e-7, 1e-10),
 }
+
+
+class CheckFailed(AssertionError):
+    """A visible test that failed. In Jupyter it shows its diagnosis alone, not a traceback into this module
+    (IPython prints what ``_render_traceback_`` returns); elsewhere it is a plain ``AssertionError``."""
+
+    def _render_traceback_(self) -> list[str]:
+        first, *rest = str(self).splitlines() or [""]
+        return [f"\x1b[1;31m✗ test failed:\x1b[0m {first}", *rest]
+
+
+# A visible test cell passes silently unless someone says so: after a cell that ran checks, all of which
+# passed, IPython's post_run_cell event prints one line.
+_cell_checks: list[str] = []
+_hooked_shells: set[int] = set()
+
+
+def _count_check(what: str) -> None:
+    """Note a check of the running cell; hook the cell's end into IPython the first time (if any)."""
+    try:
+        shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    except Exception:
+        shell = None
+    if shell is not None and id(shell) not in _hooked_shells:
+        _hooked_shells.add(id(shell))
+        shell.events.register("pre_run_cell", _start_cell)
+        shell.events.register("post_run_cell", _report_cell)
+    _cell_checks.append(what)
+
+
+def _start_cell(*_: Any) -> None:
+    _cell_checks.clear()
+
+
+def _report_cell(result: Any = None) -> None:
+    if _cell_checks and getattr(result, "success", False):
+        n = len(_cell_checks)
+        print(f"✓ test passed ({n} check{'s' * (n != 1)}); when graded, hidden tests try more cases.")
+    _cell_checks.clear()
+
+
+def _raise(message: str, hint: str | None = None) -> None:
+    raise CheckFailed(message + (f"\n  hint: {hint}" if hint else ""))
 
 
 def as_array(value: Any) -> np.ndarray:
@@ -65,7 +110,10 @@ def tolerance(*values: np.ndarray) -> tuple[float, float]:
 
 
 def _fmt(x: Any) -> str:
-    return np.format_float_positional(x, precision=6, trim="-") if isinstance(x, (float, np.floating)) else repr(x)
+    """A number as a student would write it: ``1``, ``0.5``, ``nan``, not ``np.int64(1)``."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    return np.format_float_positional(x, precision=6, trim="-") if isinstance(x, float) else repr(x)
 
 
 def diagnose_close(got: Any, expected: Any, *, what: str = "result",
@@ -124,7 +172,7 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
             return None
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         return (f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ.\n"
-                f"  first bad index {idx}: expected {e[idx]!r}, got {g[idx]!r}")
+                f"  first bad index {idx}: expected {_fmt(e[idx])}, got {_fmt(g[idx])}")
     if g.dtype.kind not in "fcbiu":
         return f"{what} should be numeric, got dtype {g.dtype}."
 
@@ -142,17 +190,19 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
         return None
     bad = ~ok
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
-    n_nonfinite = int((~np.isfinite(g64)).sum())
+    # Errors are measured where both values are numbers; NaN and infinities are counted, never measured.
+    measured = bad & np.isfinite(err)
     with np.errstate(invalid="ignore", divide="ignore"):
-        finite = np.isfinite(err)
-        max_abs = float(err[finite].max()) if finite.any() else float("inf")
         rel = err / np.maximum(np.abs(e64), 1e-300)
-        max_rel = float(rel[finite].max()) if finite.any() else float("inf")
-    lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ "
-             f"(max abs error {_fmt(max_abs)}, max rel error {_fmt(max_rel)})."]
-    if n_nonfinite and np.isfinite(e64).all():
-        lines.append(f"  {n_nonfinite} entries are NaN or infinite where the answer is finite "
-                     "(an overflow? exp of a large number?)")
+    errors = (f" (max abs error {_fmt(float(err[measured].max()))}, max rel error {_fmt(float(rel[measured].max()))})"
+              if measured.any() else "")
+    lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ{errors}."]
+    nonfinite = bad & ~np.isfinite(g64)
+    if nonfinite.any():
+        n_nan = int(np.isnan(g64[nonfinite]).sum())
+        n_inf = int(nonfinite.sum()) - n_nan
+        kinds = " and ".join(k for k in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else "") if k)
+        lines.append(f"  {kinds} where the answer is a number (an overflow? exp of a large number? 0/0?)")
     where = f"index {idx}" if idx else "value"
     lines.append(f"  first bad {where}: expected {_fmt(e64[idx].real if e64.dtype.kind != 'c' else e64[idx])}, "
                  f"got {_fmt(g64[idx].real if g64.dtype.kind != 'c' else g64[idx])}")
@@ -179,22 +229,25 @@ def expect_close(got: Any, expected: Any, *, what: str = "result", hint: str | N
     """
     problem = diagnose_close(got, expected, what=what, rtol=rtol, atol=atol)
     if problem:
-        raise AssertionError(problem + (f"\n  hint: {hint}" if hint else ""))
+        _raise(problem, hint)
+    _count_check(what)
 
 
 def expect_true(condition: Any, message: str, *, hint: str | None = None) -> None:
     """Raise ``AssertionError(message)`` (plus ``hint``) unless ``condition`` is true."""
     if not bool(condition):
-        raise AssertionError(message + (f"\n  hint: {hint}" if hint else ""))
+        _raise(message, hint)
+    _count_check(message)
 
 
 def expect_shape(got: Any, shape: tuple[int, ...], *, what: str = "result") -> None:
     """Raise ``AssertionError`` unless ``got`` is an array or tensor of the given shape."""
     if got is None:
-        raise AssertionError(f"{what} is None: did the function forget to `return` its result?")
+        _raise(f"{what} is None: did the function forget to `return` its result?")
     actual = tuple(as_array(got).shape)
     if actual != tuple(shape):
-        raise AssertionError(f"{what} has shape {actual}, expected {tuple(shape)}.")
+        _raise(f"{what} has shape {actual}, expected {tuple(shape)}.")
+    _count_check(what)
 
 
 def expect_raises(exception: type[BaseException], fn, *args, what: str = "the call", **kwargs) -> None:
@@ -202,10 +255,11 @@ def expect_raises(exception: type[BaseException], fn, *args, what: str = "the ca
     try:
         fn(*args, **kwargs)
     except exception:
+        _count_check(what)
         return
     except NotImplementedError:
         raise
     except Exception as err:
-        raise AssertionError(f"{what} should raise {exception.__name__}, but raised "
-                             f"{type(err).__name__}: {err}") from None
-    raise AssertionError(f"{what} should raise {exception.__name__}, but returned normally.")
+        raise CheckFailed(f"{what} should raise {exception.__name__}, but raised "
+                          f"{type(err).__name__}: {err}") from None
+    _raise(f"{what} should raise {exception.__name__}, but returned normally.")

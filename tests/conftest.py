@@ -54,3 +54,24 @@ def graded_class(tmp_path_factory):
     course = Course.open(course_root, course_root / "classes" / "sample")
     summary = run_demo(course, course.chapter_ids(), log=lambda *_: None)
     return course, summary
+
+
+@pytest.fixture(scope="session")
+def student_wheel(tmp_path_factory) -> Path:
+    """The student wheel (`course` alone), built once per session."""
+    from autograder.student import build_student_wheel
+
+    return build_student_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def student_bundle(tmp_path_factory) -> tuple[Path, Path]:
+    """The student bundle of the committed release/ (folder, zip), written by `autograder bundle`."""
+    from typer.testing import CliRunner
+
+    from autograder.cli import app
+
+    folder = tmp_path_factory.mktemp("bundle") / "handout"
+    result = CliRunner().invoke(app, ["bundle", str(folder), "--course-root", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    return folder, folder.with_suffix(".zip")
