@@ -91,8 +91,9 @@ def write_bundle(root: Path, out_dir: Path, chapter_ids: list[str], config: Cour
     root, out_dir = Path(root), Path(out_dir).resolve()
     if out_dir.exists() and any(out_dir.iterdir()):
         raise GradingError(f"{out_dir} is not empty: the bundle needs a new or empty folder")
-    if root.resolve() in (out_dir, *out_dir.parents):
-        raise GradingError(f"write the bundle outside the course repository ({root}): it is handed to students")
+    if out_dir == root.resolve() or root.resolve() in out_dir.parents and out_dir.parts[len(root.resolve().parts)] in (
+            "release", "source_notebooks", "course", "autograder", "solutions_lib", "tests"):
+        raise GradingError(f"{out_dir} is inside a folder of the course; write the bundle elsewhere (e.g. dist/)")
     out_dir.mkdir(parents=True, exist_ok=True)
     for chapter_id in chapter_ids:
         notebook = release_notebook(root, chapter_id)

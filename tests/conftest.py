@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,24 @@ def student_bundle(tmp_path_factory) -> tuple[Path, Path]:
     result = CliRunner().invoke(app, ["bundle", str(folder), "--course-root", str(ROOT)])
     assert result.exit_code == 0, result.output
     return folder, folder.with_suffix(".zip")
+
+
+@pytest.fixture(scope="session")
+def config():
+    """course.toml and the student package's name and version."""
+    from autograder.student import CourseConfig
+
+    return CourseConfig.load(ROOT)
+
+
+@pytest.fixture(scope="session")
+def student_env(config, student_wheel, tmp_path_factory):
+    """(python, workdir): a fresh environment (.test-envs/student) with the student package's dependencies but
+    not the package itself; the wheel lies in workdir, where the notebooks' install cell finds and installs it."""
+    import student_envs as envs
+
+    python = envs.venv("student", envs.student_requirements())
+    envs.remove_student_package(python, config.package)
+    workdir = tmp_path_factory.mktemp("student-env")
+    shutil.copy(student_wheel, workdir)
+    return python, workdir
