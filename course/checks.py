@@ -66,10 +66,13 @@ def _count_check(what: str) -> None:
         shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
     except Exception:
         shell = None
-    if shell is not None and id(shell) not in _hooked_shells:
+    if shell is None:
+        return
+    if id(shell) not in _hooked_shells:  # first check in this shell: the cell began before the hook
         _hooked_shells.add(id(shell))
         shell.events.register("pre_run_cell", _start_cell)
         shell.events.register("post_run_cell", _report_cell)
+        _cell_checks.clear()
     _cell_checks.append(what)
 
 

@@ -45,13 +45,12 @@ def graded_class(tmp_path_factory):
     Runs in a copy of the course (source notebooks and nbgrader_config.py) so the repository is untouched.
     Yields the Course and the demo summary.
     """
-    import shutil
-
     from autograder.pipeline import Course, run_demo
 
     course_root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "source_notebooks", course_root / "source_notebooks")
     shutil.copy(ROOT / "nbgrader_config.py", course_root)
+    shutil.copy(ROOT / "course.toml", course_root)  # the release writes the install cell and badge from it
     course = Course.open(course_root, course_root / "classes" / "sample")
     summary = run_demo(course, course.chapter_ids(), log=lambda *_: None)
     return course, summary

@@ -53,9 +53,10 @@ def venv(name: str, requirements: list[str]) -> Path:
 
 
 def student_requirements() -> list[str]:
-    """What a student's own environment needs besides the wheel: a torch, a kernel, the wheel's dependencies."""
+    """What a student's own environment needs besides the wheel: a torch, JupyterLab (as the students' README
+    says), the wheel's dependencies."""
     project = tomllib.loads((ROOT / "course" / "pyproject.toml").read_text())["project"]
-    return [TORCH, "ipykernel", *project["dependencies"]]
+    return [TORCH, "jupyterlab", "ipykernel", *project["dependencies"]]
 
 
 def colab_requirements() -> list[str]:

@@ -1,7 +1,7 @@
 """The student bundle in JupyterLab, driven in a real browser (Debian's chromium through playwright).
 
-One JupyterLab server serves a copy of the bundle; its kernel runs in the student environment (the wheel
-alone, installed by the notebooks' own install cell). For every built chapter the test opens the notebook,
+One JupyterLab server serves a copy of the bundle from the student environment (JupyterLab and the course's
+dependencies; the wheel itself is installed by the notebooks' own install cell), its kernel running there too. For every built chapter the test opens the notebook,
 checks that the math is typeset and the Colab badge is there, runs the set-up cells, types a correct answer
 into the first exercise and sees its visible test pass, types a classic wrong answer and sees the diagnosis,
 moves a slider of the chapter's first widget demo and sees the plot change, and fails on any error in the
@@ -17,7 +17,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -87,7 +86,7 @@ def _first_exercise(chapter_id: str) -> tuple[str, str, str]:
 @pytest.fixture(scope="session")
 def lab(browser, student_bundle, student_env, tmp_path_factory):
     """A JupyterLab server on a copy of the bundle whose notebooks have every answer typed in but the first
-    (the test types that one); its kernel is the student environment's. Yields the base URL."""
+    (the test types that one), run from the student environment. Yields the base URL."""
     python, _ = student_env
     root = tmp_path_factory.mktemp("lab") / "bundle"
     shutil.copytree(student_bundle[0], root)
@@ -100,13 +99,6 @@ def lab(browser, student_bundle, student_env, tmp_path_factory):
             if nbgrader_meta(cell)["grade_id"] == first:
                 cell.source = starters[first]
         write_notebook(nb, root / chapter_id / f"{chapter_id}.ipynb")
-    jupyter_path = root.parent / "jupyter"
-    kernel = jupyter_path / "kernels" / "python3"
-    kernel.mkdir(parents=True)
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python",
-        "env": {"PYTHONPATH": "", "MPLBACKEND": "", "OMP_NUM_THREADS": "1"}}))
     settings = root.parent / "settings"
     for plugin, values in {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
                            "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
@@ -115,17 +107,19 @@ def lab(browser, student_bundle, student_env, tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
-    env["JUPYTER_PATH"] = str(jupyter_path)
+    # JupyterLab and its kernel both from the student environment, isolated from this machine's Jupyter set-up
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND", "JUPYTER_PATH")}
+    env.update(JUPYTER_CONFIG_DIR=str(root.parent / "config"), JUPYTER_DATA_DIR=str(root.parent / "data"),
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     log = open(root.parent / "lab.log", "w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        [str(python.parent / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.root_dir={root}", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={settings}",
+         "--LabApp.expose_app_in_browser=True", "--allow-root", f"--LabApp.user_settings_dir={settings}",
          f"--LabApp.workspaces_dir={root.parent / 'workspaces'}", "--ServerApp.open_browser=False"],
         env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    for _ in range(240):
         try:
             urllib.request.urlopen(f"{url}/api/status", timeout=2)
             break
@@ -133,7 +127,7 @@ def lab(browser, student_bundle, student_env, tmp_path_factory):
             if server.poll() is not None:
                 break
             time.sleep(0.5)
-    else:
+    if server.poll() is not None or _ == 239:
         server.kill()
         pytest.fail(f"JupyterLab did not start:\n{(root.parent / 'lab.log').read_text()[-2000:]}")
     yield url
@@ -180,7 +174,7 @@ class Notebook:
         self.page.keyboard.press("Control+a")
         self.page.keyboard.press("Delete")
         self.page.keyboard.insert_text(text)
-        assert self.cells()[index]["source"] == text, "the editor holds what was typed"
+        assert self.cells()[index]["source"].strip() == text.strip(), "the editor holds what was typed"
 
     def run(self, index: int, above: bool = False, timeout: float = 300) -> None:
         self.page.evaluate(_JS_RUN, [index, above])
