@@ -181,7 +181,7 @@ class Notebook:
         self.page.wait_for_function(_JS_IDLE, timeout=timeout * 1000)
 
     def output_text(self, index: int) -> str:
-        return self.cell(index).locator(".jp-OutputArea").inner_text()
+        return self.cell(index).locator(".jp-Cell-outputArea").inner_text()
 
     def shot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -248,7 +248,7 @@ def test_chapter_in_jupyterlab(lab, browser, chapter_id):
         demo = next(i for i, c in enumerate(cells) if c["type"] == "code" and c["source"].lstrip().startswith(
             ("interact(", "with needs_exercises():")) and "interact(" in c["source"])
         nb.run(demo, above=True)
-        area = nb.cell(demo).locator(".jp-OutputArea").first
+        area = nb.cell(demo).locator(".jp-Cell-outputArea")
         slider = area.locator(".noUi-handle").first
         slider.wait_for(timeout=60_000)
         text = nb.output_text(demo)
@@ -260,12 +260,12 @@ def test_chapter_in_jupyterlab(lab, browser, chapter_id):
         slider.scroll_into_view_if_needed()
         nb.shot("demo-before")
         slider.focus()
-        for _ in range(3):
-            page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
         page.wait_for_function("([sel, old]) => { const img = document.querySelectorAll('.jp-Notebook .jp-Cell')"
                                "[sel[0]].querySelector('.jp-OutputArea img'); return img && img.src !== old; }",
                                arg=[[demo], before], timeout=120_000)
         page.wait_for_function(_JS_IDLE, timeout=120_000)
+        page.wait_for_timeout(1000)
         nb.shot("demo-after")
     finally:
         context.close()
