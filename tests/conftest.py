@@ -58,7 +58,7 @@ def graded_class(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def student_wheel(tmp_path_factory) -> Path:
-    """The student wheel (`course` alone), built once per session."""
+    """The student wheel (`course` alone), built once per test run."""
     from autograder.student import build_student_wheel
 
     return build_student_wheel(ROOT, tmp_path_factory.mktemp("wheel"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -245,8 +246,7 @@ def test_chapter_in_jupyterlab(lab, browser, chapter_id):
 
         # the widget demo: a real control, and moving it redraws the plot
         nb.type_into(solution, answer)
-        demo = next(i for i, c in enumerate(cells) if c["type"] == "code" and c["source"].lstrip().startswith(
-            ("interact(", "with needs_exercises():")) and "interact(" in c["source"])
+        demo = next(i for i, c in enumerate(cells) if c["type"] == "code" and re.search(r"(?m)^\s*interact\(", c["source"]))
         nb.run(demo, above=True)
         area = nb.cell(demo).locator(".jp-Cell-outputArea")
         slider = area.locator(".noUi-handle").first
