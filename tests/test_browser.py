@@ -206,9 +206,12 @@ def test_chapter_in_jupyterlab(lab, browser, chapter_id):
 
     page.route(lambda url: not url.startswith(lab), offline)
     try:
-        page.goto(f"{lab}/lab/tree/{chapter_id}/{chapter_id}.ipynb", timeout=120_000)
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.content", timeout=120_000)
+        path = f"{chapter_id}/{chapter_id}.ipynb"
+        # a workspace of its own, so that no notebook of an earlier chapter is restored next to this one
+        page.goto(f"{lab}/lab/workspaces/{chapter_id}/tree/{path}?reset", timeout=120_000)
+        page.wait_for_function("(path) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                               " return !!w && !!w.content && w.context.path === path; }", arg=path,
+                               timeout=120_000)
         page.wait_for_function(_JS_IDLE, timeout=120_000)
         nb = Notebook(page, chapter_id)
 
@@ -268,5 +271,10 @@ def test_chapter_in_jupyterlab(lab, browser, chapter_id):
         page.wait_for_timeout(1000)
         nb.shot("demo-after")
     finally:
+        seen = list(console)  # what the chapter logged, before its kernel is stopped
+        try:  # stop this chapter's kernel: the server keeps running for the next chapters
+            page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.shutdown(); }")
+        except Exception:
+            pass
         context.close()
-    assert not console, f"errors in the browser console: {console}"
+    assert not seen, f"errors in the browser console: {seen}"
