@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,25 @@ def test_student_package_metadata(root, student_wheel):
     assert ">=7.6" in ipywidgets, "Colab ships ipywidgets 7.7"
     assert not any(d.startswith("torch") and ("==" in d or "<" in d) for d in project["dependencies"]), \
         "never pin torch (Colab keeps its own)"
+
+
+def test_every_module_the_notebooks_import_comes_with_the_student_package(root):
+    project = tomllib.loads((root / "course" / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    distribution = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipywidgets"}  # IPython: ipywidgets needs it
+    missing = set()
+    for chapter_id in BUILT:
+        for cell in read_notebook(release_notebook(root, chapter_id)).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                for name in (n.split(".")[0] for n in names):
+                    if name and name != "course" and name not in sys.stdlib_module_names \
+                            and distribution.get(name, name).lower() not in declared:
+                        missing.add(f"{name} ({chapter_id})")
+    assert not missing, f"release notebooks import what the student package does not install: {sorted(missing)}"
 
 
 def test_course_never_imports_the_answers(root):
