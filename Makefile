@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 CLASS  ?= classes/sample
 
-.PHONY: env demo test test-fast lab notebooks release benchmark benchmark-grading clean
+.PHONY: env demo test test-fast lab notebooks release bundle benchmark benchmark-grading clean
 
 env: $(STAMP)
 
@@ -41,6 +41,11 @@ notebooks: $(STAMP)
 release: $(STAMP)
 	$(BIN)/autograder release
 
+# What students receive (release notebooks, the student wheel, a README), as dist/student-bundle and its zip.
+bundle: $(STAMP)
+	rm -rf dist/student-bundle dist/student-bundle.zip
+	$(BIN)/autograder release --bundle dist/student-bundle
+
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
@@ -48,4 +53,4 @@ benchmark-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading.py --markdown
 
 clean:
-	rm -rf classes submitted autograded feedback gradebook.db grades.csv .pytest_cache
+	rm -rf classes submitted autograded feedback gradebook.db grades.csv .pytest_cache dist .test-envs

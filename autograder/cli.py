@@ -1,6 +1,7 @@
 """The ``autograder`` command: the instructor pipeline on top of nbgrader, one subcommand per step.
 
     autograder release                    # source_notebooks/ -> release/ (nbgrader generate_assignment)
+    autograder bundle ../handout          # what students get: release notebooks, student wheel, README
     autograder grade 03 submissions.zip   # collect, grade in sandboxed kernels, grade table and reports
     autograder report 03                  # re-make feedback, summary, CSV, Gradescope JSON from saved results
     autograder export                     # grades.csv
@@ -92,17 +93,45 @@ def check_chapter(chapter: str = ChapterArg, course_root: Optional[Path] = Cours
     raise typer.Exit(code=1 if bad else 0)
 
 
+BundleDir = typer.Option(None, "--bundle", help="Also write the student bundle (release notebooks, student wheel, "
+                                                 "README) into this new folder and a zip beside it.")
+
+
 @app.command()
 def release(chapter: Optional[list[str]] = typer.Argument(None, help="Chapters (default: all built)."),
-            course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir) -> None:
-    """Generate the student notebooks in release/ with nbgrader generate_assignment."""
+            course_root: Optional[Path] = CourseRoot, class_dir: Optional[Path] = ClassDir,
+            bundle_dir: Optional[Path] = BundleDir) -> None:
+    """Generate the student notebooks in release/ (nbgrader generate_assignment, then the install cell and
+    the Colab badge from course.toml)."""
     course = _course(course_root, class_dir)
-    for chapter_id in _chapters(course, chapter):
+    chapter_ids = _chapters(course, chapter)
+    for chapter_id in chapter_ids:
         try:
             course.release(chapter_id)
         except GradingError as err:
             _fail(err)
         console.print(f"released {chapter_id} -> {course.root / 'release' / chapter_id}")
+    if bundle_dir is not None:
+        _write_bundle(course, bundle_dir, chapter_ids)
+
+
+@app.command("bundle")
+def bundle_command(out_dir: Path = typer.Argument(..., help="A new folder for the bundle (a zip is written beside it)."),
+                   chapter: Optional[list[str]] = typer.Option(None, "--chapter", help="Chapters (default: all built)."),
+                   course_root: Optional[Path] = CourseRoot) -> None:
+    """Write what students receive from release/: the notebooks, the student wheel (the `course` helpers, no
+    answers) and a README, as a folder and a zip; refuses if anything would leak an answer."""
+    course = _course(course_root, None)
+    _write_bundle(course, out_dir, _chapters(course, chapter))
+
+
+def _write_bundle(course: pipeline.Course, out_dir: Path, chapter_ids: list[str]) -> None:
+    try:
+        folder, archive = course.bundle(out_dir, chapter_ids)
+    except GradingError as err:
+        _fail(err)
+    console.print(f"student bundle: {folder} ({len(chapter_ids)} notebooks, {course.config.wheel_name}, README.md)")
+    console.print(f"zip: {archive}")
 
 
 @app.command()

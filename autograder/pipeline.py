@@ -24,7 +24,7 @@ from course import syllabus
 
 import nbformat
 
-from . import engine, intake, mutants, samples
+from . import bundle, engine, intake, mutants, samples
 from .nbgrader_path import grading
 from .records import gradebook_rows as report
 from .records import result_reports as reports
@@ -35,6 +35,7 @@ from .inprocess import ExerciseScore, reference_namespace, score_exercise
 from .notebooks import build_notebook, read_notebook, write_notebook
 from .records.results import SubmissionResult
 from .sandbox.supervisor import Limits, WallsMissing
+from .student import CourseConfig, with_student_cells
 from .paths import CourseRootNotFound, find_course_root, release_notebook, source_notebook, source_script
 
 __all__ = ["Course", "MutantRow", "DemoSummary", "run_demo"]
@@ -120,7 +121,18 @@ class Course:
         outcome = self.api.generate_assignment(chapter_id, force=True, create=True)
         if not outcome["success"]:
             raise GradingError(f"nbgrader could not generate {chapter_id}:\n{(outcome.get('error') or '')[-1500:]}")
-        return release_notebook(self.root, chapter_id)
+        path = release_notebook(self.root, chapter_id)
+        write_notebook(with_student_cells(read_notebook(path), self.config, chapter_id), path)
+        return path
+
+    @cached_property
+    def config(self) -> CourseConfig:
+        """``course.toml``: how students install the course and where its notebooks live."""
+        return CourseConfig.load(self.root)
+
+    def bundle(self, out_dir: Path, chapter_ids: list[str]) -> tuple[Path, Path]:
+        """Write the student bundle (release notebooks, student wheel, README) as a folder and a zip."""
+        return bundle.write_bundle(self.root, out_dir, chapter_ids, self.config)
 
     def collect(self, chapter_id: str, submissions: Path) -> list[intake.Submission]:
         """Find, check and file the submissions of ``chapter_id`` (a folder or a zip)."""

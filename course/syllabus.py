@@ -7,7 +7,7 @@ from importlib import resources
 
 import yaml
 
-__all__ = ["Chapter", "Exercise", "load_syllabus", "chapters", "chapter", "install_cell_source"]
+__all__ = ["Chapter", "Exercise", "load_syllabus", "chapters", "chapter"]
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,3 @@ def chapter(chapter_id: str) -> Chapter:
     known = ", ".join(c.id for c in chapters(built_only=True))
     raise KeyError(f"no chapter {chapter_id!r} in the syllabus (built chapters: {known})")
 
-
-def install_cell_source() -> str:
-    """The first code cell of every notebook: installs the course package only where it is missing (Colab)."""
-    spec = load_syllabus()["install_spec"]
-    return (
-        "# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.\n"
-        "import importlib.util, subprocess, sys\n"
-        'if importlib.util.find_spec("course") is None:\n'
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{spec}"], check=True)'
-    )

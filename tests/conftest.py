@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,13 +45,54 @@ def graded_class(tmp_path_factory):
     Runs in a copy of the course (source notebooks and nbgrader_config.py) so the repository is untouched.
     Yields the Course and the demo summary.
     """
-    import shutil
-
     from autograder.pipeline import Course, run_demo
 
     course_root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "source_notebooks", course_root / "source_notebooks")
     shutil.copy(ROOT / "nbgrader_config.py", course_root)
+    shutil.copy(ROOT / "course.toml", course_root)  # the release writes the install cell and badge from it
     course = Course.open(course_root, course_root / "classes" / "sample")
     summary = run_demo(course, course.chapter_ids(), log=lambda *_: None)
     return course, summary
+
+
+@pytest.fixture(scope="session")
+def student_wheel(tmp_path_factory) -> Path:
+    """The student wheel (`course` alone), built once per test run."""
+    from autograder.student import build_student_wheel
+
+    return build_student_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def student_bundle(tmp_path_factory) -> tuple[Path, Path]:
+    """The student bundle of the committed release/ (folder, zip), written by `autograder bundle`."""
+    from typer.testing import CliRunner
+
+    from autograder.cli import app
+
+    folder = tmp_path_factory.mktemp("bundle") / "handout"
+    result = CliRunner().invoke(app, ["bundle", str(folder), "--course-root", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    return folder, folder.with_suffix(".zip")
+
+
+@pytest.fixture(scope="session")
+def config():
+    """course.toml and the student package's name and version."""
+    from autograder.student import CourseConfig
+
+    return CourseConfig.load(ROOT)
+
+
+@pytest.fixture(scope="session")
+def student_env(config, student_wheel, tmp_path_factory):
+    """(python, workdir): a fresh environment (.test-envs/student) with the student package's dependencies but
+    not the package itself; the wheel lies in workdir, where the notebooks' install cell finds and installs it."""
+    import student_envs as envs
+
+    python = envs.venv("student", envs.student_requirements())
+    envs.remove_student_package(python, config.package)
+    workdir = tmp_path_factory.mktemp("student-env")
+    shutil.copy(student_wheel, workdir)
+    return python, workdir

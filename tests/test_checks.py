@@ -23,7 +23,9 @@ def test_wrong_values_get_a_precise_diagnosis():
     assert "first bad index (1,): expected 2.5, got 2" in message
     assert "shape (2,), expected (3,)" in diagnose_close(np.zeros(2), np.zeros(3))
     assert "None" in diagnose_close(None, 1.0)
-    assert "NaN or infinite" in diagnose_close(np.array([np.nan, 1.0]), np.array([0.5, 1.0]))
+    nan = diagnose_close(np.array([np.nan, 1.0]), np.array([0.5, 1.0]))
+    assert "1 NaN where the answer is a number" in nan and "max abs error" not in nan, \
+        "a NaN is counted, never reported as an error of 0"
     assert "should be a tuple" in diagnose_close(1.0, (1.0, 2.0))
     assert "entries differ" in diagnose_close(np.array([1, 2]), np.array([1, 3]))
 
@@ -77,3 +79,37 @@ def test_run_check_reports_exceptions_stubs_and_in_place_changes():
     assert "in place" in run_check("_selftest_double", in_place).message
     with pytest.raises(KeyError):
         run_check("no_such_exercise", stub)
+
+
+def test_integers_print_as_a_student_writes_them():
+    message = diagnose_close(np.array([1, 2], dtype=np.int64), np.array([1, 3], dtype=np.int64))
+    assert "expected 3, got 2" in message and "np.int64" not in message
+    assert "expected 3, got 2.5" in diagnose_close(np.float64(2.5), np.int64(3))
+
+
+def test_a_visible_test_says_when_it_passed_and_fails_with_its_diagnosis_alone():
+    """In IPython (a Jupyter kernel's shell) a passing test cell prints one line; a failing one shows the
+    diagnosis and the hint, not a traceback through course/checks.py."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("import numpy as np\nfrom course.checks import expect_close, expect_true")
+        with capture_output() as passed:
+            shell.run_cell("expect_close(np.array([1.0, 2.0]), np.array([1.0, 2.0]), what='x')\n"
+                           "expect_true(True, 'always')")
+        assert passed.stdout.count("\n") == 1 and passed.stdout.startswith("✓ test passed (2 checks)")
+        with capture_output() as quiet:
+            shell.run_cell("y = 1 + 1")
+        assert quiet.stdout == "", "cells without checks print nothing"
+        with capture_output() as failed:
+            result = shell.run_cell("expect_close(np.array([1.0, 2.0]), np.array([1.0, 2.5]), what='softmax(x)', "
+                                    "hint='Subtract the maximum first.')")
+        assert not result.success and isinstance(result.error_in_exec, AssertionError)
+        assert "✓" not in failed.stdout
+        shown = failed.stdout + failed.stderr
+        assert "softmax(x) is wrong" in shown and "expected 2.5, got 2" in shown and "hint: Subtract" in shown
+        assert "Traceback" not in shown and "checks.py" not in shown
+    finally:
+        InteractiveShell.clear_instance()

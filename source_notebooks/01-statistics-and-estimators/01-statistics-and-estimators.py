@@ -38,12 +38,6 @@
 # and device of their input. Randomness enters only through a `torch.Generator` that you are handed,
 # or through the samples themselves, so every result can be reproduced and graded exactly.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -51,6 +45,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape, expect_raises
+from course.demos import interact, needs_exercises
 
 # %% [markdown]
 # ## 0. The recipe, and where the randomness is
@@ -393,21 +388,22 @@ assert _result.passed, _result.message
 # vertical lines mark their averages. The plug-in average sits near $1 - 1/5 = 0.8$, the Bessel one near 1.
 
 # %%
-_gen = torch.Generator().manual_seed(0)
-_data = torch.randn(20_000, 5, generator=_gen, dtype=torch.float64)
-_plug, _bessel = sample_variance(_data), unbiased_variance(_data)
-fig, ax = plt.subplots(figsize=(7, 3.5))
-_bins = np.linspace(0, 4, 81)
-ax.hist(_plug.numpy(), bins=_bins, alpha=0.5, density=True, label="plug-in (divide by n)")
-ax.hist(_bessel.numpy(), bins=_bins, alpha=0.5, density=True, label="Bessel (divide by n - 1)")
-ax.axvline(1.0, color="k", lw=2, label="true variance")
-ax.axvline(_plug.mean().item(), color="C0", ls="--", label=f"plug-in average {_plug.mean().item():.3f}")
-ax.axvline(_bessel.mean().item(), color="C1", ls="--", label=f"Bessel average {_bessel.mean().item():.3f}")
-ax.set_xlabel("variance estimate from one data set of n = 5")
-ax.set_ylabel("density")
-ax.legend(fontsize=8)
-plt.show()
-print(f"predicted plug-in bias {plugin_variance_bias(1.0, 5):+.3f}, simulated {(_plug.mean() - 1).item():+.3f}")
+with needs_exercises():
+    _gen = torch.Generator().manual_seed(0)
+    _data = torch.randn(20_000, 5, generator=_gen, dtype=torch.float64)
+    _plug, _bessel = sample_variance(_data), unbiased_variance(_data)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    _bins = np.linspace(0, 4, 81)
+    ax.hist(_plug.numpy(), bins=_bins, alpha=0.5, density=True, label="plug-in (divide by n)")
+    ax.hist(_bessel.numpy(), bins=_bins, alpha=0.5, density=True, label="Bessel (divide by n - 1)")
+    ax.axvline(1.0, color="k", lw=2, label="true variance")
+    ax.axvline(_plug.mean().item(), color="C0", ls="--", label=f"plug-in average {_plug.mean().item():.3f}")
+    ax.axvline(_bessel.mean().item(), color="C1", ls="--", label=f"Bessel average {_bessel.mean().item():.3f}")
+    ax.set_xlabel("variance estimate from one data set of n = 5")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=8)
+    plt.show()
+    print(f"predicted plug-in bias {plugin_variance_bias(1.0, 5):+.3f}, simulated {(_plug.mean() - 1).item():+.3f}")
 
 # %% [markdown]
 # **Move the slider.** The bias $-\sigma^2/n$ shrinks like $1/n$: both estimators agree for large
@@ -416,32 +412,33 @@ print(f"predicted plug-in bias {plugin_variance_bias(1.0, 5):+.3f}, simulated {(
 # $n$, the right panel the average estimate against $n$ with the prediction $(n-1)/n$.
 
 # %%
-_ns = np.arange(2, 41)
-_gen = torch.Generator().manual_seed(1)
-_avg_plug = np.array([sample_variance(torch.randn(4000, int(k), generator=_gen, dtype=torch.float64)).mean().item()
-                      for k in _ns])
+with needs_exercises():
+    _ns = np.arange(2, 41)
+    _gen = torch.Generator().manual_seed(1)
+    _avg_plug = np.array([sample_variance(torch.randn(4000, int(k), generator=_gen, dtype=torch.float64)).mean().item()
+                          for k in _ns])
 
 
-def show_bias(n=3):
-    gen = torch.Generator().manual_seed(2)
-    data = torch.randn(10_000, n, generator=gen, dtype=torch.float64)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
-    bins = np.linspace(0, 4, 61)
-    left.hist(sample_variance(data).numpy(), bins=bins, alpha=0.5, density=True, label="plug-in")
-    left.hist(unbiased_variance(data).numpy(), bins=bins, alpha=0.5, density=True, label="Bessel")
-    left.axvline(1.0, color="k", lw=2)
-    left.set_title(f"n = {n}: plug-in bias {plugin_variance_bias(1.0, n):+.3f}")
-    left.legend()
-    right.plot(_ns, _avg_plug, "o", ms=3, label="average plug-in estimate (simulated)")
-    right.plot(_ns, (_ns - 1) / _ns, "-", label="(n - 1) / n")
-    right.axhline(1.0, color="k", lw=1, label="truth (= average Bessel estimate)")
-    right.axvline(n, color="gray", ls=":")
-    right.set_xlabel("n")
-    right.legend(fontsize=8)
-    plt.show()
+    def show_bias(n=3):
+        gen = torch.Generator().manual_seed(2)
+        data = torch.randn(10_000, n, generator=gen, dtype=torch.float64)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+        bins = np.linspace(0, 4, 61)
+        left.hist(sample_variance(data).numpy(), bins=bins, alpha=0.5, density=True, label="plug-in")
+        left.hist(unbiased_variance(data).numpy(), bins=bins, alpha=0.5, density=True, label="Bessel")
+        left.axvline(1.0, color="k", lw=2)
+        left.set_title(f"n = {n}: plug-in bias {plugin_variance_bias(1.0, n):+.3f}")
+        left.legend()
+        right.plot(_ns, _avg_plug, "o", ms=3, label="average plug-in estimate (simulated)")
+        right.plot(_ns, (_ns - 1) / _ns, "-", label="(n - 1) / n")
+        right.axhline(1.0, color="k", lw=1, label="truth (= average Bessel estimate)")
+        right.axvline(n, color="gray", ls=":")
+        right.set_xlabel("n")
+        right.legend(fontsize=8)
+        plt.show()
 
 
-widgets.interact(show_bias, n=(2, 40, 1));
+    interact(show_bias, n=(2, 40, 1));
 
 # %% [markdown]
 # ### Unbiased is not the same as best
@@ -456,35 +453,36 @@ widgets.interact(show_bias, n=(2, 40, 1));
 # black ticks are the formulas.
 
 # %%
-_n, _T = 5, 20_000
-_sampler = lambda t, gen: torch.randn(t, _n, generator=gen, dtype=torch.float64)
-_estimators = {
-    "divide by n - 1\n(Bessel)": lambda s: unbiased_variance(s),
-    "divide by n\n(plug-in, MLE)": lambda s: sample_variance(s),
-    "divide by n + 1": lambda s: sample_variance(s) * _n / (_n + 1),
-}
-_theory = {  # (bias, variance, mse) for sigma^2 = 1
-    "divide by n - 1\n(Bessel)": (0.0, 2 / (_n - 1), 2 / (_n - 1)),
-    "divide by n\n(plug-in, MLE)": (-1 / _n, 2 * (_n - 1) / _n**2, (2 * _n - 1) / _n**2),
-    "divide by n + 1": (-2 / (_n + 1), 2 * (_n - 1) / (_n + 1) ** 2, 2 / (_n + 1)),
-}
-_rows = {name: [v.item() for v in bias_variance_mse(est, _sampler, 1.0, _T, torch.Generator().manual_seed(3))]
-         for name, est in _estimators.items()}
-fig, ax = plt.subplots(figsize=(8, 3.5))
-_width = 0.25
-for j, (label, color) in enumerate([("bias²", "C0"), ("variance", "C1"), ("MSE", "C2")]):
-    for i, name in enumerate(_rows):
-        bias, var, mse = _rows[name]
-        value = [bias**2, var, mse][j]
-        tb, tv, tm = _theory[name]
-        ax.bar(i + (j - 1) * _width, value, _width, color=color, label=label if i == 0 else None)
-        ax.plot([i + (j - 1) * _width - _width / 2, i + (j - 1) * _width + _width / 2], [[tb**2, tv, tm][j]] * 2, "k-")
-ax.set_xticks(range(len(_rows)), list(_rows))
-ax.set_title(f"variance estimators, n = {_n}, {_T} simulated data sets")
-ax.legend()
-plt.show()
-for name, (bias, var, mse) in _rows.items():
-    print(f"{name.splitlines()[0]:>16}: bias² + variance - MSE = {bias**2 + var - mse:.1e}")
+with needs_exercises():
+    _n, _T = 5, 20_000
+    _sampler = lambda t, gen: torch.randn(t, _n, generator=gen, dtype=torch.float64)
+    _estimators = {
+        "divide by n - 1\n(Bessel)": lambda s: unbiased_variance(s),
+        "divide by n\n(plug-in, MLE)": lambda s: sample_variance(s),
+        "divide by n + 1": lambda s: sample_variance(s) * _n / (_n + 1),
+    }
+    _theory = {  # (bias, variance, mse) for sigma^2 = 1
+        "divide by n - 1\n(Bessel)": (0.0, 2 / (_n - 1), 2 / (_n - 1)),
+        "divide by n\n(plug-in, MLE)": (-1 / _n, 2 * (_n - 1) / _n**2, (2 * _n - 1) / _n**2),
+        "divide by n + 1": (-2 / (_n + 1), 2 * (_n - 1) / (_n + 1) ** 2, 2 / (_n + 1)),
+    }
+    _rows = {name: [v.item() for v in bias_variance_mse(est, _sampler, 1.0, _T, torch.Generator().manual_seed(3))]
+             for name, est in _estimators.items()}
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _width = 0.25
+    for j, (label, color) in enumerate([("bias²", "C0"), ("variance", "C1"), ("MSE", "C2")]):
+        for i, name in enumerate(_rows):
+            bias, var, mse = _rows[name]
+            value = [bias**2, var, mse][j]
+            tb, tv, tm = _theory[name]
+            ax.bar(i + (j - 1) * _width, value, _width, color=color, label=label if i == 0 else None)
+            ax.plot([i + (j - 1) * _width - _width / 2, i + (j - 1) * _width + _width / 2], [[tb**2, tv, tm][j]] * 2, "k-")
+    ax.set_xticks(range(len(_rows)), list(_rows))
+    ax.set_title(f"variance estimators, n = {_n}, {_T} simulated data sets")
+    ax.legend()
+    plt.show()
+    for name, (bias, var, mse) in _rows.items():
+        print(f"{name.splitlines()[0]:>16}: bias² + variance - MSE = {bias**2 + var - mse:.1e}")
 
 # %% [markdown]
 # ## 2. Maximum likelihood
@@ -619,24 +617,25 @@ assert _result.passed, _result.message
 # and they differ less the more data there are.
 
 # %%
-_gen = torch.Generator().manual_seed(4)
-_obs = 2.0 + 1.5 * torch.randn(50, generator=_gen, dtype=torch.float64)
-_mu_hat, _var_hat = gaussian_mle(_obs)
-_mus = np.linspace(0.8, 3.2, 60)
-_vars = np.linspace(0.8, 5.0, 60)
-_grid = np.array([[gaussian_nll(_obs, float(m), float(v)).item() for m in _mus] for v in _vars])
-fig, ax = plt.subplots(figsize=(6, 4))
-_cs = ax.contour(_mus, _vars, _grid, levels=25, cmap="viridis")
-ax.clabel(_cs, fontsize=6)
-ax.plot(_mu_hat.item(), _var_hat.item(), "rx", ms=10, mew=2, label="maximum likelihood")
-ax.plot(2.0, 1.5**2, "ko", label="true parameters")
-ax.set_xlabel(r"$\mu$")
-ax.set_ylabel(r"$\sigma^2$")
-ax.legend()
-plt.show()
-_params = torch.stack([_mu_hat, _var_hat]).clone().requires_grad_(True)
-gaussian_nll(_obs, _params[0], _params[1]).backward()
-print("gradient of the NLL at the MLE:", _params.grad.numpy())
+with needs_exercises():
+    _gen = torch.Generator().manual_seed(4)
+    _obs = 2.0 + 1.5 * torch.randn(50, generator=_gen, dtype=torch.float64)
+    _mu_hat, _var_hat = gaussian_mle(_obs)
+    _mus = np.linspace(0.8, 3.2, 60)
+    _vars = np.linspace(0.8, 5.0, 60)
+    _grid = np.array([[gaussian_nll(_obs, float(m), float(v)).item() for m in _mus] for v in _vars])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    _cs = ax.contour(_mus, _vars, _grid, levels=25, cmap="viridis")
+    ax.clabel(_cs, fontsize=6)
+    ax.plot(_mu_hat.item(), _var_hat.item(), "rx", ms=10, mew=2, label="maximum likelihood")
+    ax.plot(2.0, 1.5**2, "ko", label="true parameters")
+    ax.set_xlabel(r"$\mu$")
+    ax.set_ylabel(r"$\sigma^2$")
+    ax.legend()
+    plt.show()
+    _params = torch.stack([_mu_hat, _var_hat]).clone().requires_grad_(True)
+    gaussian_nll(_obs, _params[0], _params[1]).backward()
+    print("gradient of the NLL at the MLE:", _params.grad.numpy())
 
 # %% [markdown]
 # ## 3. The central limit theorem
@@ -726,7 +725,7 @@ def show_clt(n=1, s=0.5):
     plt.show()
 
 
-widgets.interact(show_clt, n=(1, 100, 1), s=(0.1, 1.2, 0.1));
+interact(show_clt, n=(1, 100, 1), s=(0.1, 1.2, 0.1));
 
 # %% [markdown]
 # ## 4. The risk of a loss
@@ -828,7 +827,7 @@ def show_risks(outlier=0.0):
     plt.show()
 
 
-widgets.interact(show_risks, outlier=(0.0, 40.0, 2.0));
+interact(show_risks, outlier=(0.0, 40.0, 2.0));
 
 # %% [markdown]
 # ## What you built

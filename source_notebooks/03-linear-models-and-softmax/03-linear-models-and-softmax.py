@@ -42,12 +42,6 @@
 # thing it differentiates. Functions return the dtype and device of their inputs and never change
 # their inputs in place.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -56,6 +50,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 from course.data import load_digits, make_blobs_2d
 
 # %% [markdown]
@@ -637,20 +632,21 @@ assert _result.passed, _result.message
 # explain why finite differences are no way to *train*, but they are a fine way to *test*).
 
 # %%
-gen = torch.Generator().manual_seed(0)
-X_chk = torch.randn(20, 6, generator=gen, dtype=torch.float64)
-W_chk = torch.randn(6, 4, generator=gen, dtype=torch.float64)
-b_chk = torch.randn(4, generator=gen, dtype=torch.float64)
-y_chk = torch.randint(0, 4, (20,), generator=gen)
-_, dW_chk, _ = linear_softmax_loss_and_grads(X_chk, W_chk, b_chk, y_chk, 0.1)
-h = 1e-5
-for d, c in [(0, 0), (2, 3), (5, 1)]:
-    E = torch.zeros_like(W_chk)
-    E[d, c] = h
-    plus = linear_softmax_loss_and_grads(X_chk, W_chk + E, b_chk, y_chk, 0.1)[0]
-    minus = linear_softmax_loss_and_grads(X_chk, W_chk - E, b_chk, y_chk, 0.1)[0]
-    numeric = ((plus - minus) / (2 * h)).item()
-    print(f"dW[{d},{c}]: formula {dW_chk[d, c].item():+.10f}   finite difference {numeric:+.10f}")
+with needs_exercises():
+    gen = torch.Generator().manual_seed(0)
+    X_chk = torch.randn(20, 6, generator=gen, dtype=torch.float64)
+    W_chk = torch.randn(6, 4, generator=gen, dtype=torch.float64)
+    b_chk = torch.randn(4, generator=gen, dtype=torch.float64)
+    y_chk = torch.randint(0, 4, (20,), generator=gen)
+    _, dW_chk, _ = linear_softmax_loss_and_grads(X_chk, W_chk, b_chk, y_chk, 0.1)
+    h = 1e-5
+    for d, c in [(0, 0), (2, 3), (5, 1)]:
+        E = torch.zeros_like(W_chk)
+        E[d, c] = h
+        plus = linear_softmax_loss_and_grads(X_chk, W_chk + E, b_chk, y_chk, 0.1)[0]
+        minus = linear_softmax_loss_and_grads(X_chk, W_chk - E, b_chk, y_chk, 0.1)[0]
+        numeric = ((plus - minus) / (2 * h)).item()
+        print(f"dW[{d},{c}]: formula {dW_chk[d, c].item():+.10f}   finite difference {numeric:+.10f}")
 
 # %% [markdown]
 # ## 5. Training by gradient descent
@@ -752,40 +748,41 @@ assert _result.passed, _result.message
 # record the test loss and accuracy after every step.
 
 # %%
-from tqdm.auto import tqdm
+with needs_exercises():
+    from tqdm.auto import tqdm
 
-X_train, y_train, X_test, y_test = load_digits()
-print("train", tuple(X_train.shape), "test", tuple(X_test.shape))
-fig, axes = plt.subplots(1, 10, figsize=(10, 1.3))
-for digit, ax in enumerate(axes):
-    ax.imshow(X_train[y_train == digit][0].reshape(8, 8), cmap="gray_r")
-    ax.set_title(str(digit))
-    ax.axis("off")
-plt.show()
+    X_train, y_train, X_test, y_test = load_digits()
+    print("train", tuple(X_train.shape), "test", tuple(X_test.shape))
+    fig, axes = plt.subplots(1, 10, figsize=(10, 1.3))
+    for digit, ax in enumerate(axes):
+        ax.imshow(X_train[y_train == digit][0].reshape(8, 8), cmap="gray_r")
+        ax.set_title(str(digit))
+        ax.axis("off")
+    plt.show()
 
-lr, epochs, reg = 2.0, 200, 1e-3
-W = 0.01 * torch.randn(64, 10, generator=torch.Generator().manual_seed(0))
-b = torch.zeros(10)
-history = {"train loss": [], "test loss": [], "train acc": [], "test acc": []}
-for step in tqdm(range(epochs), desc="gradient descent"):
-    loss, dW, db = linear_softmax_loss_and_grads(X_train, W, b, y_train, reg)
-    history["train loss"].append(loss.item())
-    history["test loss"].append(linear_softmax_loss_and_grads(X_test, W, b, y_test, reg)[0].item())
-    history["train acc"].append(accuracy(X_train @ W + b, y_train))
-    history["test acc"].append(accuracy(X_test @ W + b, y_test))
-    W, b = W - lr * dW, b - lr * db
+    lr, epochs, reg = 2.0, 200, 1e-3
+    W = 0.01 * torch.randn(64, 10, generator=torch.Generator().manual_seed(0))
+    b = torch.zeros(10)
+    history = {"train loss": [], "test loss": [], "train acc": [], "test acc": []}
+    for step in tqdm(range(epochs), desc="gradient descent"):
+        loss, dW, db = linear_softmax_loss_and_grads(X_train, W, b, y_train, reg)
+        history["train loss"].append(loss.item())
+        history["test loss"].append(linear_softmax_loss_and_grads(X_test, W, b, y_test, reg)[0].item())
+        history["train acc"].append(accuracy(X_train @ W + b, y_train))
+        history["test acc"].append(accuracy(X_test @ W + b, y_test))
+        W, b = W - lr * dW, b - lr * db
 
-fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.5))
-for name in ("train loss", "test loss"):
-    ax_loss.plot(history[name], label=name)
-ax_loss.set(xlabel="step", ylabel="regularized cross-entropy", yscale="log", title="loss")
-ax_loss.legend()
-for name in ("train acc", "test acc"):
-    ax_acc.plot(history[name], label=name)
-ax_acc.set(xlabel="step", ylabel="accuracy", ylim=(0.5, 1.0), title="accuracy")
-ax_acc.legend()
-plt.show()
-print(f"final test accuracy: {accuracy(X_test @ W + b, y_test):.3f}")
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.5))
+    for name in ("train loss", "test loss"):
+        ax_loss.plot(history[name], label=name)
+    ax_loss.set(xlabel="step", ylabel="regularized cross-entropy", yscale="log", title="loss")
+    ax_loss.legend()
+    for name in ("train acc", "test acc"):
+        ax_acc.plot(history[name], label=name)
+    ax_acc.set(xlabel="step", ylabel="accuracy", ylim=(0.5, 1.0), title="accuracy")
+    ax_acc.legend()
+    plt.show()
+    print(f"final test accuracy: {accuracy(X_test @ W + b, y_test):.3f}")
 
 # %% [markdown]
 # ### The weights as images
@@ -850,16 +847,18 @@ def show_decision_regions(reg=1e-3, lr=0.5):
     fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(10, 4.2))
     ax.imshow(image.reshape(150, 150, 3), extent=(-7, 7, -7, 7), origin="lower")
     ax.scatter(X_blobs[:, 0], X_blobs[:, 1], c=colors[y_blobs.numpy()], edgecolors="white", linewidths=0.6, s=16)
-    ax.set_title(f"reg = {reg:.0e}, lr = {lr:.2g}: train accuracy "
+    ax.set_title(f"reg = {reg:g}, lr = {lr:g}: train accuracy "
                  f"{accuracy(X_blobs @ W + b, y_blobs):.2f}, |W| = {W.norm():.2f}", fontsize=10)
     ax_loss.plot(torch.as_tensor(losses))
     ax_loss.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
     plt.show()
 
 
-widgets.interact(show_decision_regions,
-                 reg=widgets.FloatLogSlider(value=1e-3, base=10, min=-4, max=0.5, step=0.5, description="reg"),
-                 lr=widgets.FloatLogSlider(value=0.5, base=10, min=-2, max=1.75, step=0.25, description="lr"));
+interact(show_decision_regions,
+         reg=widgets.SelectionSlider(options=[0.0, 1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1.0, 3.0], value=1e-3,
+                                     description="reg"),
+         lr=widgets.SelectionSlider(options=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0],
+                                    value=0.5, description="lr"));
 
 # %% [markdown]
 # ## What you built

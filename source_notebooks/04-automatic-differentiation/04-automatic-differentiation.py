@@ -44,12 +44,6 @@
 # is graded: functions on tensors return the dtype, shape and device of their input, and a function asked
 # for floats returns plain Python floats, not 0-d tensors.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import time
@@ -58,6 +52,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape, expect_raises
+from course.demos import interact, needs_exercises
 
 # %% [markdown]
 # ## 1. Finite differences
@@ -233,7 +228,7 @@ def show_fd_errors(name="sin(x)", x=1.0):
     plt.show()
 
 
-widgets.interact(show_fd_errors, name=list(FUNCS), x=(-2.0, 2.0, 0.1));
+interact(show_fd_errors, name=list(FUNCS), x=(-2.0, 2.0, 0.1));
 
 # %% [markdown]
 # ### Exercise 3: `numerical_gradient` (gradient checking)
@@ -791,51 +786,52 @@ assert _result.passed, _result.message
 # and its gradient after `backward()`. Note that $x$ collects the sum of the two paths.
 
 # %%
-def draw_graph(root, names=None):
-    """Draw the graph below `root`: a column per depth, each node with its op, data and grad."""
-    names = names or {}
-    nodes, depth, stack = [], {}, [root]
-    seen = set()
-    while stack:  # collect the nodes
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        nodes.append(n)
-        stack.extend(n._prev)
+with needs_exercises():
+    def draw_graph(root, names=None):
+        """Draw the graph below `root`: a column per depth, each node with its op, data and grad."""
+        names = names or {}
+        nodes, depth, stack = [], {}, [root]
+        seen = set()
+        while stack:  # collect the nodes
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            nodes.append(n)
+            stack.extend(n._prev)
 
-    def get_depth(n):
-        if id(n) not in depth:
-            depth[id(n)] = 0 if not n._prev else 1 + max(get_depth(c) for c in n._prev)
-        return depth[id(n)]
+        def get_depth(n):
+            if id(n) not in depth:
+                depth[id(n)] = 0 if not n._prev else 1 + max(get_depth(c) for c in n._prev)
+            return depth[id(n)]
 
-    columns = {}
-    for n in nodes:
-        columns.setdefault(get_depth(n), []).append(n)
-    pos = {}
-    for d, col in columns.items():
-        for k, n in enumerate(col):
-            pos[id(n)] = (d, (len(col) - 1) / 2 - k)
-    fig, ax = plt.subplots(figsize=(2.0 * (len(columns) + 1), 1.3 * max(len(c) for c in columns.values()) + 1.5))
-    for n in nodes:
-        for c in n._prev:
-            ax.annotate("", xy=pos[id(n)], xytext=pos[id(c)],
-                        arrowprops=dict(arrowstyle="->", color="gray", shrinkA=22, shrinkB=22))
-    for n in nodes:
-        label = names.get(id(n), n._op or "leaf")
-        ax.text(*pos[id(n)], f"{label}\ndata {n.data:.3f}\ngrad {n.grad:.3f}", ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round", fc="honeydew" if not n._prev else "aliceblue", ec="gray"))
-    ax.set_xlim(-0.6, len(columns) - 0.4)
-    ys = [p[1] for p in pos.values()]
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
-    ax.axis("off")
-    plt.show()
+        columns = {}
+        for n in nodes:
+            columns.setdefault(get_depth(n), []).append(n)
+        pos = {}
+        for d, col in columns.items():
+            for k, n in enumerate(col):
+                pos[id(n)] = (d, (len(col) - 1) / 2 - k)
+        fig, ax = plt.subplots(figsize=(2.0 * (len(columns) + 1), 1.3 * max(len(c) for c in columns.values()) + 1.5))
+        for n in nodes:
+            for c in n._prev:
+                ax.annotate("", xy=pos[id(n)], xytext=pos[id(c)],
+                            arrowprops=dict(arrowstyle="->", color="gray", shrinkA=22, shrinkB=22))
+        for n in nodes:
+            label = names.get(id(n), n._op or "leaf")
+            ax.text(*pos[id(n)], f"{label}\ndata {n.data:.3f}\ngrad {n.grad:.3f}", ha="center", va="center", fontsize=8,
+                    bbox=dict(boxstyle="round", fc="honeydew" if not n._prev else "aliceblue", ec="gray"))
+        ax.set_xlim(-0.6, len(columns) - 0.4)
+        ys = [p[1] for p in pos.values()]
+        ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+        ax.axis("off")
+        plt.show()
 
 
-x, w1, w2, b1, b2 = Value(0.5), Value(-1.2), Value(0.8), Value(0.1), Value(-0.3)
-y = (w1 * x + b1).tanh() + (w2 * x + b2).tanh()
-y.backward()
-draw_graph(y, names={id(x): "x", id(w1): "w1", id(w2): "w2", id(b1): "b1", id(b2): "b2", id(y): "y (+)"})
+    x, w1, w2, b1, b2 = Value(0.5), Value(-1.2), Value(0.8), Value(0.1), Value(-0.3)
+    y = (w1 * x + b1).tanh() + (w2 * x + b2).tanh()
+    y.backward()
+    draw_graph(y, names={id(x): "x", id(w1): "w1", id(w2): "w2", id(b1): "b1", id(b2): "b2", id(y): "y (+)"})
 
 # %% [markdown]
 # ### Demo: your engine next to torch
@@ -864,8 +860,8 @@ def compare_with_torch(x1=1.0, x2=-2.0, w1=0.5, w2=0.3, b=0.1):
         print(f"{k:>6} {mine[k].grad:16.10f} {theirs[k].grad.item():16.10f}")
 
 
-widgets.interact(compare_with_torch, x1=(-2.0, 2.0, 0.1), x2=(-2.0, 2.0, 0.1), w1=(-1.0, 1.0, 0.1),
-                 w2=(-1.0, 1.0, 0.1), b=(-1.0, 1.0, 0.1));
+interact(compare_with_torch, x1=(-2.0, 2.0, 0.1), x2=(-2.0, 2.0, 0.1), w1=(-1.0, 1.0, 0.1),
+         w2=(-1.0, 1.0, 0.1), b=(-1.0, 1.0, 0.1));
 
 # %% [markdown]
 # ### Demo: forward or reverse?
@@ -878,32 +874,33 @@ widgets.interact(compare_with_torch, x1=(-2.0, 2.0, 0.1), x2=(-2.0, 2.0, 0.1), w
 # few inputs and many outputs the roles swap.)
 
 # %%
-def chain_sum(*xs):
-    total = 0.0
-    for a, b in zip(xs[:-1], xs[1:]):
-        total = total + (a * b).tanh() + a * a
-    return total
+with needs_exercises():
+    def chain_sum(*xs):
+        total = 0.0
+        for a, b in zip(xs[:-1], xs[1:]):
+            total = total + (a * b).tanh() + a * a
+        return total
 
 
-sizes = [5, 10, 20, 40, 80]
-t_forward, t_reverse = [], []
-for n in sizes:
-    xs = [math.sin(k) for k in range(n)]
-    start = time.perf_counter()
-    grad_fwd = [dual_jvp(chain_sum, xs, [1.0 if j == i else 0.0 for j in range(n)])[1] for i in range(n)]
-    t_forward.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    leaves = [Value(v) for v in xs]
-    chain_sum(*leaves).backward()
-    t_reverse.append(time.perf_counter() - start)
-    assert np.allclose(grad_fwd, [leaf.grad for leaf in leaves])
-plt.figure(figsize=(5.5, 3.5))
-plt.loglog(sizes, t_forward, "o-", label="forward mode: n passes of dual_jvp")
-plt.loglog(sizes, t_reverse, "s-", label="reverse mode: one backward()")
-plt.xlabel("number of inputs n")
-plt.ylabel("seconds for the full gradient")
-plt.legend()
-plt.show()
+    sizes = [5, 10, 20, 40, 80]
+    t_forward, t_reverse = [], []
+    for n in sizes:
+        xs = [math.sin(k) for k in range(n)]
+        start = time.perf_counter()
+        grad_fwd = [dual_jvp(chain_sum, xs, [1.0 if j == i else 0.0 for j in range(n)])[1] for i in range(n)]
+        t_forward.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        leaves = [Value(v) for v in xs]
+        chain_sum(*leaves).backward()
+        t_reverse.append(time.perf_counter() - start)
+        assert np.allclose(grad_fwd, [leaf.grad for leaf in leaves])
+    plt.figure(figsize=(5.5, 3.5))
+    plt.loglog(sizes, t_forward, "o-", label="forward mode: n passes of dual_jvp")
+    plt.loglog(sizes, t_reverse, "s-", label="reverse mode: one backward()")
+    plt.xlabel("number of inputs n")
+    plt.ylabel("seconds for the full gradient")
+    plt.legend()
+    plt.show()
 
 # %% [markdown]
 # ## 4. A two-layer network by hand
@@ -1048,54 +1045,56 @@ assert _result.passed, _result.message
 # ($\partial L/\partial\,\mathrm{out} = (\mathrm{softmax}(\mathrm{out}) - \mathrm{onehot}(y))/N$).
 
 # %%
-g = torch.Generator().manual_seed(1)
-params = [torch.randn(s, generator=g, dtype=torch.float64) for s in [(6, 4), (4, 5), (5,), (5, 3), (3,)]]
-G = torch.randn(6, 3, generator=g, dtype=torch.float64)
-analytic = mlp_backward(G, mlp_forward(*params)[1])
-for k, name in enumerate(["dX", "dW1", "db1", "dW2", "db2"]):
-    def loss_of(p, k=k):
-        args = list(params)
-        args[k] = p
-        return (mlp_forward(*args)[0] * G).sum()
-    numeric = numerical_gradient(loss_of, params[k])
-    rel = ((analytic[k] - numeric).abs().max() / (analytic[k].abs().max() + numeric.abs().max())).item()
-    print(f"{name:>4}: max relative error {rel:.1e}")
+with needs_exercises():
+    g = torch.Generator().manual_seed(1)
+    params = [torch.randn(s, generator=g, dtype=torch.float64) for s in [(6, 4), (4, 5), (5,), (5, 3), (3,)]]
+    G = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    analytic = mlp_backward(G, mlp_forward(*params)[1])
+    for k, name in enumerate(["dX", "dW1", "db1", "dW2", "db2"]):
+        def loss_of(p, k=k):
+            args = list(params)
+            args[k] = p
+            return (mlp_forward(*args)[0] * G).sum()
+        numeric = numerical_gradient(loss_of, params[k])
+        rel = ((analytic[k] - numeric).abs().max() / (analytic[k].abs().max() + numeric.abs().max())).item()
+        print(f"{name:>4}: max relative error {rel:.1e}")
 
 # %%
-from sklearn.datasets import make_moons
+with needs_exercises():
+    from sklearn.datasets import make_moons
 
-Xn, yn = make_moons(n_samples=300, noise=0.15, random_state=0)
-Xt, yt = torch.tensor(Xn), torch.tensor(yn)
-g = torch.Generator().manual_seed(2)
-W1, b1 = torch.randn(2, 32, generator=g, dtype=torch.float64), torch.zeros(32, dtype=torch.float64)
-W2, b2 = torch.randn(32, 2, generator=g, dtype=torch.float64) * 0.1, torch.zeros(2, dtype=torch.float64)
-losses = []
-n_threads = torch.get_num_threads()
-torch.set_num_threads(1)  # the matrices are tiny: one thread is faster than several
-try:
-    for step in range(800):
-        out, cache = mlp_forward(Xt, W1, b1, W2, b2)
-        logp = torch.log_softmax(out, dim=1)
-        losses.append(-logp[torch.arange(len(yt)), yt].mean().item())
-        dout = (logp.exp() - torch.nn.functional.one_hot(yt, 2)) / len(yt)
-        _, dW1, db1, dW2, db2 = mlp_backward(dout, cache)
-        W1, b1, W2, b2 = W1 - 1.0 * dW1, b1 - 1.0 * db1, W2 - 1.0 * dW2, b2 - 1.0 * db2
-finally:
-    torch.set_num_threads(n_threads)
+    Xn, yn = make_moons(n_samples=300, noise=0.15, random_state=0)
+    Xt, yt = torch.tensor(Xn), torch.tensor(yn)
+    g = torch.Generator().manual_seed(2)
+    W1, b1 = torch.randn(2, 32, generator=g, dtype=torch.float64), torch.zeros(32, dtype=torch.float64)
+    W2, b2 = torch.randn(32, 2, generator=g, dtype=torch.float64) * 0.1, torch.zeros(2, dtype=torch.float64)
+    losses = []
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the matrices are tiny: one thread is faster than several
+    try:
+        for step in range(800):
+            out, cache = mlp_forward(Xt, W1, b1, W2, b2)
+            logp = torch.log_softmax(out, dim=1)
+            losses.append(-logp[torch.arange(len(yt)), yt].mean().item())
+            dout = (logp.exp() - torch.nn.functional.one_hot(yt, 2)) / len(yt)
+            _, dW1, db1, dW2, db2 = mlp_backward(dout, cache)
+            W1, b1, W2, b2 = W1 - 1.0 * dW1, b1 - 1.0 * db1, W2 - 1.0 * dW2, b2 - 1.0 * db2
+    finally:
+        torch.set_num_threads(n_threads)
 
-grid = torch.stack(torch.meshgrid(torch.linspace(-1.5, 2.5, 150, dtype=torch.float64),
-                                  torch.linspace(-1.0, 1.5, 150, dtype=torch.float64), indexing="xy"), dim=-1)
-prob = torch.softmax(mlp_forward(grid.reshape(-1, 2), W1, b1, W2, b2)[0], dim=1)[:, 1].reshape(150, 150)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-ax1.plot(losses)
-ax1.set_xlabel("gradient step")
-ax1.set_ylabel("cross-entropy")
-ax1.set_yscale("log")
-ax2.contourf(grid[..., 0], grid[..., 1], prob, levels=20, cmap="RdBu_r", alpha=0.6)
-ax2.scatter(Xn[:, 0], Xn[:, 1], c=yn, cmap="RdBu_r", s=8, edgecolors="k", linewidths=0.3)
-accuracy = (mlp_forward(Xt, W1, b1, W2, b2)[0].argmax(dim=1) == yt).double().mean().item()
-ax2.set_title(f"two moons, training accuracy {accuracy:.1%}")
-plt.show()
+    grid = torch.stack(torch.meshgrid(torch.linspace(-1.5, 2.5, 150, dtype=torch.float64),
+                                      torch.linspace(-1.0, 1.5, 150, dtype=torch.float64), indexing="xy"), dim=-1)
+    prob = torch.softmax(mlp_forward(grid.reshape(-1, 2), W1, b1, W2, b2)[0], dim=1)[:, 1].reshape(150, 150)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.plot(losses)
+    ax1.set_xlabel("gradient step")
+    ax1.set_ylabel("cross-entropy")
+    ax1.set_yscale("log")
+    ax2.contourf(grid[..., 0], grid[..., 1], prob, levels=20, cmap="RdBu_r", alpha=0.6)
+    ax2.scatter(Xn[:, 0], Xn[:, 1], c=yn, cmap="RdBu_r", s=8, edgecolors="k", linewidths=0.3)
+    accuracy = (mlp_forward(Xt, W1, b1, W2, b2)[0].argmax(dim=1) == yt).double().mean().item()
+    ax2.set_title(f"two moons, training accuracy {accuracy:.1%}")
+    plt.show()
 
 # %% [markdown]
 # ## What you built

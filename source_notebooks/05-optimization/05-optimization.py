@@ -45,12 +45,6 @@
 # write $\sqrt{s + \varepsilon}$; the two differ when $s$ is tiny, and only torch's form is graded here.)
 # Everything returns the dtype and device of `param`.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -58,6 +52,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 
 # %% [markdown]
 # ## 1. Gradient descent, and what its step size means
@@ -921,11 +916,11 @@ def race(problem_name, lr, momentum, adaptive_lr, n_steps):
     plt.show()
 
 
-widgets.interact(race, problem_name=widgets.fixed("ill-conditioned quadratic"),
-                 lr=widgets.FloatSlider(value=0.05, min=0.005, max=0.2, step=0.005, readout_format=".3f"),
-                 momentum=widgets.FloatSlider(value=0.6, min=0.0, max=0.99, step=0.01),
-                 adaptive_lr=widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0),
-                 n_steps=widgets.IntSlider(value=150, min=10, max=500, step=10));
+interact(race, problem_name=widgets.fixed("ill-conditioned quadratic"),
+         lr=widgets.FloatSlider(value=0.05, min=0.005, max=0.2, step=0.005, readout_format=".3f"),
+         momentum=widgets.FloatSlider(value=0.6, min=0.0, max=0.99, step=0.01),
+         adaptive_lr=widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0),
+         n_steps=widgets.IntSlider(value=150, min=10, max=500, step=10));
 
 # %% [markdown]
 # On Rosenbrock the stable learning rate of GD is tiny (near the start the largest Hessian eigenvalue is about
@@ -934,11 +929,11 @@ widgets.interact(race, problem_name=widgets.fixed("ill-conditioned quadratic"),
 # valley without retuning.
 
 # %%
-widgets.interact(race, problem_name=widgets.fixed("Rosenbrock"),
-                 lr=widgets.FloatLogSlider(value=1e-3, base=10, min=-4, max=-2.5, readout_format=".5f"),
-                 momentum=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01),
-                 adaptive_lr=widgets.FloatLogSlider(value=0.02, base=10, min=-3, max=-0.5),
-                 n_steps=widgets.IntSlider(value=800, min=100, max=3000, step=100));
+interact(race, problem_name=widgets.fixed("Rosenbrock"),
+         lr=widgets.FloatLogSlider(value=1e-3, base=10, min=-4, max=-2.5, readout_format=".5f"),
+         momentum=widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01),
+         adaptive_lr=widgets.FloatLogSlider(value=0.02, base=10, min=-3, max=-0.5),
+         n_steps=widgets.IntSlider(value=800, min=100, max=3000, step=100));
 
 # %% [markdown]
 # ## 6. How noisy is a mini-batch gradient? The gradient noise scale
@@ -1045,7 +1040,7 @@ def show_noise_scale(progress=0.0):
     plt.show()
 
 
-widgets.interact(show_noise_scale, progress=(0.0, 0.99, 0.03));
+interact(show_noise_scale, progress=(0.0, 0.99, 0.03));
 
 # %% [markdown]
 # ## 7. Second-order steps: Newton and the natural gradient
@@ -1185,7 +1180,7 @@ def show_newton(scale=10.0):
     plt.show()
 
 
-widgets.interact(show_newton, scale=widgets.FloatLogSlider(value=10.0, base=10, min=0, max=2));
+interact(show_newton, scale=widgets.FloatLogSlider(value=10.0, base=10, min=0, max=2));
 
 # %% [markdown]
 # ## What you built

@@ -49,12 +49,6 @@
 #   so a *small* momentum means a *slow* average (Keras uses the opposite convention).
 # - Kaplan's eq. (5.1.1) is the softmax, although the text calls it the sigmoid.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -63,6 +57,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape, expect_raises
+from course.demos import interact, needs_exercises
 
 # %%
 # Every tensor in this notebook is small. For such sizes one CPU thread is faster than several (no
@@ -319,33 +314,34 @@ def show_histograms(activation="tanh", init="xavier", scale=1.0):
     plt.show()
 
 
-widgets.interact(show_histograms, activation=["tanh", "relu"],
-                 init=["std=0.01", "std=1.0", "lecun", "xavier", "he"], scale=(0.25, 3.0, 0.25));
+interact(show_histograms, activation=["tanh", "relu"],
+         init=["std=0.01", "std=1.0", "lecun", "xavier", "he"], scale=(0.25, 3.0, 0.25));
 
 # %% [markdown]
 # The same information in one picture: the standard deviation of the activations against depth,
 # computed with your `activation_stats`, for every combination. A flat line is what we want.
 
 # %%
-def depth_profile(activation, init, depth=30, width=128, batch=64, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, width, generator=g)
-    if init.startswith("std="):
-        ws = [float(init[4:]) * torch.randn(width, width, generator=g) for _ in range(depth)]
-    else:
-        ws = [init_weight(width, width, init, g) for _ in range(depth)]
-    return activation_stats(x, ws, activation)[1]
+with needs_exercises():
+    def depth_profile(activation, init, depth=30, width=128, batch=64, seed=1):
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(batch, width, generator=g)
+        if init.startswith("std="):
+            ws = [float(init[4:]) * torch.randn(width, width, generator=g) for _ in range(depth)]
+        else:
+            ws = [init_weight(width, width, init, g) for _ in range(depth)]
+        return activation_stats(x, ws, activation)[1]
 
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-for ax, act in zip(axes, ["tanh", "relu"]):
-    for init in ["std=0.01", "std=1.0", "lecun", "xavier", "he"]:
-        ax.semilogy(range(1, 31), depth_profile(act, init).numpy() + 1e-30, label=init)
-    ax.set_title(f"{act}: std of the activations")
-    ax.set_xlabel("layer")
-    ax.legend(fontsize=8)
-plt.tight_layout()
-plt.show()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    for ax, act in zip(axes, ["tanh", "relu"]):
+        for init in ["std=0.01", "std=1.0", "lecun", "xavier", "he"]:
+            ax.semilogy(range(1, 31), depth_profile(act, init).numpy() + 1e-30, label=init)
+        ax.set_title(f"{act}: std of the activations")
+        ax.set_xlabel("layer")
+        ax.legend(fontsize=8)
+    plt.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## 3. Batch normalization
@@ -857,7 +853,7 @@ def show_dropout(p=0.5):
     plt.show()
 
 
-widgets.interact(show_dropout, p=(0.0, 0.9, 0.1));
+interact(show_dropout, p=(0.0, 0.9, 0.1));
 
 # %% [markdown]
 # ## 6. Residual connections
@@ -922,31 +918,32 @@ assert _result.passed, _result.message
 # magnitude with depth; the residual one stays of order one.
 
 # %%
-def input_grad_norm(depth, residual, width=64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(32, width, generator=g, requires_grad=True)
-    h = x
-    for _ in range(depth):
-        w1 = math.sqrt(2 / width) * torch.randn(width, width, generator=g)
-        w2 = math.sqrt(1 / width) * torch.randn(width, width, generator=g)
-        if residual:
-            zero = torch.zeros(width)
-            h = residual_block(h, w1, zero, w2 / math.sqrt(depth), zero)
-        else:
-            h = torch.relu(h @ w1.T) @ w2.T
-    h.pow(2).mean().backward()
-    return x.grad.norm().item()
+with needs_exercises():
+    def input_grad_norm(depth, residual, width=64, seed=0):
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(32, width, generator=g, requires_grad=True)
+        h = x
+        for _ in range(depth):
+            w1 = math.sqrt(2 / width) * torch.randn(width, width, generator=g)
+            w2 = math.sqrt(1 / width) * torch.randn(width, width, generator=g)
+            if residual:
+                zero = torch.zeros(width)
+                h = residual_block(h, w1, zero, w2 / math.sqrt(depth), zero)
+            else:
+                h = torch.relu(h @ w1.T) @ w2.T
+        h.pow(2).mean().backward()
+        return x.grad.norm().item()
 
 
-depths = [1, 2, 4, 8, 16, 32, 64]
-plt.figure(figsize=(6, 3.5))
-plt.semilogy(depths, [input_grad_norm(d, False) for d in depths], "o-", label="plain")
-plt.semilogy(depths, [input_grad_norm(d, True) for d in depths], "s-", label="residual")
-plt.xscale("log", base=2)
-plt.xlabel("depth (blocks)")
-plt.ylabel("|dL/dx|")
-plt.legend()
-plt.show()
+    depths = [1, 2, 4, 8, 16, 32, 64]
+    plt.figure(figsize=(6, 3.5))
+    plt.semilogy(depths, [input_grad_norm(d, False) for d in depths], "o-", label="plain")
+    plt.semilogy(depths, [input_grad_norm(d, True) for d in depths], "s-", label="residual")
+    plt.xscale("log", base=2)
+    plt.xlabel("depth (blocks)")
+    plt.ylabel("|dL/dx|")
+    plt.legend()
+    plt.show()
 
 # %% [markdown]
 # ## 7. Ensembles
@@ -1009,33 +1006,34 @@ assert _result.passed, _result.message
 # model's test accuracy and negative log-likelihood with those of the averaged probabilities.
 
 # %%
-def small_net(seed, steps=200):
-    g = torch.Generator().manual_seed(100 + seed)
-    net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+with needs_exercises():
+    def small_net(seed, steps=200):
+        g = torch.Generator().manual_seed(100 + seed)
+        net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+        with torch.no_grad():
+            for layer in (net[0], net[2]):
+                torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=g)  # torch's default init
+                layer.bias.zero_()
+        opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+        for _ in range(steps):
+            idx = torch.randint(0, 300, (32,), generator=g)
+            loss = F.cross_entropy(net(X_train[idx]), y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return net
+
+
+    nets = [small_net(s) for s in range(5)]
     with torch.no_grad():
-        for layer in (net[0], net[2]):
-            torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=g)  # torch's default init
-            layer.bias.zero_()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-    for _ in range(steps):
-        idx = torch.randint(0, 300, (32,), generator=g)
-        loss = F.cross_entropy(net(X_train[idx]), y_train[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return net
-
-
-nets = [small_net(s) for s in range(5)]
-with torch.no_grad():
-    all_logits = torch.stack([net(X_test) for net in nets])
-for m in range(5):
-    nll = F.cross_entropy(all_logits[m], y_test).item()
-    acc = (all_logits[m].argmax(1) == y_test).float().mean().item()
-    print(f"model {m}: accuracy {acc:.3f}, NLL {nll:.3f}")
-probs = ensemble_average(all_logits)
-print(f"ensemble: accuracy {(probs.argmax(1) == y_test).float().mean().item():.3f}, "
-      f"NLL {-torch.log(probs[torch.arange(len(y_test)), y_test]).mean().item():.3f}")
+        all_logits = torch.stack([net(X_test) for net in nets])
+    for m in range(5):
+        nll = F.cross_entropy(all_logits[m], y_test).item()
+        acc = (all_logits[m].argmax(1) == y_test).float().mean().item()
+        print(f"model {m}: accuracy {acc:.3f}, NLL {nll:.3f}")
+    probs = ensemble_average(all_logits)
+    print(f"ensemble: accuracy {(probs.argmax(1) == y_test).float().mean().item():.3f}, "
+          f"NLL {-torch.log(probs[torch.arange(len(y_test)), y_test]).mean().item():.3f}")
 
 # %% [markdown]
 # ## What you built

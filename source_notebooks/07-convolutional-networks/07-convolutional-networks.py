@@ -46,12 +46,6 @@
 #   spatial directions.
 # - Every function returns tensors of the dtype and device of its input and must not modify its inputs.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -60,6 +54,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape, expect_raises
+from course.demos import interact, needs_exercises
 
 # %% [markdown]
 # ## 1. Convolution, or rather cross-correlation
@@ -463,28 +458,29 @@ assert _result.passed, _result.message
 # im2col version is usually within a small factor of torch, and both are far ahead of the loops.
 
 # %%
-import time
+with needs_exercises():
+    import time
 
-def best_time(fn, repeat=5):
-    if repeat > 1:
-        fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    def best_time(fn, repeat=5):
+        if repeat > 1:
+            fn()  # warm-up
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
 
-g = torch.Generator().manual_seed(0)
-xb, wb, bb = torch.randn(16, 8, 16, 16, generator=g), torch.randn(16, 8, 3, 3, generator=g), torch.zeros(16)
-doutb = torch.randn(16, 16, 16, 16, generator=g)
-xr, wr, br = xb.clone().requires_grad_(), wb.clone().requires_grad_(), bb.clone().requires_grad_()
-t_torch = best_time(lambda: F.conv2d(xr, wr, br, padding=1).backward(doutb), repeat=3)
-t_ours = best_time(lambda: conv2d_backward(doutb, conv2d_forward(xb, wb, bb, 1, 1)[1]), repeat=3)
-t_naive = best_time(lambda: conv2d_naive(xb, wb, bb, 1, 1), repeat=1)
-print(f"F.conv2d forward+backward:         {1e3 * t_torch:7.2f} ms")
-print(f"im2col forward+backward (yours):   {1e3 * t_ours:7.2f} ms  ({t_ours / t_torch:.1f}x torch)")
-print(f"naive loops, forward only (yours): {1e3 * t_naive:7.2f} ms")
+    g = torch.Generator().manual_seed(0)
+    xb, wb, bb = torch.randn(16, 8, 16, 16, generator=g), torch.randn(16, 8, 3, 3, generator=g), torch.zeros(16)
+    doutb = torch.randn(16, 16, 16, 16, generator=g)
+    xr, wr, br = xb.clone().requires_grad_(), wb.clone().requires_grad_(), bb.clone().requires_grad_()
+    t_torch = best_time(lambda: F.conv2d(xr, wr, br, padding=1).backward(doutb), repeat=3)
+    t_ours = best_time(lambda: conv2d_backward(doutb, conv2d_forward(xb, wb, bb, 1, 1)[1]), repeat=3)
+    t_naive = best_time(lambda: conv2d_naive(xb, wb, bb, 1, 1), repeat=1)
+    print(f"F.conv2d forward+backward:         {1e3 * t_torch:7.2f} ms")
+    print(f"im2col forward+backward (yours):   {1e3 * t_ours:7.2f} ms  ({t_ours / t_torch:.1f}x torch)")
+    print(f"naive loops, forward only (yours): {1e3 * t_naive:7.2f} ms")
 
 # %% [markdown]
 # ## 4. Pooling
@@ -917,7 +913,7 @@ def show_nms(iou_threshold=0.5):
     plt.show()
 
 
-widgets.interact(show_nms, iou_threshold=(0.0, 1.0, 0.05));
+interact(show_nms, iou_threshold=(0.0, 1.0, 0.05));
 
 # %% [markdown]
 # ## 7. Filters on a digit
@@ -956,7 +952,7 @@ def show_filter(filter_name="vertical edges (Sobel x)", index=0):
     plt.show()
 
 
-widgets.interact(show_filter, filter_name=list(FILTERS), index=(0, 30, 1));
+interact(show_filter, filter_name=list(FILTERS), index=(0, 30, 1));
 
 # %% [markdown]
 # ## 8. A tiny CNN on the digits
@@ -1009,12 +1005,13 @@ plt.show()
 # modules (no output on success).
 
 # %%
-with torch.no_grad():
-    conv_layer = cnn[0]
-    ours, _ = conv2d_forward(img_test[:16], conv_layer.weight, conv_layer.bias, 1, 1)
-    ours = pool2d_forward(torch.relu(ours), 2)
-    theirs = cnn[2](cnn[1](conv_layer(img_test[:16])))
-    expect_close(ours, theirs, what="your conv + ReLU + max pool vs torch's modules")
+with needs_exercises():
+    with torch.no_grad():
+        conv_layer = cnn[0]
+        ours, _ = conv2d_forward(img_test[:16], conv_layer.weight, conv_layer.bias, 1, 1)
+        ours = pool2d_forward(torch.relu(ours), 2)
+        theirs = cnn[2](cnn[1](conv_layer(img_test[:16])))
+        expect_close(ours, theirs, what="your conv + ReLU + max pool vs torch's modules")
 
 # %% [markdown]
 # What did it learn? Below, the eight $3 \times 3$ filters of the first layer, and their responses (after the
@@ -1042,7 +1039,7 @@ def show_feature_maps(index=0):
     plt.show()
 
 
-widgets.interact(show_feature_maps, index=(0, 40, 1));
+interact(show_feature_maps, index=(0, 40, 1));
 
 # %% [markdown]
 # ## What you built

@@ -49,12 +49,6 @@
 # - Every function works on whatever device and dtype its inputs have, is vectorized over the batch (the
 #   loop over time is fine: step $t$ needs step $t-1$), and must not modify its inputs.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -62,6 +56,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 
 # %%
 # The machine may be shared; one thread keeps the small matrix products of this chapter fast and predictable.
@@ -459,7 +454,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %%
-widgets.interact(show_lags, scale=(0.25, 2.5, 0.25));
+interact(show_lags, scale=(0.25, 2.5, 0.25));
 
 # %% [markdown]
 # With `scale` below one the RNN's gradient falls by orders of magnitude within a few dozen steps (at
@@ -797,55 +792,56 @@ assert _result.passed, _result.message
 # `lstm_forward` reproduces the trained layer.
 
 # %%
-from tqdm.auto import tqdm
-from course.text import load_corpus, char_vocab, random_windows
+with needs_exercises():
+    from tqdm.auto import tqdm
+    from course.text import load_corpus, char_vocab, random_windows
 
-text = load_corpus("village_tales")
-vocab = char_vocab(text)
-ids = vocab.encode(text)
-print(f"{len(text)} characters, vocabulary of {len(vocab)}: {''.join(vocab.chars)!r}")
-
-
-class CharLSTM(torch.nn.Module):
-    def __init__(self, vocab_size, emb=32, hidden=96):
-        super().__init__()
-        self.embed = torch.nn.Embedding(vocab_size, emb)
-        self.lstm = torch.nn.LSTM(emb, hidden, batch_first=True)
-        self.head = torch.nn.Linear(hidden, vocab_size)
-
-    def forward(self, x, state=None):
-        out, state = self.lstm(self.embed(x), state)
-        return self.head(out), state
+    text = load_corpus("village_tales")
+    vocab = char_vocab(text)
+    ids = vocab.encode(text)
+    print(f"{len(text)} characters, vocabulary of {len(vocab)}: {''.join(vocab.chars)!r}")
 
 
-torch.manual_seed(0)   # the initial weights of the demo model
-model = CharLSTM(len(vocab))
-opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-gen = torch.Generator().manual_seed(0)
-losses, norms = [], []
-for step in tqdm(range(200), desc="training"):
-    xb, yb = random_windows(ids, 32, 48, gen)
-    logits, _ = model(xb)
-    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, len(vocab)), yb.reshape(-1))
-    opt.zero_grad()
-    loss.backward()
-    params = [p for p in model.parameters()]
-    clipped, norm = clip_grad_global_norm([p.grad for p in params], 0.3)
-    for p, c in zip(params, clipped):
-        p.grad = c
-    opt.step()
-    losses.append(loss.item())
-    norms.append(norm.item())
+    class CharLSTM(torch.nn.Module):
+        def __init__(self, vocab_size, emb=32, hidden=96):
+            super().__init__()
+            self.embed = torch.nn.Embedding(vocab_size, emb)
+            self.lstm = torch.nn.LSTM(emb, hidden, batch_first=True)
+            self.head = torch.nn.Linear(hidden, vocab_size)
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
-ax1.plot(losses)
-ax1.axhline(math.log(len(vocab)), ls="--", c="gray", label="uniform guess")
-ax1.set_xlabel("step"), ax1.set_ylabel("cross-entropy (nats / char)"), ax1.legend()
-ax2.semilogy(norms)
-ax2.axhline(0.3, ls="--", c="gray", label="max_norm")
-ax2.set_xlabel("step"), ax2.set_ylabel("global gradient norm before clipping"), ax2.legend()
-plt.tight_layout()
-plt.show()
+        def forward(self, x, state=None):
+            out, state = self.lstm(self.embed(x), state)
+            return self.head(out), state
+
+
+    torch.manual_seed(0)   # the initial weights of the demo model
+    model = CharLSTM(len(vocab))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    gen = torch.Generator().manual_seed(0)
+    losses, norms = [], []
+    for step in tqdm(range(200), desc="training"):
+        xb, yb = random_windows(ids, 32, 48, gen)
+        logits, _ = model(xb)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, len(vocab)), yb.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        params = [p for p in model.parameters()]
+        clipped, norm = clip_grad_global_norm([p.grad for p in params], 0.3)
+        for p, c in zip(params, clipped):
+            p.grad = c
+        opt.step()
+        losses.append(loss.item())
+        norms.append(norm.item())
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    ax1.plot(losses)
+    ax1.axhline(math.log(len(vocab)), ls="--", c="gray", label="uniform guess")
+    ax1.set_xlabel("step"), ax1.set_ylabel("cross-entropy (nats / char)"), ax1.legend()
+    ax2.semilogy(norms)
+    ax2.axhline(0.3, ls="--", c="gray", label="max_norm")
+    ax2.set_xlabel("step"), ax2.set_ylabel("global gradient norm before clipping"), ax2.legend()
+    plt.tight_layout()
+    plt.show()
 
 # %%
 def sample(model, prompt, n_chars, temperature=0.8, seed=0):
@@ -865,15 +861,16 @@ def sample(model, prompt, n_chars, temperature=0.8, seed=0):
 print(sample(model, "Story 7. ", 300))
 
 # %%
-# Your lstm_forward, fed the trained layer's weights, reproduces torch.nn.LSTM on a batch of windows.
-with torch.no_grad():
-    xb, _ = random_windows(ids, 4, 20, gen)
-    emb = model.embed(xb)
-    ref_out, _ = model.lstm(emb)
-    lstm_layer = model.lstm
-    mine, _, _ = lstm_forward(emb, torch.zeros(4, lstm_layer.hidden_size), lstm_layer.weight_ih_l0.T, lstm_layer.weight_hh_l0.T,
-                              lstm_layer.bias_ih_l0 + lstm_layer.bias_hh_l0)
-print("max |difference| between your lstm_forward and torch.nn.LSTM:", (mine - ref_out).abs().max().item())
+with needs_exercises():
+    # Your lstm_forward, fed the trained layer's weights, reproduces torch.nn.LSTM on a batch of windows.
+    with torch.no_grad():
+        xb, _ = random_windows(ids, 4, 20, gen)
+        emb = model.embed(xb)
+        ref_out, _ = model.lstm(emb)
+        lstm_layer = model.lstm
+        mine, _, _ = lstm_forward(emb, torch.zeros(4, lstm_layer.hidden_size), lstm_layer.weight_ih_l0.T, lstm_layer.weight_hh_l0.T,
+                                  lstm_layer.bias_ih_l0 + lstm_layer.bias_hh_l0)
+    print("max |difference| between your lstm_forward and torch.nn.LSTM:", (mine - ref_out).abs().max().item())
 
 # %% [markdown]
 # Try a few temperatures: low values make the samples repetitive and safe, high values inventive and
@@ -881,8 +878,8 @@ print("max |difference| between your lstm_forward and torch.nn.LSTM:", (mine - r
 # not much more — a larger model trained longer does better, but the recipe is the same.
 
 # %%
-widgets.interact(lambda temperature=0.8, seed=0: print(sample(model, "Story 7. ", 200, temperature, seed)),
-                 temperature=(0.2, 1.6, 0.2), seed=(0, 5, 1));
+interact(lambda temperature=0.8, seed=0: print(sample(model, "Story 7. ", 200, temperature, seed)),
+         temperature=(0.2, 1.6, 0.2), seed=(0, 5, 1));
 
 # %% [markdown]
 # ## What you built

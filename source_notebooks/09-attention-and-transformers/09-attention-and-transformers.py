@@ -44,12 +44,6 @@
 #   `src_mask`) mean the opposite (`True` = *not allowed*), so to feed them one of our masks you pass `~mask`.
 # - Every function returns tensors of the dtype and device of its inputs and must not modify its inputs.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -58,6 +52,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 
 # %%
 torch.set_num_threads(1)  # tiny tensors: one thread is fastest and steady on a busy machine
@@ -614,26 +609,27 @@ plt.show()
 # mask the upper triangle goes dark; with padding, the columns of padded keys do.
 
 # %%
-gen = torch.Generator().manual_seed(7)
-E_demo, H_demo, L_demo = 16, 4, 12
-tokens = torch.randn(1, L_demo, E_demo, generator=gen) + sinusoidal_positions(L_demo, E_demo)
-demo_w_in = 2.0 * torch.randn(3 * E_demo, E_demo, generator=gen) / math.sqrt(E_demo)
-demo_w_out = torch.randn(E_demo, E_demo, generator=gen) / math.sqrt(E_demo)
+with needs_exercises():
+    gen = torch.Generator().manual_seed(7)
+    E_demo, H_demo, L_demo = 16, 4, 12
+    tokens = torch.randn(1, L_demo, E_demo, generator=gen) + sinusoidal_positions(L_demo, E_demo)
+    demo_w_in = 2.0 * torch.randn(3 * E_demo, E_demo, generator=gen) / math.sqrt(E_demo)
+    demo_w_out = torch.randn(E_demo, E_demo, generator=gen) / math.sqrt(E_demo)
 
 
-def show_attention(head=0, causal=False, real_length=12):
-    pad = (torch.arange(L_demo) < real_length)[None, None, None, :]
-    _, weights = multi_head_attention(tokens, tokens, tokens, demo_w_in, None, demo_w_out, None, H_demo,
-                                      mask=pad, causal=causal)
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    im = ax.imshow(weights[0, head].numpy(), cmap="viridis", vmin=0, vmax=1)
-    ax.set_xlabel("key position j"); ax.set_ylabel("query position i")
-    ax.set_title(f"head {head}" + (", causal" if causal else "") + f", {real_length} real tokens")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    plt.show()
+    def show_attention(head=0, causal=False, real_length=12):
+        pad = (torch.arange(L_demo) < real_length)[None, None, None, :]
+        _, weights = multi_head_attention(tokens, tokens, tokens, demo_w_in, None, demo_w_out, None, H_demo,
+                                          mask=pad, causal=causal)
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        im = ax.imshow(weights[0, head].numpy(), cmap="viridis", vmin=0, vmax=1)
+        ax.set_xlabel("key position j"); ax.set_ylabel("query position i")
+        ax.set_title(f"head {head}" + (", causal" if causal else "") + f", {real_length} real tokens")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+        plt.show()
 
 
-widgets.interact(show_attention, head=(0, H_demo - 1, 1), causal=False, real_length=(1, L_demo, 1));
+    interact(show_attention, head=(0, H_demo - 1, 1), causal=False, real_length=(1, L_demo, 1));
 
 # %% [markdown]
 # ### The positional encoding
@@ -643,13 +639,14 @@ widgets.interact(show_attention, head=(0, H_demo - 1, 1), causal=False, real_len
 # are parallel to the diagonal) and are largest for nearby positions.
 
 # %%
-pe = sinusoidal_positions(64, 32)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-axes[0].imshow(pe.numpy(), aspect="auto", cmap="RdBu"); axes[0].set_xlabel("dimension"); axes[0].set_ylabel("position t")
-axes[0].set_title("PE[t, :]")
-axes[1].imshow((pe @ pe.T).numpy(), cmap="viridis"); axes[1].set_xlabel("position t'"); axes[1].set_ylabel("position t")
-axes[1].set_title("PE_t . PE_t'")
-plt.show()
+with needs_exercises():
+    pe = sinusoidal_positions(64, 32)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    axes[0].imshow(pe.numpy(), aspect="auto", cmap="RdBu"); axes[0].set_xlabel("dimension"); axes[0].set_ylabel("position t")
+    axes[0].set_title("PE[t, :]")
+    axes[1].imshow((pe @ pe.T).numpy(), cmap="viridis"); axes[1].set_xlabel("position t'"); axes[1].set_ylabel("position t")
+    axes[1].set_title("PE_t . PE_t'")
+    plt.show()
 
 # %% [markdown]
 # ## 7. Attention is kernel regression
@@ -743,7 +740,7 @@ def kernel_regression(sigma=0.5):
     plt.show()
 
 
-widgets.interact(kernel_regression, sigma=(0.05, 2.0, 0.05));
+interact(kernel_regression, sigma=(0.05, 2.0, 0.05));
 
 # %% [markdown]
 # ## What you built

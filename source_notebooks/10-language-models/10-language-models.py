@@ -35,12 +35,6 @@
 # Functions return tensors in the dtype and device of their floating inputs (ids stay `torch.int64`) and never
 # change their inputs in place; the dtype and shape a statement names are graded.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -49,6 +43,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 
 # %%
 # The examples here are tiny; one thread avoids stalls on a busy machine.
@@ -338,34 +333,35 @@ assert _result.passed, _result.message
 # weakens that one pair's pull a little, because the two terms push $u_o$ in opposite directions.)
 
 # %%
-from tqdm.auto import tqdm
+with needs_exercises():
+    from tqdm.auto import tqdm
 
-window, D, K, lr, batch, epochs = 4, 10, 5, 5.0, 256, 4
-pairs_all = torch.cat([skipgram_pairs(s, window) for s in corpus.ids()])
-counts = torch.bincount(corpus.flat_ids(), minlength=V).double()
-noise_dist = counts ** 0.75 / (counts ** 0.75).sum()
+    window, D, K, lr, batch, epochs = 4, 10, 5, 5.0, 256, 4
+    pairs_all = torch.cat([skipgram_pairs(s, window) for s in corpus.ids()])
+    counts = torch.bincount(corpus.flat_ids(), minlength=V).double()
+    noise_dist = counts ** 0.75 / (counts ** 0.75).sum()
 
-gen = torch.Generator().manual_seed(0)
-emb_center = 0.1 * torch.randn(V, D, generator=gen)
-emb_context = 0.1 * torch.randn(V, D, generator=gen)
-loss_curve = []
-for epoch in tqdm(range(epochs), desc="skip-gram epochs"):
-    perm = torch.randperm(len(pairs_all), generator=gen)
-    for start in range(0, len(pairs_all), batch):
-        p = pairs_all[perm[start:start + batch]]
-        c_ids, o_ids = p[:, 0], p[:, 1]
-        n_ids = torch.multinomial(noise_dist, len(p) * K, replacement=True, generator=gen).view(len(p), K)
-        vc, uo, un = emb_center[c_ids], emb_context[o_ids], emb_context[n_ids]
-        loss_curve.append(sgns_loss(vc, uo, un).mean().item())
-        gc, go, gn = sgns_grads(vc, uo, un)
-        emb_center.index_add_(0, c_ids, -lr / len(p) * gc)
-        emb_context.index_add_(0, o_ids, -lr / len(p) * go)
-        emb_context.index_add_(0, n_ids.reshape(-1), -lr / len(p) * gn.reshape(-1, D))
+    gen = torch.Generator().manual_seed(0)
+    emb_center = 0.1 * torch.randn(V, D, generator=gen)
+    emb_context = 0.1 * torch.randn(V, D, generator=gen)
+    loss_curve = []
+    for epoch in tqdm(range(epochs), desc="skip-gram epochs"):
+        perm = torch.randperm(len(pairs_all), generator=gen)
+        for start in range(0, len(pairs_all), batch):
+            p = pairs_all[perm[start:start + batch]]
+            c_ids, o_ids = p[:, 0], p[:, 1]
+            n_ids = torch.multinomial(noise_dist, len(p) * K, replacement=True, generator=gen).view(len(p), K)
+            vc, uo, un = emb_center[c_ids], emb_context[o_ids], emb_context[n_ids]
+            loss_curve.append(sgns_loss(vc, uo, un).mean().item())
+            gc, go, gn = sgns_grads(vc, uo, un)
+            emb_center.index_add_(0, c_ids, -lr / len(p) * gc)
+            emb_context.index_add_(0, o_ids, -lr / len(p) * go)
+            emb_context.index_add_(0, n_ids.reshape(-1), -lr / len(p) * gn.reshape(-1, D))
 
-plt.figure(figsize=(5, 3))
-plt.plot(loss_curve)
-plt.xlabel("step"); plt.ylabel("mean SGNS loss"); plt.title("Skip-gram training on the toy corpus")
-plt.show()
+    plt.figure(figsize=(5, 3))
+    plt.plot(loss_curve)
+    plt.xlabel("step"); plt.ylabel("mean SGNS loss"); plt.title("Skip-gram training on the toy corpus")
+    plt.show()
 
 # %% [markdown]
 # ## 3. Analogies by cosine similarity
@@ -446,38 +442,40 @@ assert _result.passed, _result.message
 # nearly parallel and of equal length.
 
 # %%
-quads = corpus.analogy_ids()
-try:
-    answers = analogy(emb_center, quads[:, 0], quads[:, 1], quads[:, 2])
-    print(f"planted analogies solved: {(answers == quads[:, 3]).float().mean().item():.0%} of {len(quads)}")
-    for q, w in list(zip(quads, answers))[:4] + list(zip(quads, answers))[-2:]:
-        a_, b_, c_, d_ = corpus.decode(q)
-        print(f"  {a_} : {b_} :: {c_} : {corpus.vocab[int(w)]}   (planted: {d_})")
-except NotImplementedError:
-    print("analogy is not implemented yet.")
+with needs_exercises():
+    quads = corpus.analogy_ids()
+    try:
+        answers = analogy(emb_center, quads[:, 0], quads[:, 1], quads[:, 2])
+        print(f"planted analogies solved: {(answers == quads[:, 3]).float().mean().item():.0%} of {len(quads)}")
+        for q, w in list(zip(quads, answers))[:4] + list(zip(quads, answers))[-2:]:
+            a_, b_, c_, d_ = corpus.decode(q)
+            print(f"  {a_} : {b_} :: {c_} : {corpus.vocab[int(w)]}   (planted: {d_})")
+    except NotImplementedError:
+        print("analogy is not implemented yet.")
 
 # %%
-from course.toy_corpus import PEOPLE, PLACES
+with needs_exercises():
+    from course.toy_corpus import PEOPLE, PLACES
 
 
-def pca_2d(X):
-    Xc = X - X.mean(0)
-    _, _, Vt = torch.linalg.svd(Xc, full_matrices=False)
-    return Xc @ Vt[:2].T
+    def pca_2d(X):
+        Xc = X - X.mean(0)
+        _, _, Vt = torch.linalg.svd(Xc, full_matrices=False)
+        return Xc @ Vt[:2].T
 
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-for ax, groups, title in [(axes[0], PEOPLE, "people: male -> female"), (axes[1], PLACES, "places: country -> capital")]:
-    words = [w for pair in groups.values() for w in pair]
-    Z = pca_2d(emb_center[corpus.word_ids(words)]).numpy()
-    for k, word in enumerate(words):
-        ax.scatter(*Z[k], color="C0" if k % 2 == 0 else "C3")
-        ax.annotate(word, Z[k], textcoords="offset points", xytext=(4, 4))
-    for k in range(0, len(words), 2):
-        ax.annotate("", Z[k + 1], Z[k], arrowprops=dict(arrowstyle="->", color="gray"))
-    ax.set_title(f"PCA of the learned embeddings, {title}")
-plt.tight_layout()
-plt.show()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, groups, title in [(axes[0], PEOPLE, "people: male -> female"), (axes[1], PLACES, "places: country -> capital")]:
+        words = [w for pair in groups.values() for w in pair]
+        Z = pca_2d(emb_center[corpus.word_ids(words)]).numpy()
+        for k, word in enumerate(words):
+            ax.scatter(*Z[k], color="C0" if k % 2 == 0 else "C3")
+            ax.annotate(word, Z[k], textcoords="offset points", xytext=(4, 4))
+        for k in range(0, len(words), 2):
+            ax.annotate("", Z[k + 1], Z[k], arrowprops=dict(arrowstyle="->", color="gray"))
+        ax.set_title(f"PCA of the learned embeddings, {title}")
+    plt.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## 4. Pretraining contextual models: BERT's masked language model
@@ -583,7 +581,7 @@ def show_masking(mask_prob=0.15, seed=0):
           f"unchanged {n_same / max(n_sel, 1):.1%}, random {(n_sel - n_mask - n_same) / max(n_sel, 1):.1%}")
 
 
-widgets.interact(show_masking, mask_prob=(0.0, 1.0, 0.05), seed=(0, 20, 1));
+interact(show_masking, mask_prob=(0.0, 1.0, 0.05), seed=(0, 20, 1));
 
 # %% [markdown]
 # ## 5. Causal language models: the next-token loss and perplexity

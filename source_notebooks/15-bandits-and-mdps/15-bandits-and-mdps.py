@@ -42,12 +42,6 @@
 # An MDP is given as two tensors: `T[s, a, s2]` (shape `(S, A, S)`) and `R[s, a]` (shape `(S, A)`), explained
 # in §4.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -55,6 +49,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 
 # %%
 # The simulations below are long loops of small tensor operations: one thread is fastest for those.
@@ -552,7 +547,7 @@ def show_knobs(epsilon=0.1, c=2.0):
     plt.show()
 
 
-widgets.interact(show_knobs, epsilon=(0.0, 0.5, 0.01), c=(0.0, 4.0, 0.1));
+interact(show_knobs, epsilon=(0.0, 0.5, 0.01), c=(0.0, 4.0, 0.1));
 
 # %% [markdown]
 # ## 4. Markov decision processes and the Bellman equations

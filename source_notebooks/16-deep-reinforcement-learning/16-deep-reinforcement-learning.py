@@ -45,12 +45,6 @@
 # `True`) when the episode ended right after step $t$. Policy-gradient estimates use **undiscounted** returns.
 # Every function returns the dtype and device of its (first) floating input and never modifies its inputs.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
-
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
 import numpy as np
@@ -58,6 +52,7 @@ import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
+from course.demos import interact, needs_exercises
 from course.envs.imitation import WindyLine
 from course.envs.tictactoe import TicTacToe, legal_moves, play, winner
 
@@ -471,7 +466,7 @@ def show_gae(lam=0.9, gamma=0.95):
     plt.show()
 
 
-widgets.interact(show_gae, lam=(0.0, 1.0, 0.05), gamma=(0.5, 1.0, 0.01));
+interact(show_gae, lam=(0.0, 1.0, 0.05), gamma=(0.5, 1.0, 0.01));
 
 # %% [markdown]
 # ## 4. Q-learning with networks: the DQN and double-DQN targets
@@ -671,7 +666,7 @@ def show_ppo(eps=0.2):
     plt.show()
 
 
-widgets.interact(show_ppo, eps=(0.05, 0.5, 0.05));
+interact(show_ppo, eps=(0.05, 0.5, 0.05));
 
 # %% [markdown]
 # ## 6. Self-play and tree search: PUCT
@@ -960,7 +955,7 @@ def show_imitation(dagger_rounds=5):
     plt.show()
 
 
-widgets.interact(show_imitation, dagger_rounds=(0, 10, 1));
+interact(show_imitation, dagger_rounds=(0, 10, 1));
 
 # %% [markdown]
 # ## 8. Policy gradients on CartPole
