@@ -757,14 +757,14 @@ def huffman_code_lengths(p):
         children[next_id] = (a, b)
         heapq.heappush(heap, (w1 + w2, next_id, next_id))
         next_id += 1
-    depth = [0.0] * p.shape[0]
+    depth = [0] * p.shape[0]
     stack = [(heap[0][2], 0)]
     while stack:
         node, d = stack.pop()
         if node in children:
             stack.extend((c, d + 1) for c in children[node])
         else:
-            depth[node] = float(d)
+            depth[node] = d
     return torch.tensor(depth)
 """,
     },
