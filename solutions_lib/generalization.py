@@ -35,6 +35,7 @@ __all__ = [
     "tune_mlp",
     "concept_overfitting_peak",
     "concept_reported_accuracy",
+    "concept_early_stopping_as_ridge",
 ]
 
 
@@ -550,3 +551,14 @@ def concept_reported_accuracy():
     """
     return "b"
 
+
+def concept_early_stopping_as_ridge():
+    """Concept question of chapter 11: the ridge strength that early stopping at time t resembles (1/t).
+
+    Introduced in chapter 11 (A solvable model of over-fitting).
+
+    Example:
+        >>> concept_early_stopping_as_ridge() in "abcd"
+        True
+    """
+    return "b"

@@ -193,6 +193,11 @@ def test_lr_range_test_on_a_quadratic():
 
 def test_concept_answers_are_letters():
     assert G.concept_overfitting_peak() in "abcd" and G.concept_reported_accuracy() in "abcd"
+    # question 3: the filters 1 - exp(-lambda t) and lambda / (lambda + 1/t) agree at both ends
+    t = 7.0
+    for lam in (1e-5, 1e-4, 1e3, 1e4):
+        assert math.isclose(-math.expm1(-lam * t), lam / (lam + 1 / t), rel_tol=1e-3)
+    assert G.concept_early_stopping_as_ridge() == "b"
 
 
 def test_tune_mlp_on_raw_digits():

@@ -483,3 +483,9 @@ def _concept_peak_cases():
        hint="A number that took part in a choice is biased in favour of that choice.")
 def _concept_report_cases():
     yield Case("the answer", (), expected=ref.concept_reported_accuracy())
+
+
+@check("concept_early_stopping_as_ridge", compare=_letter_compare,
+       hint="Compare 1 - exp(-lambda t) with lambda / (lambda + lambda_r) for small and for large lambda.")
+def _concept_ridge_cases():
+    yield Case("the answer", (), expected=ref.concept_early_stopping_as_ridge())

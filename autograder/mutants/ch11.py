@@ -457,6 +457,16 @@ def concept_reported_accuracy():
     return "c"
 """,
     },
+    "concept_early_stopping_as_ridge": {
+        "longer training, stronger regularization": """
+def concept_early_stopping_as_ridge():
+    return "a"
+""",
+        "early stopping suppresses nothing": """
+def concept_early_stopping_as_ridge():
+    return "d"
+""",
+    },
 }
 
 ALTERNATIVES = {
@@ -679,6 +689,12 @@ def concept_overfitting_peak():
     "concept_reported_accuracy": {
         "upper case": """
 def concept_reported_accuracy():
+    return "B"
+""",
+    },
+    "concept_early_stopping_as_ridge": {
+        "upper case": """
+def concept_early_stopping_as_ridge():
     return "B"
 """,
     },

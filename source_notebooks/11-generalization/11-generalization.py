@@ -69,7 +69,9 @@ from course.generalization import train_mlp, noisy_labels
 #
 # $$y = \bar w \cdot x + \epsilon, \qquad \bar w \sim \mathcal N(0, \sigma_w^2 I), \quad \epsilon \sim \mathcal N(0, \sigma_\epsilon^2),$$
 #
-# (Kaplan eq. 6.0.1) and a linear *student* $\hat y = w \cdot x$ learns from $N$ such examples. We
+# (Kaplan eq. 6.0.1; his "variance $\sigma_w$" is the variance $\sigma_w^2$ of his eq. 6.0.14, so here
+# $\sigma_w$ and $\sigma_\epsilon$ are standard deviations) and a linear *student* $\hat y = w \cdot x$
+# learns from $N$ such examples. We
 # average over teachers, so nothing depends on one lucky $\bar w$. (Kaplan points out the price:
 # real data are not labelled by a random linear function.)
 #
@@ -211,7 +213,10 @@ assert _result.passed, _result.message
 # $$L(w) = \tfrac12 |X w - y|^2, \qquad \nabla L = X^\top (X w - y),$$
 #
 # with infinitesimally small steps: *gradient flow*, $\dot w = -\nabla L = X^\top y - X^\top X\, w$
-# (eq. 6.0.4), from $w(0) = w_0$. This is a linear differential equation with a constant symmetric
+# (eq. 6.0.4), from $w(0) = w_0$. (In Kaplan's eqs. 6.0.2-6.0.4 the noise term of the middle steps
+# carries the wrong sign: with $y = \bar w \cdot x + \epsilon$ the residual is $(w - \bar w)\cdot x - \epsilon$.
+# The final form $X^\top y - X^\top X w$ is right, and the sign of the noise drops out of every
+# average below.) This is a linear differential equation with a constant symmetric
 # matrix $\Sigma = X^\top X$. Diagonalize it, $\Sigma = V \Lambda V^\top$ with orthogonal $V$ and
 # eigenvalues $\lambda_\alpha \ge 0$, and write the weights and the data term in the eigenbasis:
 # $z = V^\top w$, $s = V^\top X^\top y$. Every mode $\alpha$ then evolves on its own (eqs. 6.0.7-6.0.10).
@@ -1484,6 +1489,41 @@ expect_true(isinstance(answer, str) and answer.strip().lower() in ("a", "b", "c"
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
 _result = run_check("concept_reported_accuracy", concept_reported_accuracy)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Question 3: `concept_early_stopping_as_ridge`
+#
+# Started from $w_0 = 0$ and stopped at time $t$, gradient flow keeps the fraction $1 - e^{-\lambda t}$
+# of the least-squares solution along an eigenvector of $X^\top X$ with eigenvalue $\lambda$ (Exercise
+# 3); ridge regression with strength $\lambda_r$ keeps the fraction $\lambda/(\lambda + \lambda_r)$.
+# Which ridge strength makes the two filters agree both for $\lambda \ll 1/t$ and for $\lambda \gg 1/t$?
+#
+# - **a.** $\lambda_r = t$: the longer we train, the stronger the regularization.
+# - **b.** $\lambda_r = 1/t$: both pass the modes with $\lambda \gg 1/t$ almost untouched and shrink the
+#   others in proportion to $\lambda$.
+# - **c.** $\lambda_r = 1/t^2$, because the squared error decays like $e^{-2\lambda t}$.
+# - **d.** None: every mode of gradient flow converges eventually, so early stopping suppresses nothing.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_early_stopping_as_ridge", "locked": false, "schema_version": 3, "solution": true}
+def concept_early_stopping_as_ridge():
+    """Return "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_early_stopping_as_ridge", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+answer = concept_early_stopping_as_ridge()
+expect_true(isinstance(answer, str) and answer.strip().lower() in ("a", "b", "c", "d"),
+            f'return one of "a", "b", "c", "d"; got {answer!r}.')
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_early_stopping_as_ridge_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_early_stopping_as_ridge", concept_early_stopping_as_ridge)
 assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
