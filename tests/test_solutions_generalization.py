@@ -208,3 +208,15 @@ def test_tune_mlp_on_raw_digits():
     config = G.tune_mlp(16.0 * X[:800], y[:800], 0)
     assert set(config) == {"hidden", "lr", "weight_decay", "epochs"}
     assert train_mlp(16.0 * X[:800], y[:800], **config, seed=0).accuracy(16.0 * X_test, y_test) > 0.88
+
+
+def test_closed_forms_stay_on_the_inputs_device():
+    """On PyTorch's data-less meta device a tensor made on the CPU behind the caller's back would raise."""
+    meta = torch.device("meta")
+    w, w_bar = torch.empty(3, 5, device=meta, dtype=F64), torch.empty(5, device=meta, dtype=F64)
+    assert G.generalization_error(w, w_bar, 0.1).device == meta
+    eig, t = torch.empty(5, device=meta, dtype=F64), torch.empty(4, device=meta, dtype=F64)
+    assert G.expected_generalization_error(eig, t, 1.0, 0.5, 0.1).shape == (4,)
+    assert G.marchenko_pastur_density(torch.empty(2, 3, device=meta), 0.5).device == meta
+    bias2, variance = G.ridge_bias_variance(torch.empty(6, 5, device=meta, dtype=F64), w_bar, 0.3, 0.1)
+    assert bias2.device == meta and variance.device == meta
