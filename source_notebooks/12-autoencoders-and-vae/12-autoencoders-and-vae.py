@@ -1161,11 +1161,12 @@ def heldout_elbo(model, X, n_samples=16, seed=123):
         return (rec - gaussian_kl_standard(mu, logvar)).mean().item()
 
 
-_small = train_vae(X_train[:256], latent_dim=2, epochs=1, seed=0)
+_Xtr, _, _Xte, _ = load_digits()
+_small = train_vae(_Xtr[:256], latent_dim=2, epochs=1, seed=0)
 expect_true(isinstance(_small, DigitsVAE) and _small.latent_dim == 2,
             "train_vae must return the DigitsVAE it trained (with the latent_dim asked for).")
-_vae = train_vae(X_train, latent_dim=4, seed=0)
-_score = heldout_elbo(_vae, X_test)
+_vae = train_vae(_Xtr, latent_dim=4, seed=0)
+_score = heldout_elbo(_vae, _Xte)
 print(f"held-out ELBO: {_score:.2f} nats per digit (target -25.5)")
 expect_true(_score >= -25.5, f"the held-out ELBO {_score:.2f} is below the target -25.5",
             hint="Minimize vae_loss (MINUS the ELBO); sample z with reparameterize at every step; "
