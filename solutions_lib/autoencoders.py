@@ -133,8 +133,9 @@ def train_linear_autoencoder(X, k, lr, steps, generator):
         1.0
     """
     D = X.shape[1]
-    V = 0.1 * torch.randn(k, D, generator=generator, dtype=X.dtype)
-    W = 0.1 * torch.randn(D, k, generator=generator, dtype=X.dtype)
+    # the generator lives on the CPU: draw there, then move to the data's device
+    V = (0.1 * torch.randn(k, D, generator=generator, dtype=X.dtype)).to(X.device)
+    W = (0.1 * torch.randn(D, k, generator=generator, dtype=X.dtype)).to(X.device)
     Xc = X - X.mean(dim=0)
     for _ in range(steps):
         _, dV, dW = linear_ae_loss_and_grads(Xc, V, W)
@@ -450,16 +451,16 @@ def train_vae(X, latent_dim=4, beta=1.0, epochs=40, batch_size=64, lr=1e-2, hidd
         2
     """
     g = torch.Generator().manual_seed(seed)
-    model = DigitsVAE(X.shape[1], hidden, latent_dim, generator=g, dtype=X.dtype)
+    model = DigitsVAE(X.shape[1], hidden, latent_dim, generator=g, dtype=X.dtype).to(X.device)
     params = list(model.parameters())
     states = [{"step": 0, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)} for p in params]
     N = X.shape[0]
     for _ in range(epochs):
-        order = torch.randperm(N, generator=g)
+        order = torch.randperm(N, generator=g).to(X.device)
         for start in range(0, N, batch_size):
             x = X[order[start:start + batch_size]]
             mu, logvar = model.encode(x)
-            eps = torch.randn(mu.shape, generator=g, dtype=mu.dtype)
+            eps = torch.randn(mu.shape, generator=g, dtype=mu.dtype).to(X.device)
             logits = model.decode(reparameterize(mu, logvar, eps))
             loss = vae_loss(x, logits, mu, logvar, beta)
             grads = torch.autograd.grad(loss, params)

@@ -109,7 +109,8 @@ def _lae_args(seed, n, d, k, dtype=F64):
 
 
 @check("linear_ae_loss_and_grads", reference=ref.linear_ae_loss_and_grads, by_hand=True,
-       hint="With R = X V^T W^T - X and Z = X V^T: loss = sum(R**2) / N, dW = (2/N) R^T Z, dV = (2/N) W^T R^T X.")
+       hint="Perturb W, then V, in L = tr(R^T R) / N with R = X V^T W^T - X, and read each gradient off the trace; "
+            "each has the shape of its matrix, with a factor 2/N.")
 def _linear_ae_cases():
     yield Case("float64, N 20, D 6, K 2", _lae_args(1210, 20, 6, 2))
     yield Case("float64, N 7, D 3, K 3 (no bottleneck)", _lae_args(1211, 7, 3, 3))
@@ -231,8 +232,8 @@ def _denoiser_direct(X, s):
 
 
 @check("linear_denoiser", reference=ref.linear_denoiser,
-       hint="Average the loss over the noise: it adds s^2 tr(A A^T). Then b = mean - A mean and "
-            "A = Sigma (Sigma + s^2 I)^{-1}, Sigma the covariance divided by N.")
+       hint="Average the loss over the noise first (it adds a penalty s^2 tr(A A^T)), eliminate b, then set the "
+            "gradient in A to zero; the covariance is divided by N.")
 def _linear_denoiser_cases():
     X = _data(1240, 12, [4, 2, 1, 0.5], shift=3.0)
     yield Case("float64, 12 x 4, s = 1 (oracle: augmented normal equations)", (X, 1.0), expected=_denoiser_direct(X, 1.0))
@@ -333,8 +334,8 @@ def _kl_oracle(mu, logvar):
 
 
 @check("gaussian_kl_standard", reference=ref.gaussian_kl_standard,
-       hint="Per coordinate (sigma^2 + mu^2 - 1 - log sigma^2) / 2, summed over the LAST dimension; "
-            "it is never negative.")
+       hint="Per coordinate take E_q[log q(z) - log p(z)] with E[z^2] = sigma^2 + mu^2 and sigma^2 = exp(logvar); "
+            "sum over the LAST dimension. A KL divergence is never negative.")
 def _kl_cases():
     g = _gen(1280)
     for label, shape, dtype in [("float64 (16, 4)", (16, 4), F64), ("float32 (3, 5, 8)", (3, 5, 8), F32),
@@ -453,8 +454,8 @@ def _orthogonal_W(seed, d, k, scales):
 
 
 @check("linear_gaussian_elbo", reference=ref.linear_gaussian_elbo,
-       hint="E_q ||x - mu - W z||^2 = ||x - mu - W m||^2 + sum_j s_j^2 |W_j|^2; divide by 2 sigma2, add "
-            "-(D/2) log(2 pi sigma2), subtract the KL of q to N(0, I).")
+       hint="Under q the expected squared error is the error at q's mean PLUS a spread term from q's variances; "
+            "the constant holds sigma2 too; then subtract the KL of q to N(0, I).")
 def _elbo_cases():
     g = _gen(1320)
     # The true posterior is diagonal when W has orthogonal columns: there the ELBO must equal log p(x).

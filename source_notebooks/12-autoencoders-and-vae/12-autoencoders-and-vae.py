@@ -340,12 +340,13 @@ try:
         cosines.append((W[:, 0] / W[:, 0].norm() @ _comps[0]).abs().item())
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.plot(angles, label="largest angle between span(W) and the PCA subspace")
-    ax.plot([90 - math.degrees(math.acos(min(c, 1.0))) for c in cosines], label="90 - angle(W[:, 0], 1st component)")
+    ax.plot([math.degrees(math.acos(min(c, 1.0))) for c in cosines], label="angle between W[:, 0] and component 1")
     ax.set_xlabel("gradient step")
     ax.set_ylabel("degrees")
     ax.legend(fontsize=8)
     plt.show()
-    print(f"final: subspace angle {angles[-1]:.2f} degrees; |cos| between W[:, 0] and component 1: {cosines[-1]:.2f}")
+    print(f"after 300 steps: subspace angle {angles[-1]:.2f} degrees, "
+          f"angle between W[:, 0] and component 1 {math.degrees(math.acos(min(cosines[-1], 1.0))):.1f} degrees")
 except NotImplementedError:
     print("Write pca_fit, linear_ae_loss_and_grads and train_linear_autoencoder to see this demo.")
 
