@@ -44,9 +44,9 @@
 #    matrix $WW^\top + \sigma^2 I$ where the $K\times K$ matrix $W^\top W + \sigma^2 I$ belongs (§4).
 # 3. Its reparameterization (§6.3) writes $x = \sigma^2\varepsilon + \mu$ with $\varepsilon\sim\mathcal N(0,\sigma^2)$;
 #    it is $z = \mu + \sigma\varepsilon$ with $\varepsilon\sim\mathcal N(0, 1)$ (§5).
-# 4. Its KL term (eq. 6.14) reads $\sigma^2 + \mu^2 - \log\sigma - \tfrac12$ (missing a factor $\tfrac12$ on
-#    the first two terms), and its training code **adds** $\tfrac12\sum(1 + \log\sigma^2 - \mu^2 - \sigma^2)$,
-#    which is $-\mathrm{KL}$: that loss rewards the encoder for moving *away* from the prior (§5).
+# 4. Its KL term (eq. 6.14) has the wrong coefficients (you will derive the right ones in §5), and its
+#    training code adds the KL to the loss with the **wrong sign**: that loss rewards the encoder for moving
+#    *away* from the prior (§5).
 # 5. Eq. 6.8 gives $\mathrm{KL}(q, p(x,z)) = \mathbb E_q[\log p(x,z)] - H(q)$; the sign of the first term is
 #    wrong, it is $-\mathbb E_q[\log p(x,z)] - H(q)$. And eq. 6.12 is a *lower* bound, not an upper one.
 #
@@ -147,8 +147,8 @@ assert _result.passed, _result.message
 # $\hat x = \bar x + C^\top C(x - \bar x)$. The textbook's argument (eqs. 4.6-4.7) shows that the mean squared
 # error of this reconstruction is $\operatorname{tr}\Sigma - \operatorname{tr}(P\Sigma)$, which for the top-$K$
 # projector is the **sum of the eigenvalues left out**. Below: the spectrum of the digits (left), the error of
-# the reconstruction against that sum (middle; they lie on top of each other), and digits rebuilt from $K$
-# components (right; move the slider).
+# the reconstruction against that sum (right; they lie on top of each other), then digits rebuilt from $K$
+# components (move the slider).
 
 # %%
 def reconstruct(X, mean, comps):
@@ -161,7 +161,7 @@ try:
     _errors = [((reconstruct(X_train.double(), _mean, _comps[:k]) - X_train.double()) ** 2).sum(1).mean().item()
                * len(X_train) / (len(X_train) - 1) for k in _ks]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    axes[0].semilogy(_var.numpy(), ".-")
+    axes[0].semilogy(_var[_var > 1e-8].numpy(), ".-")  # a few border pixels are always 0: no variance at all
     axes[0].set_xlabel("component")
     axes[0].set_ylabel("variance")
     axes[0].set_title("spectrum of the digits", fontsize=9)
@@ -1058,14 +1058,18 @@ def show_elbo_gap(shift=0.0, log_std_ratio=0.0):
     except NotImplementedError:
         print("Write ppca_fit, ppca_posterior, ppca_log_likelihood and linear_gaussian_elbo to see this demo.")
         return
-    plt.figure(figsize=(6, 3))
-    plt.bar(range(6), elbo.numpy(), color="C0", label="ELBO")
-    plt.plot(range(6), logp.numpy(), "k_", ms=30, mew=2, label="log p(x)")
-    plt.ylim(min(elbo.min().item(), logp.min().item()) - 5, logp.max().item() + 5)
-    plt.xlabel("held-out digit")
-    plt.title(f"shift of q's mean {shift:+.1f}, std ratio e^{log_std_ratio:+.1f}; "
-              f"mean gap {(logp - elbo).mean().item():.3f} nats", fontsize=9)
-    plt.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(range(6), logp.numpy(), "k_", ms=25, mew=2, label="log p(x)")
+    axes[0].plot(range(6), elbo.numpy(), "o", color="C0", label="ELBO")
+    axes[0].set_xlabel("held-out digit")
+    axes[0].set_ylabel("nats")
+    axes[0].legend(fontsize=8)
+    axes[1].bar(range(6), (logp - elbo).numpy(), color="C1")
+    axes[1].set_ylim(0, max(1.0, (logp - elbo).max().item() * 1.1))
+    axes[1].set_xlabel("held-out digit")
+    axes[1].set_title("gap log p(x) - ELBO = KL(q || posterior)", fontsize=9)
+    fig.suptitle(f"q: mean shifted by {shift:+.1f}, standard deviations times e^({log_std_ratio:+.1f}); "
+                 f"mean gap {(logp - elbo).mean().item():.3f} nats", fontsize=9)
     plt.show()
 
 
@@ -1189,6 +1193,13 @@ assert _result.passed, _result.message
 # reconstructions but a latent space with holes between the clusters; large $\beta$: $q(z|x)$ is pulled onto the
 # prior for every digit and everything blurs toward an average digit. Each value trains once (a few seconds)
 # and is cached.
+#
+# The textbook (§6.4) reads the same trade-off in information terms: averaged over the data, minus the ELBO is
+# a **distortion** $D = -\mathbb E[\log p(x|z)]$ plus a **rate** $R = \mathbb E_x[\mathrm{KL}(q(z|x)\,\|\,p(z))]$,
+# and the rate bounds the mutual information between $x$ and $z$ from above, $R \ge I(X; Z)$. The $\beta$-VAE
+# minimizes $D + \beta R$: the title of the left panel shows both (held-out digits, one sample of $z$ each).
+# As $\beta$ grows the rate falls toward 0 (the code carries almost no information) and the distortion rises
+# toward that of a model that ignores $z$.
 
 # %%
 _vae_cache = {}
@@ -1208,12 +1219,14 @@ def show_vae(beta=1.0):
         grid = torch.linspace(-2.0, 2.0, 8)
         zs = torch.stack(torch.meshgrid(grid, -grid, indexing="xy"), -1).reshape(-1, 2)
         samples = torch.sigmoid(model.decode(zs))
-        kl = gaussian_kl_standard(mu, logvar).mean().item()
+        rate = gaussian_kl_standard(mu, logvar).mean().item()
+        eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0))
+        distortion = -bernoulli_log_likelihood(X_test, model.decode(reparameterize(mu, logvar, eps))).mean().item()
     fig = plt.figure(figsize=(11, 3.6))
     ax = fig.add_subplot(1, 3, 1)
     sc = ax.scatter(mu[:, 0], mu[:, 1], c=y_test, cmap="tab10", s=6)
     fig.colorbar(sc, ax=ax, ticks=range(10))
-    ax.set_title(f"latent means, beta = {beta:g} (mean KL {kl:.2f} nats)", fontsize=9)
+    ax.set_title(f"beta = {beta:g}: rate R = {rate:.2f}, distortion D = {distortion:.2f} nats", fontsize=9)
     ax = fig.add_subplot(2, 3, 2)
     show_digits(ax, X_test[:10], n_cols=5, title="held-out digits")
     ax = fig.add_subplot(2, 3, 5)
