@@ -68,15 +68,17 @@ def _pca_compare(got, expected, case):
     sub_tol = 1e-6 if X.dtype == F64 else 1e-2
     import numpy as np
 
+    if not np.isfinite(C).all():
+        return "the components hold NaN or infinite entries."
     gram = C @ C.T
-    if np.abs(gram - np.eye(k)).max() > 100 * tol:
+    if not np.abs(gram - np.eye(k)).max() <= 100 * tol:
         return "the components are not orthonormal rows (components @ components.T should be the identity)."
     ev = as_array(e_var).astype("float64")
     for j in range(1, k + 1):  # nested subspaces, wherever the ordering is defined by a gap in the spectrum
         if j < k and ev[j - 1] - ev[j] <= 1e-3 * ev[0]:
             continue
         err = np.abs(C[:j].T @ C[:j] - E[:j].T @ E[:j]).max()
-        if err > sub_tol:
+        if not err <= sub_tol:
             which = "the top-k subspace" if j == k else f"the span of the first {j} components"
             return (f"{which} is wrong (projectors differ by {err:.3g}): keep the directions of LARGEST variance, "
                     "largest first, of the CENTRED data.")
@@ -138,11 +140,11 @@ def _lae_compare(got, expected, case):
     P_pca = Vh[:k].T @ Vh[:k]
     P_w = W @ torch.linalg.pinv(W)
     gap = torch.linalg.matrix_norm(P_w - P_pca, ord=2).item()
-    if gap > 0.02:
+    if not gap <= 0.02:
         return (f"the span of W's columns is not the top-{k} principal subspace of the centred data "
                 f"(sine of the largest principal angle {gap:.3f}).")
     err = torch.linalg.matrix_norm(W @ V - P_pca, ord=2).item()
-    if err > 0.02:
+    if not err <= 0.02:
         return f"W @ V is not the projector on the principal subspace (off by {err:.3f} in spectral norm)."
     return None
 
