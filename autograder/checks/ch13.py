@@ -522,7 +522,7 @@ def _number(got, expected, case):
         value = float(got)
     except (TypeError, ValueError):
         return "answer with a number."
-    if not math.isfinite(value) or abs(value - expected) > 2e-3:
+    if not math.isfinite(value) or abs(value - expected) > 5e-3:
         return "that number is not the right value; reread the section."
     return None
 

@@ -139,6 +139,7 @@ def gan_value(d, p_data, p_g, dx):
         "disjoint means zero divergence": "def answer_disjoint_jsd():\n    return 0.0\n",
         "the distance between the points (W1)": "def answer_disjoint_jsd():\n    return 3.0\n",
         "log 4 (forgets the 1/2)": "def answer_disjoint_jsd():\n    return math.log(4)\n",
+        "in bits instead of nats": "def answer_disjoint_jsd():\n    return 1.0\n",
     },
     "fgan_lower_bound": {
         "KL conjugate exp(t) (missing the -1)": """
@@ -473,7 +474,7 @@ def gan_value(d, p_data, p_g, dx):
     return (a + b).sum() * dx
 """,
     },
-    "answer_disjoint_jsd": {"rounded to three places": "def answer_disjoint_jsd():\n    return 0.693\n"},
+    "answer_disjoint_jsd": {"rounded to two places": "def answer_disjoint_jsd():\n    return 0.69\n"},
     "fgan_lower_bound": {
         "conjugates written differently": """
 def fgan_lower_bound(t_real, t_fake, divergence):
