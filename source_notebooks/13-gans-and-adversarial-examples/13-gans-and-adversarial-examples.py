@@ -227,13 +227,13 @@ def answer_saturation():
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_answer_saturation", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_answer_saturation", "locked": true, "points": 0, "schema_version": 3, "solution": false}
 _answer = answer_saturation()
 expect_true(isinstance(_answer, str) and _answer.strip().lower() in ("a", "b", "c", "d"),
             f"answer_saturation() should return one of the letters 'a'-'d', got {_answer!r}.")
-print("Answer recorded; it is checked when the notebook is graded.")
+print("Answer recorded. This cell only checks its form (it carries no points); the answer is graded with the notebook.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_answer_saturation_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_answer_saturation_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -412,13 +412,13 @@ def answer_disjoint_jsd():
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_answer_disjoint_jsd", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_answer_disjoint_jsd", "locked": true, "points": 0, "schema_version": 3, "solution": false}
 _answer = answer_disjoint_jsd()
 expect_true(isinstance(_answer, (int, float)) and math.isfinite(_answer),
             f"answer_disjoint_jsd() should return a finite number, got {_answer!r}.")
-print("Answer recorded; it is checked when the notebook is graded.")
+print("Answer recorded. This cell only checks its form (it carries no points); the answer is graded with the notebook.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_answer_disjoint_jsd_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_answer_disjoint_jsd_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -1198,13 +1198,13 @@ def answer_robust_sets():
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_answer_robust_sets", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_answer_robust_sets", "locked": true, "points": 0, "schema_version": 3, "solution": false}
 _answer = answer_robust_sets()
 expect_true(isinstance(_answer, (set, list, tuple, frozenset)) and all(v in (1, 2, 3, 4, 5) for v in _answer),
             f"answer_robust_sets() should return a set of option numbers from 1 to 5, got {_answer!r}.")
-print("Answer recorded; it is checked when the notebook is graded.")
+print("Answer recorded. This cell only checks its form (it carries no points); the answer is graded with the notebook.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_answer_robust_sets_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_answer_robust_sets_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
