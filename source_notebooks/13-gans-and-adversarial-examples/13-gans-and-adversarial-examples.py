@@ -309,14 +309,27 @@ assert _result.passed, _result.message
 
 # %% [markdown]
 # ### The value at the optimum
-# Put $D^*$ back into $V$. With the average distribution $m = (p_{data} + p_G)/2$,
+# With the average distribution $m = (p_{data} + p_G)/2$ and the Jensen-Shannon divergence
+# $\mathrm{JSD}(p\|q) = \frac12\mathrm{KL}(p\|m) + \frac12\mathrm{KL}(q\|m)$ (which lies in $[0, \log 2]$), **show** that
+# $V(D^*, G) = 2\,\mathrm{JSD}(p_{data}\|p_G) - \log 4$. So against a perfect discriminator the generator minimizes the
+# JSD, and the game's value is $-\log 4$ exactly when $p_G = p_{data}$. The next exercise and the demo after it
+# check the identity numerically.
 #
-# $$V(D^*, G) = \int p_{data}\log\frac{p_{data}}{2m} + p_G\log\frac{p_G}{2m}
-#            = \mathrm{KL}(p_{data}\|m) + \mathrm{KL}(p_G\|m) - \log 4 = 2\,\mathrm{JSD}(p_{data}\|p_G) - \log 4,$$
+# <details><summary>Hint 1</summary>
 #
-# with the Jensen-Shannon divergence $\mathrm{JSD}(p\|q) = \frac12\mathrm{KL}(p\|m) + \frac12\mathrm{KL}(q\|m)$, which lies
-# in $[0, \log 2]$. So against a perfect discriminator the generator minimizes the JSD, and the game's value is
-# $-\log 4$ exactly when $p_G = p_{data}$ (note the factor 2, which discussion 11 drops).
+# Substitute your $D^*$ into the integral form of $V$. Both logarithms have $p_{data} + p_G = 2m$ in the denominator.
+# </details>
+#
+# <details><summary>Hint 2</summary>
+#
+# $\log\frac{p_{data}}{2m} = \log\frac{p_{data}}{m} - \log 2$, and $\int p_{data} = \int p_G = 1$.
+# </details>
+#
+# <details><summary>Hint 3</summary>
+#
+# $V(D^*, G) = \mathrm{KL}(p_{data}\|m) + \mathrm{KL}(p_G\|m) - 2\log 2$: twice the JSD minus $\log 4$ (the factor 2 is
+# the one discussion 11 drops).
+# </details>
 #
 # ### Exercise 4: `gan_value`
 # Given `d`, `p_data`, `p_g` (tensors `(N,)`: discriminator probabilities and the two densities at $N$ grid points
