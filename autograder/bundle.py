@@ -52,9 +52,12 @@ This folder holds one notebook per chapter and `{config.wheel_name}`, the course
 
 ```bash
 python -m venv .venv && source .venv/bin/activate      # Windows: .venv\\Scripts\\activate
-pip install {config.wheel_name} jupyterlab             # also installs numpy, torch, matplotlib, ipywidgets, ...
+pip install {config.wheel_name} jupyterlab   # also installs numpy, torch, matplotlib, ipywidgets, ...
 jupyter lab
 ```
+
+(On Linux pip picks a torch build with CUDA, a large download; for the small CPU-only build run
+`pip install torch --index-url https://download.pytorch.org/whl/cpu` first.)
 
 Then open a chapter's notebook. Run its cells from the top: the first code cell checks that the course
 package is installed ({install} installs it, and the cell does it for you when the wheel lies in this folder).
