@@ -46,11 +46,6 @@
 #   distributions of shape `(B, n)` gives `B` results at once. Functions return the dtype of their input.
 # - A Markov chain's transition matrix is **row-stochastic**: `A[i, j]` $= P(X_{t+1} = j \mid X_t = i)$.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math

@@ -46,11 +46,6 @@
 # $r = N/P$. Kaplan writes $D$ for the number of examples; here it is $N$. All tensors are float64
 # unless an exercise says otherwise, and every function leaves its inputs unchanged.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math

@@ -55,11 +55,6 @@
 # its mean and its **log-variance** `logvar` $= \log\sigma^2$, both of shape `(..., K)`. Log-likelihoods and KL
 # terms are **summed over the last dimension** (pixels or latent coordinates) and kept per sample.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math

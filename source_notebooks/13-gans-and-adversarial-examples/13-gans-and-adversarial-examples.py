@@ -52,11 +52,6 @@
 # are tensors of values at points `dx` apart, and integrals are sums times `dx`. Functions return the dtype and
 # device of their (first) floating input and never change their inputs in place.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math

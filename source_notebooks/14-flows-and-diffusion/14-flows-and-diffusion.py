@@ -61,11 +61,6 @@
 # `eps_model(x, t)` with `t` a long tensor of shape `(N,)`. Randomness is always passed in (noise tensors), so a
 # correct sampler reproduces the reference exactly.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
