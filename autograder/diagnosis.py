@@ -2,12 +2,14 @@
 
 When a hidden case fails, :func:`autograder.checks.judge` asks :func:`named_mistake` whether the answer
 behaves like one of the exercise's classic wrong answers (:mod:`autograder.mutants`): the same outputs
-on the cases it gets wrong, and right exactly where the answer is right. The mutants run here, in the grader's process, on fresh copies of the same
-cases (never in the student's kernel); their outputs are cached per case, so a class costs each mutant
-one run per case. A match replaces the check's general hint with the mutant's own::
+on the cases it gets wrong, and right exactly where the answer is right. The mutants run here, in the
+grader's process, on fresh copies of the same cases (never in the student's kernel); their outputs are
+cached per case, so a class costs each mutant one run per case. A match replaces the check's general
+hint with the mutant's own::
 
-    [float64 vector of 50] the output is wrong: ... expected 1.021, got 1.0006
-    hint: your answer divides by n where the statement asks for n - 1 (Bessel's correction).
+    [float64 vector of 50] the output is wrong: 1 of 1 entries differ (max abs error 0.0244979, ...).
+      first bad value: expected 1.22489, got 1.2004
+      hint: your variance divides by n, not n - 1 (Bessel's correction).
 
 A mutant module may give hints in an optional table ``HINTS = {exercise: {label: hint}}``; without one
 the hint is built from the mutant's label.

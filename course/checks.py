@@ -131,6 +131,9 @@ def plain(x: Any) -> str:
     return repr(x)
 
 
+_fmt = plain  # the older name, kept for code that still uses it
+
+
 def _digits(x: float, significant: int) -> str:
     if x != x or x in (float("inf"), float("-inf")):
         return str(x)

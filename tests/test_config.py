@@ -34,3 +34,29 @@ def test_feedback_strips_hidden_tests(root, tmp_path):
 
 def test_deleted_test_cells_are_restored(root, tmp_path):
     assert class_config(root, tmp_path).OverwriteCells.add_missing_cells
+
+
+def test_plain_nbgrader_applies_the_one_scoring_rule(root, tmp_path):
+    """A visible test cell counts only when its exercise's hidden cells pass, in plain nbgrader too."""
+    import nbformat
+
+    from autograder.preprocessors import TieVisibleToHidden
+
+    names = [p.__name__ for p in class_config(root, tmp_path).Autograde.autograde_preprocessors]
+    assert names.index("Execute") < names.index("IgnorePattern") < names.index(TieVisibleToHidden.__name__) \
+        < names.index("SaveAutoGrades")
+
+    def cell(grade_id, source, error):
+        c = nbformat.v4.new_code_cell(source)
+        c.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "points": 1, "solution": False}
+        c.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=[])] if error else []
+        return c
+
+    nb = nbformat.v4.new_notebook(cells=[
+        cell("test_f", "expect_close(f(1), 2)", False),
+        cell("test_f_2", "### BEGIN HIDDEN TESTS\nrun_check('f', f)\n### END HIDDEN TESTS", True),
+        cell("test_g", "expect_close(g(1), 2)", False),
+        cell("test_g_2", "### BEGIN HIDDEN TESTS\nrun_check('g', g)\n### END HIDDEN TESTS", False),
+    ])
+    nb, _ = TieVisibleToHidden().preprocess(nb, {})
+    assert [bool(c.outputs) for c in nb.cells] == [True, True, False, False]

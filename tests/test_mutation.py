@@ -47,6 +47,7 @@ def test_recorded_equivalents_still_exist(root, chapter_id):
 
 
 def test_readme_shows_the_current_table(root, results):
+    print("\n" + table(results))  # the report, chapter by chapter (pytest -s shows it)
     assert readme_table(root / "README.md") == table(results), \
         "the README's mutation table is stale: run `python -m autograder.mutation --write-readme`"
 
