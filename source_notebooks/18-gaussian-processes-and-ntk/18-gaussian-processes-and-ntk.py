@@ -630,15 +630,16 @@ def linearized_dynamics(ntk_train, ntk_test_train, f0_train, f0_test, y_train, l
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_linearized_dynamics", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# One training point, Theta = 2, lr = 1/4: the residual halves each step (f: 0 -> 0.5 -> 0.75); the test output
-# moves by lr * Theta(x*, x) = 1/4 times each residual: 0.3 + (1 + 0.5) / 4.
-f_tr, f_te = linearized_dynamics(torch.tensor([[2.0]], dtype=f64), torch.tensor([[1.0]], dtype=f64),
-                                 torch.zeros(1, dtype=f64), torch.tensor([0.3], dtype=f64), torch.ones(1, dtype=f64),
-                                 0.25, 2)
-expect_close(f_tr, torch.tensor([0.75], dtype=f64), what="f_train after 2 steps",
-             hint="Discrete steps: each multiplies the residual by (I - lr Theta); the continuous-time exponential "
-                  "is a different (limit) answer.")
-expect_close(f_te, torch.tensor([0.675], dtype=f64), what="f_test after 2 steps",
+# Two training points, Theta = 2 I, lr = 1/4: each residual halves per step (f: 0 -> 0.5 -> 0.75 and
+# 0 -> -0.5 -> -0.75); the test output moves by lr * Theta(x*, X) = (1/4, 1/8) times each residual:
+# 0.3 - [(-1 + 1/2) + (-1/2 + 1/4)] / 4 = 0.4875.
+f_tr, f_te = linearized_dynamics(2 * torch.eye(2, dtype=f64), torch.tensor([[1.0, 0.5]], dtype=f64),
+                                 torch.zeros(2, dtype=f64), torch.tensor([0.3], dtype=f64),
+                                 torch.tensor([1.0, -1.0], dtype=f64), 0.25, 2)
+expect_close(f_tr, torch.tensor([0.75, -0.75], dtype=f64), what="f_train after 2 steps",
+             hint="Discrete steps on the SUM of squared errors: each multiplies the residual by (I - lr Theta); a mean "
+                  "loss or the continuous-time exponential gives another answer.")
+expect_close(f_te, torch.tensor([0.4875], dtype=f64), what="f_test after 2 steps",
              hint="The test outputs start from their own initial values and move by the test-train NTK times the residual.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_linearized_dynamics_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
