@@ -45,11 +45,6 @@
 # - **Linear algebra**: use a Cholesky factorization (`torch.linalg.cholesky`, `torch.cholesky_solve`,
 #   `torch.linalg.solve_triangular`), never an explicit inverse.
 
-# %%
-# Installs the course's helper package where it is missing (e.g. on Colab); does nothing otherwise.
-import importlib.util, subprocess, sys
-if importlib.util.find_spec("course") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "dlcourse @ git+https://github.com/dlcourse/dlcourse"], check=True)
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
 import math
