@@ -791,3 +791,34 @@ def block_code_answer():
 }
 
 SAMPLE_WRONG = ["mutual_information", "sne_affinities"]
+
+
+# Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
+EQUIVALENT_MUTATIONS = {
+    'normal_fisher': {
+        'sign: `2 + 0 * s` -> `2 - 0 * s` in `lambda s: 2 + 0 * s`':
+            '`0 * s` is zero: the term only gives the constant the shape of s',
+        'term: `2 + 0 * s` -> `2` in `lambda s: 2 + 0 * s`':
+            '`0 * s` is zero: the term only gives the constant the shape of s',
+    },
+    'max_entropy_distribution': {
+        'axis: `torch.logsumexp(f @ lam, dim=0)` -> `torch.logsumexp(f @ lam, dim=-1)` in `torch.logsumexp(f @ lam, dim=0) - lam @ m`':
+            'the tensor is 1-D there: axis 0 is the last axis',
+        'term: `current - 0.25 * t * (grad @ step)` -> `current` in `dual(lam - t * step) > current - 0.25 * t * (grad @ step)`':
+            "only the line search's acceptance test: damped Newton still converges to the same unique optimum",
+        'axis: `torch.softmax(f @ lam, dim=0)` -> `torch.softmax(f @ lam, dim=-1)`':
+            'the tensor is 1-D there: axis 0 is the last axis',
+        'sign: `current - 0.25 * t * (grad @ step)` -> `current + 0.25 * t * (grad @ step)` in `dual(lam - t * step) > current - 0.25 * t * (grad @ step)`':
+            "only the line search's acceptance test: damped Newton still converges to the same unique optimum",
+    },
+    'sne_affinities': {
+        'term: `torch.exp(H) - perplexity` -> `torch.exp(H)` in `(torch.exp(H) - perplexity).abs`':
+            "only the bisection's early stop: without it the search runs to max_iter and lands on the same bandwidth",
+        'axis: `d2.min(dim=1)` -> `d2.min(dim=0)` in `d2.min(dim=1).values`':
+            'the matrix of squared distances is symmetric: its row and column minima are the same',
+    },
+    'fit_block_code': {
+        'divisor: `counts / counts.sum(dim=1, keepdim=True)` -> `counts / (counts.sum(dim=1, keepdim=True) + 1)`':
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+    },
+}

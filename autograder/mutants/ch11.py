@@ -701,3 +701,16 @@ def concept_early_stopping_as_ridge():
 }
 
 SAMPLE_WRONG = ["marchenko_pastur_density", "cross_validation_mse"]
+
+
+# Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
+EQUIVALENT_MUTATIONS = {
+    'ridge_bias_variance': {
+        'sign: `-lam` -> `lam` in `-lam * (A @ w_bar)`':
+            'the bias enters squared: its sign cannot change the result',
+    },
+    'tune_mlp': {
+        "term: `epoch + 1` -> `epoch` in `{**config, 'epochs': epoch + 1}`":
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+    },
+}

@@ -617,3 +617,12 @@ def adversarial_training(X, y, generator):
 # Exercises whose visible test also catches the first mutant (a concept question's visible cell checks only the
 # form of the answer, so plain nbgrader and the sandboxed grader agree on it only through its hidden cell).
 SAMPLE_WRONG = ["wasserstein_1d", "gradient_penalty", "fgsm"]
+
+
+# Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
+EQUIVALENT_MUTATIONS = {
+    'adversarial_training': {
+        'term: `start + 64` -> `64` in `start:start + 64`':
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+    },
+}

@@ -628,3 +628,34 @@ def train_diffusion(x_train, betas, seed):
 }
 
 SAMPLE_WRONG = ["guided_eps", "masked_conv2d"]
+
+
+# Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
+EQUIVALENT_MUTATIONS = {
+    'flow_log_prob': {
+        'sign: `-1` -> `1` in `(z ** 2).sum(-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'affine_coupling_forward': {
+        'sign: `-1` -> `1` in `((1 - mask) * s).sum(-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'affine_coupling_inverse': {
+        'sign: `-1` -> `1` in `((1 - mask) * s).sum(-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'ddpm_schedule': {
+        'axis: `torch.cumprod(alphas, dim=0)` -> `torch.cumprod(alphas, dim=-1)` in `(alphas, torch.cumprod(alphas, dim=0))`':
+            'the tensor is 1-D there: axis 0 is the last axis',
+    },
+    'q_sample': {
+        'sign: `-1` -> `1` in `alpha_bars.to(x0.dtype)[t].unsqueeze(-1)`':
+            'the index tensor is 1-D: unsqueeze(1) is unsqueeze(-1)',
+    },
+    'train_diffusion': {
+        'term: `T + 1` -> `T` in `torch.randint(1, T + 1, (256,), generator=gen)`':
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+        'divisor: `t.to(x.dtype) / T` -> `t.to(x.dtype) / (T + 1)` in `(t.to(x.dtype) / T).reshape`':
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+    },
+}

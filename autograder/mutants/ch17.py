@@ -449,3 +449,40 @@ def concept_answers():
 }
 
 SAMPLE_WRONG = ["triplet_loss", "clip_loss"]
+
+
+# Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
+EQUIVALENT_MUTATIONS = {
+    'matching_predict': {
+        'sign: `-1` -> `1` in `F.normalize(query, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+        'sign: `-1` -> `1` in `torch.softmax(sims, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+        'sign: `-1` -> `1` in `F.normalize(support, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'triplet_loss': {
+        'sign: `-1` -> `1` in `((anchor - positive) ** 2).sum(-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+        'sign: `-1` -> `1` in `((anchor - negative) ** 2).sum(-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'info_nce': {
+        'sign: `-1` -> `1` in `F.normalize(z1, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+        'sign: `-1` -> `1` in `F.normalize(z2, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'clip_loss': {
+        'sign: `-1` -> `1` in `F.normalize(text_emb, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+        'sign: `-1` -> `1` in `F.normalize(image_emb, dim=-1)`':
+            'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
+    },
+    'train_fewshot_embedding': {
+        'term: `2 ** 31 - 1` -> `2 ** 31` in `torch.randint(2 ** 31 - 1, (1,), generator=generator)`':
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+        'sign: `2 ** 31 - 1` -> `2 ** 31 + 1` in `torch.randint(2 ** 31 - 1, (1,), generator=generator)`':
+            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
+    },
+}

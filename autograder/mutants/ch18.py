@@ -369,3 +369,12 @@ def fit_gp_hyperparameters(x_train, y_train, seed):
 }
 
 SAMPLE_WRONG = ["ou_kernel", "linearized_dynamics"]
+
+
+# Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
+EQUIVALENT_MUTATIONS = {
+    'linearized_dynamics': {
+        'transpose: `lr * ntk_train @ residual` -> `(lr * ntk_train).transpose(-1, -2) @ residual` in `f_train - lr * ntk_train @ residual`':
+            'the NTK Gram matrix of the training points is symmetric',
+    },
+}
