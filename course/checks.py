@@ -318,17 +318,22 @@ def diagnose_close(got: Any, expected: Any, *, what: str = "result",
         return None
     bad = ~ok
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
-    n_nonfinite = int((~np.isfinite(g64)).sum())
+    # Errors are measured on the wrong entries where both values are numbers; NaN and infinities are counted.
+    measured = bad & np.isfinite(err)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        finite = np.isfinite(err)
-        max_abs = float(err[finite].max()) if finite.any() else float("inf")
-        nonzero = finite & bad & (np.abs(e64) > 0)  # the relative error of the wrong entries, where it exists
+        nonzero = measured & (np.abs(e64) > 0)  # the relative error exists only where the expected value is not 0
         max_rel = float((err[nonzero] / np.abs(e64[nonzero])).max()) if nonzero.any() else None
-    errors = f"max abs error {plain(max_abs)}" + (f", max rel error {plain(max_rel)}" if max_rel is not None else "")
-    lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ ({errors})."]
-    if n_nonfinite and np.isfinite(e64).all():
-        lines.append(f"  {n_nonfinite} entries are NaN or infinite where the answer is finite "
-                     "(an overflow? exp of a large number?)")
+    errors = ""
+    if measured.any():
+        errors = f" (max abs error {plain(float(err[measured].max()))}" + (
+            f", max rel error {plain(max_rel)})" if max_rel is not None else ")")
+    lines = [f"{what} is wrong: {int(bad.sum())} of {e.size} entries differ{errors}."]
+    nonfinite = bad & ~np.isfinite(g64)
+    if nonfinite.any():
+        n_nan = int(np.isnan(g64[nonfinite]).sum())
+        n_inf = int(nonfinite.sum()) - n_nan
+        kinds = " and ".join(k for k in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else "") if k)
+        lines.append(f"  {kinds} where the answer is a number (an overflow? exp of a large number? 0/0?)")
     where = f"index {idx}" if idx else "value"
     if e64.dtype.kind == "c":
         shown_e, shown_g = str(complex(e64[idx])), str(complex(g64[idx]))

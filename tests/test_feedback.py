@@ -20,7 +20,8 @@ from course.checks import diagnose_close, diagnose_contract, plain
 
 _NS: dict = {}
 # mutants whose outputs depend on the global random state
-_NOT_REPRODUCIBLE = {"ignores the generator (global random state)"}
+_NOT_REPRODUCIBLE = {"ignores the generator (global random state)", "global random state instead of the generator",
+                     "draws its own noise"}
 
 
 def _namespace(root, chapter_id):
