@@ -817,8 +817,7 @@ EQUIVALENT_MUTATIONS = {
         'axis: `d2.min(dim=1)` -> `d2.min(dim=0)` in `d2.min(dim=1).values`':
             'the matrix of squared distances is symmetric: its row and column minima are the same',
     },
-    'fit_block_code': {
-        'divisor: `counts / counts.sum(dim=1, keepdim=True)` -> `counts / (counts.sum(dim=1, keepdim=True) + 1)`':
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-    },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['fit_block_code']

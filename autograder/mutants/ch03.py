@@ -524,3 +524,6 @@ def train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator):
 }
 
 SAMPLE_WRONG = ["softmax", "cross_entropy"]
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['train_softmax_classifier']

@@ -709,8 +709,7 @@ EQUIVALENT_MUTATIONS = {
         'sign: `-lam` -> `lam` in `-lam * (A @ w_bar)`':
             'the bias enters squared: its sign cannot change the result',
     },
-    'tune_mlp': {
-        "term: `epoch + 1` -> `epoch` in `{**config, 'epochs': epoch + 1}`":
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-    },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['tune_mlp']

@@ -603,3 +603,6 @@ EQUIVALENT_MUTATIONS = {
             'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
     },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['train_vae']

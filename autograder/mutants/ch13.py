@@ -621,8 +621,7 @@ SAMPLE_WRONG = ["wasserstein_1d", "gradient_penalty", "fgsm"]
 
 # Automatic mutations of the reference (autograder.mutation) that change nothing the statement fixes.
 EQUIVALENT_MUTATIONS = {
-    'adversarial_training': {
-        'term: `start + 64` -> `64` in `start:start + 64`':
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-    },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['train_gan_2d', 'adversarial_training']

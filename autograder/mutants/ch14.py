@@ -652,10 +652,7 @@ EQUIVALENT_MUTATIONS = {
         'sign: `-1` -> `1` in `alpha_bars.to(x0.dtype)[t].unsqueeze(-1)`':
             'the index tensor is 1-D: unsqueeze(1) is unsqueeze(-1)',
     },
-    'train_diffusion': {
-        'term: `T + 1` -> `T` in `torch.randint(1, T + 1, (256,), generator=gen)`':
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-        'divisor: `t.to(x.dtype) / T` -> `t.to(x.dtype) / (T + 1)` in `(t.to(x.dtype) / T).reshape`':
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-    },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['train_diffusion']

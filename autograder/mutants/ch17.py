@@ -479,10 +479,7 @@ EQUIVALENT_MUTATIONS = {
         'sign: `-1` -> `1` in `F.normalize(image_emb, dim=-1)`':
             'the statement fixes these tensors as 2-D (batch, features): axis 1 is the last axis',
     },
-    'train_fewshot_embedding': {
-        'term: `2 ** 31 - 1` -> `2 ** 31` in `torch.randint(2 ** 31 - 1, (1,), generator=generator)`':
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-        'sign: `2 ** 31 - 1` -> `2 ** 31 + 1` in `torch.randint(2 ** 31 - 1, (1,), generator=generator)`':
-            'a make-it-work task is judged on its stated target, which this variation of a training detail still meets',
-    },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['train_fewshot_embedding']

@@ -378,3 +378,6 @@ EQUIVALENT_MUTATIONS = {
             'the NTK Gram matrix of the training points is symmetric',
     },
 }
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['fit_gp_hyperparameters']
