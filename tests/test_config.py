@@ -40,7 +40,7 @@ def test_plain_nbgrader_applies_the_one_scoring_rule(root, tmp_path):
     """A visible test cell counts only when its exercise's hidden cells pass, in plain nbgrader too."""
     import nbformat
 
-    from autograder.preprocessors import TieVisibleToHidden
+    from autograder.nbgrader_path.preprocessors import TieVisibleToHidden
 
     names = [p.__name__ for p in class_config(root, tmp_path).Autograde.autograde_preprocessors]
     assert names.index("Execute") < names.index("IgnorePattern") < names.index(TieVisibleToHidden.__name__) \
