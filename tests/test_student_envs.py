@@ -46,10 +46,19 @@ def _check_filled_run(nb, chapter_id):
 
 
 def test_student_env_has_no_course_and_no_repository(student_env, config):
+    """As built, the environment holds neither distribution nor nbgrader, and no path file leads into the
+    repository. (Later tests install the student wheel into it through the install cell, so the check reads
+    the list pip printed when the environment was built, not the environment now.)"""
     python, _ = student_env
-    packages = envs.installed(python)
-    assert config.package not in packages, "the notebooks' install cell installs it"
-    assert "dlcourse" not in packages and "nbgrader" not in packages
+    import json
+
+    built_with = {r["name"].lower().replace("_", "-")
+                  for r in json.loads((python.parent.parent / "baseline.json").read_text())}
+    assert config.package not in built_with, "the notebooks' install cell installs it"
+    assert "dlcourse" not in built_with and "nbgrader" not in built_with
+    site = next((python.parent.parent / "lib").glob("python3*/site-packages"))
+    leads_home = [f.name for f in site.glob("*.pth") if str(envs.ROOT) in f.read_text()]
+    assert not leads_home, f"these path files put the repository on sys.path: {leads_home}"
 
 
 @pytest.mark.parametrize("chapter_id", BUILT)
