@@ -21,10 +21,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/autograder demo --class-dir $(CLASS)
 
-# The test suite, then every instructor notebook run top to bottom through a kernel (nbval).
+# The test suite, then every instructor notebook run top to bottom through a kernel (nbval), on JOBS
+# workers (pytest-xdist): a file is one unit of work, and the files sharing an expensive fixture stay
+# together (tests/conftest.py). The slowest steps are listed at the end.
 NOTEBOOKS := $(wildcard source_notebooks/*/*.ipynb)
+JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -ra tests $(NOTEBOOKS) --nbval-lax -p no:cacheprovider
+	$(BIN)/python -m pytest -ra -n $(JOBS) --dist loadfile --durations=25 tests $(NOTEBOOKS) --nbval-lax -p no:cacheprovider
 
 # The quick tests only (no notebook is run through a kernel).
 test-fast: $(STAMP)

@@ -38,6 +38,36 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.cuda)
 
 
+# `make test` runs two pytest-xdist workers with --dist loadfile: a file is one unit of work, so a notebook's
+# cells stay in order on one kernel and a module's fixtures are built once. The files sharing an expensive
+# session fixture are one unit together, so it is built once: the sample class graded by nbgrader
+# (graded_class) on one worker while the student environments (student_env) run the release notebooks on
+# the other. tests/test_config.py checks that this table names every file using them.
+SHARED_FIXTURE_FILES = {
+    "graded_class": ("tests/test_roundtrip.py", "tests/test_release.py", "tests/test_engine.py"),
+    "student_env": ("tests/test_student_envs.py", "tests/test_browser.py"),
+}
+
+
+def unit_of_work(nodeid: str) -> str:
+    """The xdist work unit of a test: its file, or the shared fixture its file uses."""
+    file = nodeid.split("::")[0]
+    return next((fixture for fixture, files in SHARED_FIXTURE_FILES.items() if file in files), file)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, with the files of SHARED_FIXTURE_FILES kept together."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of_work(nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory):
     """The sample class (perfect, blank, partly wrong) of every built chapter, graded by real nbgrader.
