@@ -20,6 +20,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import engine, intake, samples
+from autograder.mutants import ch01
 from autograder.records import store
 from autograder.notebooks import grade_cells, nbgrader_meta, read_notebook, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
@@ -31,6 +32,9 @@ from course import syllabus
 
 
 CHAPTER = "01-statistics-and-estimators"
+FULL = syllabus.chapter(CHAPTER).points
+SAMPLE_WRONG_POINTS = sum(e.points for e in syllabus.chapter(CHAPTER).exercises
+                          if e.name in ch01.SAMPLE_WRONG)
 LIMITS = Limits(cell_seconds=60, notebook_seconds=300)
 
 
@@ -105,7 +109,7 @@ def test_sandbox_scores_match_nbgrader_on_honest_submissions(course_root, inbox,
     plain.autograde(CHAPTER, plain.collect(CHAPTER, inbox))
     assert _grades(course.class_dir) == _grades(plain.class_dir)
     totals = {r.student: r.score for r in run.results}
-    assert totals["perfect"] == 27 and totals["blank"] == 0 and 0 < totals["partly-wrong"] < 27
+    assert totals["perfect"] == FULL and totals["blank"] == 0 and 0 < totals["partly-wrong"] < FULL
 
 
 @pytest.mark.slow
@@ -180,7 +184,7 @@ def test_reports_are_written_and_never_show_hidden_tests(root, straight_run):
     assert "hidden cases" in partly  # the diagnostic of a failed hidden check is shown
     reports_dir = course.class_dir / "reports" / CHAPTER
     gradescope = json.loads((reports_dir / "gradescope" / "perfect" / "results.json").read_text())
-    assert gradescope["score"] == 27
+    assert gradescope["score"] == FULL
     assert (reports_dir / "summary.html").exists() and (reports_dir / "grades.csv").exists()
     result = SubmissionResult.load(store.result_path(course.class_dir, CHAPTER, "eve"))
     assert {c.grade_id for c in result.cells if not c.passed} == {"test_empirical_risk", "test_empirical_risk_2"}
@@ -253,7 +257,7 @@ def test_grading_without_the_walls_scores_the_same_and_says_so(root, inbox):
         assert not any("WITHOUT" in n for n in walled.notes)
         assert any("WITHOUT the operating system's walls" in n for n in bare.notes)
         scores[student] = walled.score
-    assert scores == {"perfect": 27, "partly-wrong": 21}
+    assert scores == {"perfect": FULL, "partly-wrong": FULL - SAMPLE_WRONG_POINTS}
 
 
 def test_forged_or_foreign_result_files_are_never_reused(tmp_path):

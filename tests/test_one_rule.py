@@ -23,6 +23,7 @@ from autograder.inprocess import reference_namespace, score_exercise
 from autograder.mutants import ch01
 from autograder.notebooks import exercise_of, grade_cells, nbgrader_meta, read_notebook, strip_solution_markers
 from autograder.paths import release_notebook, source_notebook
+from course import syllabus
 
 CHAPTER = "01-statistics-and-estimators"
 # student -> {exercise: answer label}; each of these passes its visible test and fails a hidden one
@@ -116,8 +117,9 @@ def test_the_three_graders_give_every_cell_the_same_points(root, course_root, in
     for exercise in STUDENTS["hidden-only"]:
         assert in_process[("hidden-only", f"test_{exercise}")] == 0
         assert in_process[("hidden-only", f"test_{exercise}_2")] == 0
-    assert in_process[("perfect", "test_sample_mean")] == 1
-    assert sum(v for (s, _), v in in_process.items() if s == "perfect") == 27
+    assert in_process[("perfect", "test_sample_mean")] == next(
+        e.tests["test_sample_mean"] for e in syllabus.chapter(CHAPTER).exercises if e.name == "sample_mean")
+    assert sum(v for (s, _), v in in_process.items() if s == "perfect") == syllabus.chapter(CHAPTER).points
     # the sandbox's feedback names the mistake: the registered mutant's hint, computed in the grader
     feedback = html.unescape((sandboxed / "feedback" / "mixed" / CHAPTER / f"{CHAPTER}.html").read_text())
     assert ch01.HINTS["unbiased_variance"]["divides by n instead of n - 1"] in feedback

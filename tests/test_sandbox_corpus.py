@@ -33,12 +33,13 @@ from autograder.notebooks import nbgrader_meta, read_notebook, solution_cells, s
 from autograder.paths import release_notebook, source_notebook
 from autograder.samples import fill_answers
 from autograder.sandbox.supervisor import Limits
+from course import syllabus
 
 ROOT = Path(__file__).resolve().parents[1]
 CH = "01-statistics-and-estimators"
-EXERCISES = ["sample_mean", "sample_variance", "unbiased_variance", "plugin_variance_bias", "bias_variance_mse",
-             "gaussian_mle", "gaussian_nll", "standardized_means", "empirical_risk"]
-FULL = 3.0 * len(EXERCISES)  # 1 visible + 2 hidden points per exercise
+EXERCISES = [e.name for e in syllabus.chapter(CH).exercises]  # in the notebook's order
+POINTS = {e.name: e.points for e in syllabus.chapter(CH).exercises}  # visible + hidden cells of each
+FULL = syllabus.chapter(CH).points
 pytestmark = pytest.mark.slow  # 17 sandboxed kernels: about 75 s on 2 cores
 
 LIMITS = Limits(cell_seconds=5, notebook_seconds=60, memory_mb=3072, file_mb=16, output_chars=20000)
@@ -345,19 +346,20 @@ def test_bad_submission(corpus, case):
     said = "\n".join(c.message for c in target_cells) + "\n" + notes
     assert result.problem is None
     if case.expect == "full":
-        assert points[case.target] == 3.0 and result.score == FULL - 3 * len(attacked), points
+        assert points[case.target] == POINTS[case.target], points
+        assert result.score == FULL - sum(POINTS[t] for t in attacked), points
     elif case.expect == "zero":
         assert points[case.target] == 0.0, said
         # no bad answer costs another exercise its points
         others = {name: p for name, p in points.items() if name not in attacked}
-        assert len(others) >= 5 and others == {name: 3.0 for name in others}, (others, notes)
-        assert result.score == FULL - 3 * len(attacked)
+        assert len(others) >= 5 and others == {name: POINTS[name] for name in others}, (others, notes)
+        assert result.score == FULL - sum(POINTS[t] for t in attacked)
     elif case.expect == "killed":
         at = EXERCISES.index(case.target)
-        assert {n: points[n] for n in EXERCISES[:at]} == {n: 3.0 for n in EXERCISES[:at]}, notes
+        assert {n: points[n] for n in EXERCISES[:at]} == {n: POINTS[n] for n in EXERCISES[:at]}, notes
         assert all(points[n] == 0.0 for n in EXERCISES[at:])
         assert all(c.status == "not run" for c in result.cells if EXERCISES.index(c.exercise) >= at)
-        assert result.score == 3.0 * at
+        assert result.score == sum(POINTS[n] for n in EXERCISES[:at])
     if case.reason:
         assert re.search(case.reason, said, re.I | re.S), said[:3000]
     if case.note:
@@ -377,7 +379,7 @@ def test_bad_submission(corpus, case):
 def test_big_output_is_capped(corpus):
     outcomes, _ = corpus
     result, nb = outcomes[STUDENT_OF["print_100mb"]]
-    assert _exercise_points(result)["sample_mean"] == 3.0
+    assert _exercise_points(result)["sample_mean"] == POINTS["sample_mean"]
     assert len(nbformat.writes(nb)) < 1_000_000
     assert result.outputs["test_sample_mean"] == "x" * LIMITS.output_chars
     test_cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_sample_mean")
