@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import mutants
+from autograder import mutants, samples
 from autograder.inprocess import score_exercise
 from autograder.notebooks import read_notebook, solution_cells
 from autograder.paths import release_notebook, source_notebook
@@ -41,6 +41,13 @@ def test_solution_scores_full_marks_and_blank_scores_zero(graded_class, chapter_
     assert scores[("perfect", chapter_id)].score == scores[("perfect", chapter_id)].max_score == total
     assert scores[("blank", chapter_id)].score == 0
     assert 0 < scores[("partly-wrong", chapter_id)].score < total
+
+
+def test_the_readme_table_is_what_nbgrader_gave(graded_class, root):
+    scores = _scores(graded_class)
+    got = {c: {s: scores[(s, c)].score for s in samples.SAMPLE_STUDENTS} for c in BUILT}
+    assert samples.readme_section(root / "README.md") == samples.readme_table(got), \
+        "the README's sample-class table is stale: run `python -m autograder.samples --write-readme`"
 
 
 @pytest.mark.parametrize("chapter_id", BUILT)
