@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 CLASS  ?= classes/sample
 
-.PHONY: env demo test test-fast lab notebooks release bundle benchmark benchmark-grading clean
+.PHONY: env demo test test-fast lab notebooks release bundle benchmark benchmark-grading benchmark-throughput clean
 
 env: $(STAMP)
 
@@ -54,6 +54,10 @@ benchmark: $(STAMP)
 
 benchmark-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading.py --markdown
+
+# Submissions per second: 1 and 2 local workers, 2 Dask workers; and how long a term takes on more machines.
+benchmark-throughput: $(STAMP)
+	$(BIN)/python benchmarks/grading.py --throughput
 
 clean:
 	rm -rf classes submitted autograded feedback gradebook.db grades.csv .pytest_cache dist .test-envs

@@ -3,6 +3,7 @@
     autograder release                    # source_notebooks/ -> release/ (nbgrader generate_assignment)
     autograder bundle ../handout          # what students get: release notebooks, student wheel, README
     autograder grade 03 submissions.zip   # collect, grade in sandboxed kernels, grade table and reports
+    autograder grade 03 subs --cluster tcp://scheduler:8786   # the same, on a Dask cluster's workers
     autograder report 03                  # re-make feedback, summary, CSV, Gradescope JSON from saved results
     autograder export                     # grades.csv
     autograder demo                       # all of the above on the bundled sample class
@@ -11,6 +12,7 @@ Run ``autograder COMMAND --help`` for each step's options.
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Optional
 
@@ -153,7 +155,12 @@ def grade(chapter: str = ChapterArg,
           no_walls: bool = typer.Option(False, "--no-walls",
                                         help="Grade even where the operating system's walls (bubblewrap, user "
                                              "namespaces) are missing: student code then runs with only an audit "
-                                             "hook around it. Every report says so.")) -> None:
+                                             "hook around it. Every report says so."),
+          cluster: Optional[str] = typer.Option(None, "--cluster", metavar="ADDRESS",
+                                                help="A Dask scheduler (tcp://host:8786): each submission runs on "
+                                                     "one of its workers (sandbox engine; see autograder/cluster.py "
+                                                     "for setting workers up). Default: local worker processes.")
+          ) -> None:
     """Collect the submissions, grade them, print the grade table (and, sandboxed, write every report)."""
     _check_engine(engine)
     course = _course(course_root, class_dir)
@@ -169,11 +176,26 @@ def grade(chapter: str = ChapterArg,
                         walls=not no_walls)
         if no_walls:
             console.print(f"[bold red]WARNING[/]: {UNWALLED_NOTE}")
-        with tqdm(total=len(students), desc=f"grading {chapter_id}", unit="student") as bar:
-            run = course.grade_sandboxed(chapter_id, students, limits, workers=workers, force=force,
-                                         progress=lambda result: bar.update())
+        with ExitStack() as stack:
+            executor = None
+            if cluster:
+                from .cluster import dask_grading
+
+                try:
+                    executor = stack.enter_context(dask_grading(cluster, course.root, course.class_dir, chapter_id,
+                                                                students, limits))
+                except OSError as err:  # no scheduler there, or it did not answer in time
+                    raise GradingError(f"the Dask cluster at {cluster} cannot be reached: {err}") from None
+                workers_now = len(executor.client.scheduler_info().get("workers", {}))
+                console.print(f"grading on the Dask cluster at {cluster}: {workers_now} workers"
+                              + (f", dashboard {executor.client.dashboard_link}"
+                                 if executor.client.dashboard_link else ""))
+            with tqdm(total=len(students), desc=f"grading {chapter_id}", unit="student") as bar:
+                run = course.grade_sandboxed(chapter_id, students, limits, workers=workers, force=force,
+                                             progress=lambda result: bar.update(), executor=executor)
     except GradingError as err:
         _fail(err)
+
     _print_results(course, chapter_id, run.results)
     console.print(reports.summary_markdown(reports.class_summary(run.results)))
     if no_walls:

@@ -64,6 +64,11 @@ class Walls:
             paths |= {Path(p) for p in (spec.submodule_search_locations or [])} if spec else set()
         return cls(sorted(str(p.resolve()) for p in paths), str(Path(course_root).resolve()))
 
+    @classmethod
+    def for_submissions(cls, course_root: Path, class_dir: Path, submissions: Iterable[Submission]) -> "Walls":
+        """The walls of a class's grading run: the course's, and every folder the submissions came from."""
+        return cls.for_course(course_root, class_dir, [s.source.parent for s in submissions if s.source])
+
 
 @dataclass
 class Chapter:
@@ -275,10 +280,13 @@ class ClassRun:
 def grade_class(course_root: Path, class_dir: Path, chapter_id: str, submissions: list[Submission],
                 limits: Limits = Limits(), workers: int = 2, force: bool = False,
                 on_result: Callable[[SubmissionResult, NotebookNode | None], None] | None = None,
-                progress: Callable[[SubmissionResult], None] | None = None) -> ClassRun:
+                progress: Callable[[SubmissionResult], None] | None = None,
+                executor: futures.Executor | None = None) -> ClassRun:
     """Grade ``submissions`` in ``workers`` processes; ``on_result`` (here, in this process) stores each one.
 
-    A submission whose saved result has the same digest is not graded again unless ``force``.
+    A submission whose saved result has the same digest is not graded again unless ``force``. With an
+    ``executor`` (a Dask cluster's, :mod:`autograder.cluster`), each submission is one task submitted to
+    it instead; results still come back here, the only writer.
     """
     from .records import store
 
@@ -287,7 +295,7 @@ def grade_class(course_root: Path, class_dir: Path, chapter_id: str, submissions
         raise WallsMissing(f"the operating system's walls cannot be built here: {walls_status()}; {INSTALL_HINT}, "
                            "or grade without them (--no-walls; every report will say so)")
     chapter = _chapter(str(course_root), chapter_id)
-    walls = Walls.for_course(course_root, class_dir, [s.source.parent for s in submissions if s.source])
+    walls = Walls.for_submissions(course_root, class_dir, submissions)
     results, todo = [], []
     for sub in submissions:
         digest = submission_digest(sub.source, chapter, limits)
@@ -318,7 +326,17 @@ def grade_class(course_root: Path, class_dir: Path, chapter_id: str, submissions
         if progress:
             progress(result)
 
-    if workers <= 1 or len(args) <= 1:
+    if executor is not None:
+        task_of = {executor.submit(_worker, *task): task for task in args}
+        for future in futures.as_completed(task_of):
+            try:
+                outcome = future.result()
+            except WallsMissing:
+                raise
+            except Exception as err:  # noqa: BLE001  (a task lost more often than the cluster retries it)
+                outcome = err
+            finish(task_of[future], outcome)
+    elif workers <= 1 or len(args) <= 1:
         for task in args:
             try:
                 outcome = _worker(*task)

@@ -148,11 +148,13 @@ class Course:
 
     def grade_sandboxed(self, chapter_id: str, submissions: list[intake.Submission], limits: Limits = Limits(),
                         workers: int = 2, force: bool = False,
-                        progress: Callable[[SubmissionResult], None] | None = None) -> engine.ClassRun:
+                        progress: Callable[[SubmissionResult], None] | None = None,
+                        executor=None) -> engine.ClassRun:
         """Grade filed submissions with the hardened grader (:mod:`.engine`); write every report.
 
         The gradebook is backed up first and then written from this process only, one student at a
         time; results already graded with the same inputs are re-used (``force`` re-grades them).
+        ``executor``: where the submissions run (:func:`autograder.cluster.dask_grading`), else local workers.
         """
         grading.require_assignment(self.api, chapter_id)
         db = Path(self.api.coursedir.root) / "gradebook.db"
@@ -172,7 +174,7 @@ class Course:
 
         try:
             run = engine.grade_class(self.root, self.class_dir, chapter_id, submissions, limits, workers, force,
-                                     on_result=keep, progress=progress)
+                                     on_result=keep, progress=progress, executor=executor)
         except WallsMissing as err:
             raise GradingError(str(err)) from None
         run.backup = backup

@@ -3,6 +3,7 @@
     python benchmarks/grading.py                         # 40 students of chapter 01, 2 workers
     python benchmarks/grading.py --students 80 --workers 4 --keep bench-classes
     python benchmarks/grading.py --markdown              # also print a table row for the README
+    python benchmarks/grading.py --throughput            # 1 and 2 local workers, 2 Dask workers; a term's hours
 
 What it does, in one run:
 
@@ -143,9 +144,52 @@ def grade_nbgrader(chapter_id: str, inbox: Path, class_dir: Path, logs: Path) ->
     return _run([str(BIN / "nbgrader"), "autograde", chapter_id, "--force"], class_dir, logs / "nbgrader.log")
 
 
-def grade_ours(chapter_id: str, inbox: Path, class_dir: Path, workers: int, logs: Path) -> float:
+def grade_ours(chapter_id: str, inbox: Path, class_dir: Path, workers: int, logs: Path,
+               cluster: str | None = None) -> float:
+    extra = ["--cluster", cluster] if cluster else []
+    name = f"ours-{'dask' if cluster else 'local'}-{workers}.log"
     return _run([str(BIN / "autograder"), "grade", chapter_id, str(inbox), "--course-root", str(ROOT),
-                 "--class-dir", str(class_dir), "--workers", str(workers)], ROOT, logs / "ours.log")
+                 "--class-dir", str(class_dir), "--workers", str(workers), *extra], ROOT, logs / name)
+
+
+TERM_NOTEBOOKS = 40_000  # 2,000 students x 20 chapters
+
+
+def throughput(chapter_id: str, inbox: Path, base: Path, logs: Path, n: int) -> int:
+    """Submissions per second with 1 and 2 local workers and with 2 Dask workers (a scheduler and two worker
+    processes on this machine), the same scores from all three, and what a term takes on more machines."""
+    from distributed import LocalCluster
+
+    runs: dict[str, tuple[float, Path]] = {}
+    for label, workers in (("local, 1 worker", 1), ("local, 2 workers", 2)):
+        class_dir = base / f"class-{workers}"
+        release(chapter_id, class_dir, logs)
+        runs[label] = (grade_ours(chapter_id, inbox, class_dir, workers, logs), class_dir)
+        print(f"{label}: {runs[label][0]:.1f} s", flush=True)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        class_dir = base / "class-dask"
+        release(chapter_id, class_dir, logs)
+        runs["Dask, 2 workers"] = (grade_ours(chapter_id, inbox, class_dir, 2, logs, cluster.scheduler_address),
+                                   class_dir)
+        print(f"Dask, 2 workers: {runs['Dask, 2 workers'][0]:.1f} s", flush=True)
+    scores = {label: read_scores(class_dir, chapter_id) for label, (_, class_dir) in runs.items()}
+    first = next(iter(scores.values()))
+    if any(s != first for s in scores.values()):
+        print("SCORES DIFFER between the runs")
+        return 1
+    cores = os.cpu_count()
+    print(f"\nthe same scores for all {n} students in the three runs; {cores} cores\n")
+    print("| engine | seconds | submissions / s | s / submission |\n|---|---:|---:|---:|")
+    for label, (seconds, _) in runs.items():
+        print(f"| {label} | {seconds:.1f} | {n / seconds:.2f} | {seconds / n:.2f} |")
+    rate = n / runs["Dask, 2 workers"][0]  # one machine of this size, as a Dask cluster uses it
+    print(f"\nA term of {TERM_NOTEBOOKS:,} notebooks at the measured {rate:.2f} submissions/s per {cores}-core "
+          f"machine (Dask run), assuming throughput grows linearly with machines:\n")
+    print(f"| machines ({cores} cores each) | hours for {TERM_NOTEBOOKS:,} notebooks |\n|---:|---:|")
+    for machines in (1, 10, 100):
+        print(f"| {machines} | {TERM_NOTEBOOKS / (rate * machines) / 3600:.1f} |")
+    return 0
 
 
 def kernel_stalls(class_dir: Path, chapter_id: str, threshold: float = 30.0) -> dict[str, float]:
@@ -220,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="Keep the class folders here (default: a temporary folder).")
     parser.add_argument("--markdown", action="store_true", help="Also print a Markdown table row for the README.")
+    parser.add_argument("--throughput", action="store_true",
+                        help="Instead of nbgrader: 1 and 2 local workers and 2 Dask workers, and a term's hours.")
     args = parser.parse_args(argv)
     if args.students < 40:
         parser.error("--students must be at least 40")
@@ -241,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             release(args.chapter, class_dir, logs)
         described = build_class(args.chapter, args.students, args.seed, inbox)
         print(f"{args.students} submissions of {args.chapter} under {inbox}", flush=True)
+        if args.throughput:
+            return throughput(args.chapter, inbox, base, logs, args.students)
 
         t_nbgrader = grade_nbgrader(args.chapter, inbox, class_a, logs)
         print(f"nbgrader autograde: {t_nbgrader:.1f} s", flush=True)

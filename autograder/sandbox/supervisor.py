@@ -31,7 +31,7 @@ from pathlib import Path
 from .runner import FRAME, WORK
 from .walls import walls_status, zygote_command
 
-__all__ = ["Limits", "CellRun", "KernelRun", "run_kernel", "WallsMissing"]
+__all__ = ["Limits", "CellRun", "KernelRun", "run_kernel", "WallsMissing", "warm_zygote"]
 
 _STATUSES = ("ok", "error", "timeout")
 MAX_FRAME_MB = 96  # one frame: a record of values up to codec.MAX_BYTES (64 MB), base64-encoded, with room
@@ -101,13 +101,24 @@ def run_kernel(cells: list[dict], cases_blob: bytes, limits: Limits, hidden: lis
 
     ``hidden`` are the paths the audit hook refuses (the second layer; the walls mount none of them).
     """
-    jobs_root = Path(scratch or Path(tempfile.gettempdir()) / f"autograder-jobs-{os.getuid()}")
-    jobs_root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    jobs_root = _jobs_root(scratch)
     zygote = _zygote(jobs_root, limits.walls, course_root, hidden)
     work = WORK if zygote.walled else "@WORK@"  # (outside the walls, the zygote names the folder)
     job = {"cells": cells, "limits": asdict(limits), "writable": [work],
            "env": _kernel_env(work), "hidden": sorted(set(hidden) | {str(jobs_root)})}
     return _supervise(zygote, job, cases_blob, cells, limits)
+
+
+def warm_zygote(limits: Limits, hidden: list[str], scratch: Path | None = None,
+                course_root: Path | None = None) -> None:
+    """Start this process's zygote now rather than at its first kernel (a cluster worker does, once)."""
+    _zygote(_jobs_root(scratch), limits.walls, course_root, hidden)
+
+
+def _jobs_root(scratch: Path | None) -> Path:
+    jobs_root = Path(scratch or Path(tempfile.gettempdir()) / f"autograder-jobs-{os.getuid()}")
+    jobs_root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return jobs_root
 
 
 class _Zygote:
