@@ -53,6 +53,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape, expect_raises
 from course.information import SOURCE, markov_sequence, block_code_bits, kraft_sums
 
@@ -500,7 +501,7 @@ def show_kl_fits(separation=4.0):
     plt.show()
 
 
-widgets.interact(show_kl_fits, separation=widgets.FloatSlider(value=4.0, min=0.0, max=8.0, step=0.5));
+interact(show_kl_fits, separation=widgets.FloatSlider(value=4.0, min=0.0, max=8.0, step=0.5));
 
 # %% [markdown]
 # For small separations the mixture has one bump and both fits agree. From about $s = 2$ on the forward fit
@@ -1118,7 +1119,7 @@ def show_affinities(perplexity=10):
     plt.show()
 
 
-widgets.interact(show_affinities, perplexity=widgets.IntSlider(value=10, min=2, max=60, step=1));
+interact(show_affinities, perplexity=widgets.IntSlider(value=10, min=2, max=60, step=1));
 
 # %% [markdown]
 # ### Concept question 2: `perplexity_answer`

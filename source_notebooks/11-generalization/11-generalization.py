@@ -53,6 +53,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape
 from course.data import load_digits
 from course.generalization import train_mlp, noisy_labels
@@ -578,13 +579,10 @@ def show_generalization(r=0.8, noise=0.5, log10_t=3.0):
     plt.show()
 
 
-try:
-    widgets.interact(show_generalization,
-                     r=widgets.FloatSlider(value=0.8, min=0.1, max=4.0, step=0.05, description="r = N/P"),
-                     noise=widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="sigma_eps"),
-                     log10_t=widgets.FloatSlider(value=3.0, min=-1.0, max=4.0, step=0.25, description="log10 t"));
-except NotImplementedError:
-    print("Implement marchenko_pastur_density and expected_generalization_error above to see this demo.")
+interact(show_generalization,
+         r=widgets.FloatSlider(value=0.8, min=0.1, max=4.0, step=0.05, description="r = N/P"),
+         noise=widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="sigma_eps"),
+         log10_t=widgets.FloatSlider(value=3.0, min=-1.0, max=4.0, step=0.25, description="log10 t"));
 
 # %% [markdown]
 # ## 5. Ridge regression: bias against variance

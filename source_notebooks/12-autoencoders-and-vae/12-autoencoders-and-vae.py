@@ -62,6 +62,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape
 from course.data import load_digits
 from course.vae import DigitsVAE, show_digits
@@ -181,7 +182,7 @@ def show_pca_reconstructions(k=8):
     plt.show()
 
 
-widgets.interact(show_pca_reconstructions, k=widgets.IntSlider(value=8, min=1, max=40, step=1));
+interact(show_pca_reconstructions, k=widgets.IntSlider(value=8, min=1, max=40, step=1));
 
 # %% [markdown]
 # ## 2. The linear autoencoder finds the principal subspace
@@ -539,7 +540,7 @@ def show_denoising(noise_std=0.3):
     print("held-out MSE per image: " + ", ".join(f"{k} {(v ** 2).sum(1).mean().item():.2f}" for k, v in err.items()))
 
 
-widgets.interact(show_denoising, noise_std=widgets.SelectionSlider(options=[0.1, 0.2, 0.3, 0.5, 0.8], value=0.3));
+interact(show_denoising, noise_std=widgets.SelectionSlider(options=[0.1, 0.2, 0.3, 0.5, 0.8], value=0.3));
 
 # %% [markdown]
 # ## 4. Probabilistic PCA
@@ -1068,8 +1069,8 @@ def show_elbo_gap(shift=0.0, log_std_ratio=0.0):
     plt.show()
 
 
-widgets.interact(show_elbo_gap, shift=widgets.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.5),
-                 log_std_ratio=widgets.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.5));
+interact(show_elbo_gap, shift=widgets.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.5),
+         log_std_ratio=widgets.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.5));
 
 # %% [markdown]
 # ### Concept question 2: `concept_elbo_gap`
@@ -1231,7 +1232,7 @@ def show_vae(beta=1.0):
     plt.show()
 
 
-widgets.interact(show_vae, beta=widgets.SelectionSlider(options=[0.1, 0.3, 1.0, 3.0, 10.0], value=1.0));
+interact(show_vae, beta=widgets.SelectionSlider(options=[0.1, 0.3, 1.0, 3.0, 10.0], value=1.0));
 
 # %% [markdown]
 # ### Concept question 3: `concept_beta`

@@ -60,6 +60,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape
 from course.data import load_digits
 from course.gan_toys import (RING, make_digits_classifier, make_discriminator, make_generator, make_mlp,
@@ -507,7 +508,7 @@ step_slider = widgets.IntSlider(value=1500, min=0, max=1500, step=100, descripti
 play = widgets.Play(value=0, min=0, max=1500, step=100, interval=600, description="play")
 widgets.jslink((play, "value"), (step_slider, "value"))
 display(play)
-widgets.interact(show_gan_1d, step=step_slider);
+interact(show_gan_1d, step=step_slider);
 
 # %% [markdown]
 # ## 3. f-GANs: a variational bound on any f-divergence
@@ -1080,8 +1081,8 @@ def show_fgsm(index=0, eps=0.1):
     plt.show()
 
 
-widgets.interact(show_fgsm, index=widgets.IntSlider(value=0, min=0, max=len(X_test) - 1),
-                 eps=widgets.FloatSlider(value=0.1, min=0.0, max=0.3, step=0.02, readout_format=".2f"));
+interact(show_fgsm, index=widgets.IntSlider(value=0, min=0, max=len(X_test) - 1),
+         eps=widgets.FloatSlider(value=0.1, min=0.0, max=0.3, step=0.02, readout_format=".2f"));
 
 # %% [markdown]
 # ### Exercise 12: `pgd_attack`

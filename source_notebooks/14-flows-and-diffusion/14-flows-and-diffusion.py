@@ -69,6 +69,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape
 from course.data import load_digits
 from course.generative import (Mixture2D, ring_mixture, cosine_betas, linear_betas, mmd2,
@@ -1038,9 +1039,9 @@ def show_diffusion(n_steps=10, sampler="DDIM", label="none", guidance=1.0):
     plt.show()
 
 
-widgets.interact(show_diffusion, n_steps=widgets.IntSlider(value=10, min=2, max=200, step=1),
-                 sampler=["DDIM", "DDPM"], label=["none", "0", "1", "2"],
-                 guidance=widgets.FloatSlider(value=1.0, min=0.0, max=6.0, step=0.5));
+interact(show_diffusion, n_steps=widgets.IntSlider(value=10, min=2, max=200, step=1),
+         sampler=["DDIM", "DDPM"], label=["none", "0", "1", "2"],
+         guidance=widgets.FloatSlider(value=1.0, min=0.0, max=6.0, step=0.5));
 
 # %% [markdown]
 # ## Part IV: autoregressive models
@@ -1132,7 +1133,7 @@ def show_receptive_field(n_layers=4, row=4, col=4):
     plt.show()
 
 
-widgets.interact(show_receptive_field, n_layers=(1, 6, 1), row=(0, 7, 1), col=(0, 7, 1));
+interact(show_receptive_field, n_layers=(1, 6, 1), row=(0, 7, 1), col=(0, 7, 1));
 
 # %% [markdown]
 # ## Part V: make it work

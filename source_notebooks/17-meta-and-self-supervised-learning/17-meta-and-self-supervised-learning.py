@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape
 from course.meta import digits_by_class_split, fewshot_accuracy, fewshot_split, init_sine_mlp, sine_mlp, sine_task
 
@@ -291,8 +292,8 @@ def compare_embeddings(n_way=5, k_shot=1):
         print("Write train_fewshot_embedding (section 7) to compare a learned embedding.")
 
 
-widgets.interact(compare_embeddings, n_way=widgets.IntSlider(value=5, min=2, max=5),
-                 k_shot=widgets.IntSlider(value=1, min=1, max=10));
+interact(compare_embeddings, n_way=widgets.IntSlider(value=5, min=2, max=5),
+         k_shot=widgets.IntSlider(value=1, min=1, max=10));
 
 # %% [markdown]
 # ## 4. Metric learning: the triplet loss

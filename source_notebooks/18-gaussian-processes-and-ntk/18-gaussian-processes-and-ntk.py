@@ -52,6 +52,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
+from course.demos import interact
 from course.checks import expect_close, expect_true, expect_shape
 from course.kernels import NTKMLP, circle_points, gp_regression_data, gp_toy_function, train_gd
 f64 = torch.float64
@@ -363,9 +364,9 @@ def show_gp(lengthscale=1.0, noise_var=0.04):
     plt.show()
 
 
-widgets.interact(show_gp,
-                 lengthscale=widgets.SelectionSlider(options=[0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0], value=1.0),
-                 noise_var=widgets.SelectionSlider(options=[0.001, 0.01, 0.04, 0.1, 0.5], value=0.04));
+interact(show_gp,
+         lengthscale=widgets.SelectionSlider(options=[0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0], value=1.0),
+         noise_var=widgets.SelectionSlider(options=[0.001, 0.01, 0.04, 0.1, 0.5], value=0.04));
 
 # %% [markdown]
 # Move the length scale: too long and the mean cannot follow the fast component; too short and it chases the
@@ -692,7 +693,7 @@ def show_width(width=64):
     plt.show()
 
 
-widgets.interact(show_width, width=widgets.SelectionSlider(options=[8, 32, 128, 512], value=32));
+interact(show_width, width=widgets.SelectionSlider(options=[8, 32, 128, 512], value=32));
 
 # %% [markdown]
 # ## Part III: make it work
