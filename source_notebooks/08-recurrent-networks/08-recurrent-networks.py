@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
 from course.demos import interact, needs_exercises
-from course.text import random_windows
+from course.text import load_corpus, char_vocab, random_windows
 from course.char_lm import split_village_tales, char_lm_perplexity
 
 # %%
@@ -949,7 +949,6 @@ assert _result.passed, _result.message
 # %%
 with needs_exercises():
     from tqdm.auto import tqdm
-    from course.text import load_corpus, char_vocab, random_windows
 
     text = load_corpus("village_tales")
     vocab = char_vocab(text)
