@@ -1271,9 +1271,10 @@ assert _result.passed, _result.message
 # %% [markdown]
 # Now decode from the model you trained in section 8. The state of the character model is the pair $(h, c)$;
 # one step reads a character with your `lstm_step_forward` and returns the log-softmax of its logits.
-# Beam search finds continuations at least as likely as greedy decoding's (usually more likely), and both
-# tend to repeat the most common phrases of the corpus: the most likely text is not the most natural one,
-# which is why sampling (section 7) is used for open-ended generation.
+# Beam search usually finds a more likely continuation than greedy decoding (not always: the greedy prefix can
+# drop out of the beams and the survivors end worse), and both tend to repeat the most common phrases of the
+# corpus: the most likely text is not the most natural one, which is why sampling (section 7) is used for
+# open-ended generation.
 
 # %%
 def char_model_step(params):
