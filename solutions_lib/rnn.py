@@ -20,6 +20,8 @@ input projections and all weight gradients are single matrix products over every
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from solutions_lib.linear import sigmoid
@@ -35,6 +37,12 @@ __all__ = [
     "lstm_backward",
     "gru_step_forward",
     "clip_grad_global_norm",
+    "train_char_lstm",
+    "char_lstm_perplexity",
+    "beam_search",
+    "cell_state_answer",
+    "truncated_bptt_answer",
+    "teacher_forcing_answer",
 ]
 
 
@@ -358,3 +366,183 @@ def clip_grad_global_norm(grads, max_norm):
     total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
     coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
     return [g * coef for g in grads], total
+
+
+CHAR_LSTM_KEYS = ("Wx", "Wh", "b", "Wy", "by")
+"""The parameters of the character model of :func:`train_char_lstm`, in this order."""
+
+
+def train_char_lstm(ids, vocab_size, hidden=48, seq_len=32, batch_size=32, steps=150, lr=0.03, max_norm=1.0,
+                    seed=0):
+    r"""Train a character-level LSTM language model with the hand-written forward and backward passes.
+
+    Introduced in chapter 08 (RNNs, LSTMs, GRUs), as its make-it-work task.
+
+    The model reads one-hot characters :math:`x_t` (so :math:`x_t W_x` picks a row of ``Wx``), runs
+    :func:`lstm_forward` from zero states and predicts the next character from every hidden state with
+    logits :math:`h_t W_y + b_y`. Each step draws ``batch_size`` random windows of ``seq_len`` characters
+    (:func:`course.text.random_windows`), takes the mean cross-entropy over every position, whose gradient on
+    the logits is :math:`(\mathrm{softmax} - \mathrm{onehot}) / (N T)`, sends it back through the output layer
+    and :func:`lstm_backward`, clips the global norm (:func:`clip_grad_global_norm`) and updates with Adam
+    (chapter 05's rule, written out). The forget-gate bias starts at +1. No autograd anywhere.
+
+    Args:
+        ids: 1-D ``torch.long`` tensor, the training text as character ids.
+        vocab_size: the number of distinct ids ``V``.
+        hidden, seq_len, batch_size, steps, lr, max_norm: the model size and the schedule.
+        seed: seeds every random draw (initial weights and windows).
+
+    Returns:
+        dict of float32 tensors ``Wx (V, 4H)``, ``Wh (H, 4H)``, ``b (4H,)``, ``Wy (H, V)``, ``by (V,)``.
+
+    Example:
+        >>> params = train_char_lstm(torch.arange(40) % 5, 5, hidden=4, seq_len=8, batch_size=2, steps=3)
+        >>> {k: tuple(v.shape) for k, v in params.items()}["Wh"]
+        (4, 16)
+    """
+    from course.text import random_windows
+
+    g = torch.Generator().manual_seed(seed)
+    H, V = hidden, vocab_size
+    params = {"Wx": 0.1 * torch.randn(V, 4 * H, generator=g),
+              "Wh": torch.randn(H, 4 * H, generator=g) / math.sqrt(H),
+              "b": torch.zeros(4 * H),
+              "Wy": torch.randn(H, V, generator=g) / math.sqrt(H),
+              "by": torch.zeros(V)}
+    params["b"][H:2 * H] = 1.0
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v2 = {k: torch.zeros_like(v) for k, v in params.items()}
+    for step in range(1, steps + 1):
+        xb, yb = random_windows(ids, batch_size, seq_len, g)
+        x = torch.nn.functional.one_hot(xb, V).float()
+        h, _, cache = lstm_forward(x, torch.zeros(batch_size, H), params["Wx"], params["Wh"], params["b"])
+        dlogits = torch.softmax(h @ params["Wy"] + params["by"], dim=-1)
+        dlogits -= torch.nn.functional.one_hot(yb, V).float()
+        dlogits /= batch_size * seq_len
+        grads = {"Wy": h.reshape(-1, H).T @ dlogits.reshape(-1, V), "by": dlogits.sum((0, 1))}
+        _, _, grads["Wx"], grads["Wh"], grads["b"] = lstm_backward(dlogits @ params["Wy"].T,
+                                                                    torch.zeros(batch_size, H), cache)
+        clipped, _ = clip_grad_global_norm([grads[k] for k in CHAR_LSTM_KEYS], max_norm)
+        for k, grad in zip(CHAR_LSTM_KEYS, clipped):
+            m[k] = 0.9 * m[k] + 0.1 * grad
+            v2[k] = 0.999 * v2[k] + 0.001 * grad * grad
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v2[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+
+
+def char_lstm_perplexity(params, ids, chunk=64):
+    r"""Perplexity of the character model ``params`` (see :func:`train_char_lstm`) on a text, in float64.
+
+    Introduced in chapter 08 (RNNs, LSTMs, GRUs).
+
+    The text is cut into consecutive chunks of ``chunk + 1`` ids overlapping by one; each chunk is read from
+    zero states and its ``chunk`` next characters are predicted. The result is
+    :math:`\exp` of the mean cross-entropy (nats) over all predicted characters.
+
+    Args:
+        params: dict with ``Wx (V, 4H)``, ``Wh (H, 4H)``, ``b (4H,)``, ``Wy (H, V)``, ``by (V,)``.
+        ids: 1-D ``torch.long`` tensor of at least ``chunk + 1`` ids.
+        chunk: the number of predictions per chunk.
+
+    Returns:
+        the perplexity, a Python float (1 is perfect; ``V`` is a uniform guess).
+
+    Example:
+        >>> V, H = 3, 2
+        >>> zero = {"Wx": torch.zeros(V, 4 * H), "Wh": torch.zeros(H, 4 * H), "b": torch.zeros(4 * H),
+        ...         "Wy": torch.zeros(H, V), "by": torch.zeros(V)}
+        >>> round(char_lstm_perplexity(zero, torch.arange(30) % V, chunk=8), 6)
+        3.0
+    """
+    p = {k: torch.as_tensor(params[k]).detach().to(torch.float64) for k in CHAR_LSTM_KEYS}
+    V = p["Wx"].shape[0]
+    n = (ids.numel() - 1) // chunk
+    if n < 1:
+        raise ValueError(f"need at least {chunk + 1} ids, got {ids.numel()}")
+    x = ids[: n * chunk].reshape(n, chunk)
+    y = ids[1: n * chunk + 1].reshape(n, chunk)
+    with torch.no_grad():
+        h, _, _ = lstm_forward(torch.nn.functional.one_hot(x, V).to(torch.float64),
+                               torch.zeros(n, p["Wh"].shape[0], dtype=torch.float64), p["Wx"], p["Wh"], p["b"])
+        logits = h @ p["Wy"] + p["by"]
+        nll = torch.logsumexp(logits, -1) - logits.gather(-1, y[..., None])[..., 0]
+    return math.exp(float(nll.mean()))
+
+
+def beam_search(step, state, token, length, beam_width):
+    r"""Beam-search decoding: the most likely continuation of ``length`` tokens that keeps ``beam_width`` beams.
+
+    Introduced in chapter 08 (RNNs, LSTMs, GRUs); the textbook's §9.3 "Inference" (greedy decoding and beam
+    search).
+
+    A beam is a prefix with its total log-probability. At every step each beam is extended by every token,
+    an extension scoring the beam's log-probability plus the token's; the ``beam_width`` best extensions
+    over all beams become the new beams. With ``beam_width = 1`` this is greedy decoding; with
+    ``beam_width >= V ** (length - 1)`` it is an exhaustive search.
+
+    Args:
+        step: a function ``step(state, token) -> (log_probs, new_state)`` giving the log-probabilities (a 1-D
+            tensor of length ``V``) of the token that follows ``token`` read in ``state``.
+        state: the model's state before ``token`` is read (anything ``step`` accepts).
+        token: the last token of the prompt, an int.
+        length: the number of tokens to generate, at least 1.
+        beam_width: the number of beams kept, at least 1.
+
+    Returns:
+        ``(tokens, log_prob)``: the best continuation found as a list of ``length`` ints, and its total
+        log-probability as a Python float.
+
+    Example:
+        >>> table = torch.log(torch.tensor([[0.6, 0.4], [0.1, 0.9]]))   # row: the previous token
+        >>> first = torch.log(torch.tensor([0.55, 0.45]))
+        >>> def step(state, token):
+        ...     return (first if state == "start" else table[token]), "running"
+        >>> beam_search(step, "start", 0, 2, 1)[0], beam_search(step, "start", 0, 2, 2)[0]
+        ([0, 0], [1, 1])
+    """
+    beams = [(0.0, [], state, int(token))]
+    for _ in range(length):
+        candidates = []
+        for score, tokens, beam_state, last in beams:
+            log_probs, new_state = step(beam_state, last)
+            log_probs = torch.as_tensor(log_probs, dtype=torch.float64).reshape(-1)
+            top = torch.topk(log_probs, min(beam_width, log_probs.numel()))
+            for lp, nxt in zip(top.values.tolist(), top.indices.tolist()):
+                candidates.append((score + lp, tokens + [nxt], new_state, nxt))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        beams = candidates[:beam_width]
+    best_score, best_tokens = beams[0][0], beams[0][1]
+    return best_tokens, float(best_score)
+
+
+def cell_state_answer():
+    """Concept question of chapter 08: why the LSTM's gradient survives long lags.
+
+    Example::
+
+        >>> cell_state_answer()
+        'b'
+    """
+    return "b"
+
+
+def truncated_bptt_answer():
+    """Concept question of chapter 08: what truncated BPTT gives up.
+
+    Example::
+
+        >>> truncated_bptt_answer()
+        'b'
+    """
+    return "b"
+
+
+def teacher_forcing_answer():
+    """Concept question of chapter 08: training on the true previous characters.
+
+    Example::
+
+        >>> teacher_forcing_answer()
+        'c'
+    """
+    return "c"

@@ -183,3 +183,38 @@ def test_clip_grad_global_norm_matches_torch(device, dtype, scale, max_norm):
     _assert_all_close(clipped + [norm], [p.grad for p in params] + [total], dtype)
     for t, s in zip(grads, saved):
         assert torch.equal(t, s), "the inputs must not be modified"
+
+
+def test_char_lstm_perplexity_matches_torch_lstm():
+    g = torch.Generator().manual_seed(9)
+    V, H, chunk = 7, 5, 6
+    params = {"Wx": torch.randn(V, 4 * H, generator=g), "Wh": torch.randn(H, 4 * H, generator=g) / 2,
+              "b": torch.randn(4 * H, generator=g), "Wy": torch.randn(H, V, generator=g), "by": torch.randn(V, generator=g)}
+    ids = torch.randint(0, V, (40,), generator=g)
+    lstm = torch.nn.LSTM(V, H, batch_first=True, dtype=torch.float64)
+    p = {k: v.double() for k, v in params.items()}
+    n = 39 // chunk
+    x, y = ids[:n * chunk].reshape(n, chunk), ids[1:n * chunk + 1].reshape(n, chunk)
+    out, _ = _functional(lstm, {"weight_ih_l0": p["Wx"].T, "weight_hh_l0": p["Wh"].T, "bias_ih_l0": p["b"],
+                                "bias_hh_l0": torch.zeros(4 * H, dtype=torch.float64)})(
+        torch.nn.functional.one_hot(x, V).double())
+    ce = torch.nn.functional.cross_entropy((out @ p["Wy"] + p["by"]).reshape(-1, V), y.reshape(-1))
+    assert rnn.char_lstm_perplexity(params, ids, chunk=chunk) == pytest.approx(float(ce.exp()), rel=1e-12)
+
+
+def test_train_char_lstm_reaches_the_target_without_autograd():
+    from course.text import char_vocab, load_corpus
+
+    text = load_corpus("village_tales")
+    vocab = char_vocab(text)
+    ids = vocab.encode(text)
+    cut = int(0.9 * len(ids))
+    with torch.no_grad():   # no autograd anywhere: the gradients are the hand-written BPTT's
+        params = rnn.train_char_lstm(ids[:cut], len(vocab), seed=3)
+    again = rnn.train_char_lstm(ids[:cut], len(vocab), seed=3, steps=150)
+    assert all(torch.equal(params[k], again[k]) for k in params), "the seed must fix the run"
+    assert rnn.char_lstm_perplexity(params, ids[cut:]) < 2.7   # the task's target is 3.0
+
+
+def test_concept_answers_are_letters():
+    assert [rnn.truncated_bptt_answer(), rnn.cell_state_answer(), rnn.teacher_forcing_answer()] == ["b", "b", "c"]

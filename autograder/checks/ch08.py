@@ -114,7 +114,8 @@ def _rnn_step_inputs(seed, N, D, H, dtype, scale):
 
 
 @check("rnn_step_forward", compare=_outputs_compare(("h",), RNN_CACHE, False),
-       hint="h = tanh(x @ Wx + h_prev @ Wh + b); cache = (x, h_prev, Wx, Wh, h).")
+       hint="The states are row vectors multiplying the weights from the left, the tanh comes last, and the "
+            "cache holds the five tensors in the stated order, the new state last.")
 def _rnn_step_forward_cases():
     for k, (N, D, H, dtype, scale, extra) in enumerate(_STEP_SHAPES):
         x, h, Wx, Wh, b = _rnn_step_inputs(800 + k, N, D, H, dtype, scale)
@@ -135,8 +136,9 @@ def _autograd(fn, inputs, upstream):
 
 
 @check("rnn_step_backward", by_hand=True, compare=_grads_compare(("dx", "dh_prev", "dWx", "dWh", "db")),
-       hint="delta = dh * (1 - h**2); dx = delta @ Wx.T, dh_prev = delta @ Wh.T, dWx = x.T @ delta, "
-            "dWh = h_prev.T @ delta, db = delta summed over the batch.")
+       hint="First the gradient on the pre-activation, with the tanh's derivative written through the cached "
+            "output; then the affine map: each input's gradient goes back through the weight it meets, each "
+            "weight's gradient pairs its input with that gradient, summed over the batch.")
 def _rnn_step_backward_cases():
     for k, (N, D, H, dtype, scale, extra) in enumerate(_STEP_SHAPES):
         x, h, Wx, Wh, b = _rnn_step_inputs(810 + k, N, D, H, dtype, scale)
@@ -162,8 +164,8 @@ def _torch_rnn(x, h0, Wx, Wh, b):
 
 
 @check("rnn_forward", compare=_outputs_compare(("h",), RNN_CACHE, True),
-       hint="Loop over t, feeding the previous hidden state (h0 at t=0); h stacks h_1..h_T on dim 1 "
-            "(h0 left out); cache is the list of the T step caches.")
+       hint="Each step reads the state the previous step produced (h0 for the first); the output holds the T "
+            "new states along the time dimension, without h0; the cache lists the T step caches in time order.")
 def _rnn_forward_cases():
     for k, (N, T, D, H, dtype, scale, extra) in enumerate(_SEQ_SHAPES):
         args = _seq_inputs(830 + k, N, T, D, H, 1, dtype, scale)
@@ -173,8 +175,9 @@ def _rnn_forward_cases():
 
 
 @check("rnn_backward", by_hand=True, compare=_grads_compare(("dx", "dh0", "dWx", "dWh", "db")),
-       hint="Walk t from T-1 down to 0; the gradient into step t is dh_all[:, t] PLUS the dh_prev returned by "
-            "step t+1; sum dWx, dWh, db over all steps; dh0 is the last dh_prev.")
+       hint="A hidden state reaches the loss directly and through the next state, so the steps are visited "
+            "backwards in time, each handing its state gradient to the step before; the shared weights "
+            "collect a contribution from every step.")
 def _rnn_backward_cases():
     for k, (N, T, D, H, dtype, scale, extra) in enumerate(_SEQ_SHAPES):
         args = _seq_inputs(840 + k, N, T, D, H, 1, dtype, scale)
@@ -199,8 +202,9 @@ def _torch_lstm_cell(x, h, c, Wx, Wh, b):
 
 
 @check("lstm_step_forward", compare=_outputs_compare(("h", "c"), LSTM_CACHE, False),
-       hint="Gates in torch's order i, f, g, o: a.chunk(4, dim=1); sigmoid for i, f, o and tanh for g; "
-            "c = f*c_prev + i*g, h = o*tanh(c); cache = (x, h_prev, c_prev, Wx, Wh, i, f, g, o, c).")
+       hint="The four blocks of the pre-activation are the gates in torch's order i, f, g, o; only the "
+            "candidate g is a tanh; the new cell state keeps part of the old one and writes part of the "
+            "candidate, and h shows a squashed view of the NEW cell state; the cache holds the gate values.")
 def _lstm_step_forward_cases():
     for k, (N, D, H, dtype, scale, extra) in enumerate(_STEP_SHAPES):
         args = _lstm_step_inputs(860 + k, N, D, H, dtype, scale)
@@ -211,8 +215,9 @@ def _lstm_step_forward_cases():
 
 
 @check("lstm_step_backward", by_hand=True, compare=_grads_compare(("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")),
-       hint="The cell state gets dc PLUS dh * o * (1 - tanh(c)**2); sigmoid' = s(1-s) and tanh' = 1 - t**2 use "
-            "the gate VALUES; stack the four pre-activation gradients in the order i, f, g, o.")
+       hint="The loss sees the cell state twice (directly and through h): add both first; write each gate's "
+            "local derivative with the gate's value from the cache; stack the four pre-activation gradients in "
+            "the order i, f, g, o, then treat the affine map as in the RNN.")
 def _lstm_step_backward_cases():
     for k, (N, D, H, dtype, scale, extra) in enumerate(_STEP_SHAPES):
         args = _lstm_step_inputs(870 + k, N, D, H, dtype, scale)
@@ -231,8 +236,8 @@ def _torch_lstm(x, h0, Wx, Wh, b):
 
 
 @check("lstm_forward", compare=_outputs_compare(("h", "c"), LSTM_CACHE, True),
-       hint="Start from h0 and a ZERO cell state; h stacks h_1..h_T on dim 1, c is the final cell state c_T; "
-            "cache is the list of the T step caches.")
+       hint="The cell state starts at zero and both states are carried from step to step; the output holds "
+            "the T new hidden states along the time dimension, the second output is the LAST cell state.")
 def _lstm_forward_cases():
     for k, (N, T, D, H, dtype, scale, extra) in enumerate(_SEQ_SHAPES):
         args = _seq_inputs(890 + k, N, T, D, H, 4, dtype, scale)
@@ -243,8 +248,9 @@ def _lstm_forward_cases():
 
 
 @check("lstm_backward", by_hand=True, compare=_grads_compare(("dx", "dh0", "dWx", "dWh", "db")),
-       hint="Carry TWO gradients back through time: dh (plus dh_all[:, t] at every step) and dc (starting at "
-            "dc_last, passed to every earlier step as dc_prev); sum the weight gradients over all steps.")
+       hint="Two gradients travel back in time, one on the hidden state and one on the cell state; each "
+            "earlier cell state reaches the loss only through the next one; the shared weights collect a "
+            "contribution from every step.")
 def _lstm_backward_cases():
     for k, (N, T, D, H, dtype, scale, extra) in enumerate(_SEQ_SHAPES):
         args = _seq_inputs(900 + k, N, T, D, H, 4, dtype, scale)
@@ -265,8 +271,8 @@ def _lstm_backward_cases():
 # -- GRU --------------------------------------------------------------------------------------------------------
 
 @check("gru_step_forward",
-       hint="torch.nn.GRUCell: gates r, z, n; n = tanh(x Wx_n + bx_n + r * (h Wh_n + bh_n)) (r multiplies the "
-            "hidden bias too); h = (1 - z) * n + z * h_prev.")
+       hint="torch.nn.GRUCell's form: gates in the order r, z, n; the reset gate scales the whole hidden part of "
+            "the candidate, its bias included; z near 1 keeps the old state.")
 def _gru_step_forward_cases():
     for k, (N, D, H, dtype, scale, extra) in enumerate(_STEP_SHAPES):
         g = _gen(930 + k)
@@ -290,8 +296,8 @@ def _torch_clip(grads, max_norm):
 
 
 @check("clip_grad_global_norm", compare=_grads_compare(("clipped", "total_norm")),
-       hint="ONE norm over all tensors together, sqrt(sum of squares of every entry); scale every tensor by "
-            "min(1, max_norm / (norm + 1e-6)); return new tensors and the norm before clipping.")
+       hint="One norm over all the tensors together, one common factor for all of them that never scales up; "
+            "new tensors out, and the norm measured before clipping.")
 def _clip_grad_global_norm_cases():
     g = _gen(940)
     shapes = [(3, 4), (4,), (2, 2, 3)]
@@ -308,3 +314,184 @@ def _clip_grad_global_norm_cases():
     yield Case("float64, all-zero gradients", (zeros, 1.0), expected=_torch_clip(zeros, 1.0))
     one = [_randn(g, 10) * 2]
     yield Case("float64, a single tensor", (one, 1.5), expected=_torch_clip(one, 1.5))
+
+
+# -- make it work: a character-level LSTM trained by the student's own BPTT ---------------------------------------
+
+CHAR_TARGET = 3.0
+"""Held-out perplexity that a trained character model must reach (the reference: 2.2 to 2.5 over seeds)."""
+CHAR_MAX_HIDDEN = 64
+CHAR_KEYS = ("Wx", "Wh", "b", "Wy", "by")
+
+
+def _char_split():
+    """(train ids, test ids, vocabulary size): the first 90% of village_tales, and the grader's last 10%."""
+    from course.text import char_vocab, load_corpus
+
+    text = load_corpus("village_tales")
+    vocab = char_vocab(text)
+    ids = vocab.encode(text)
+    cut = int(0.9 * len(ids))
+    return ids[:cut], ids[cut:], len(vocab)
+
+
+def _char_probe(fn, case):
+    """In the kernel: train on the training part, send back only the weights (plain tensors)."""
+    params = fn(case.args[0], case.args[1], seed=case.spec["seed"])
+    if not isinstance(params, dict):
+        return {"params": None, "type": type(params).__name__}
+    return {"params": {str(k): torch.as_tensor(v).detach().cpu().clone() for k, v in params.items()}, "type": "ok"}
+
+
+def _char_compare(got, expected, case):
+    if not isinstance(got, dict) or got.get("params") is None:
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"train_char_lstm should return a dict of tensors, got {kind}."
+    params = got["params"]
+    missing = [k for k in CHAR_KEYS if k not in params]
+    if missing:
+        return f"the returned dict lacks {', '.join(map(repr, missing))}."
+    V = case.args[1]
+    H = params["Wh"].shape[0] if params["Wh"].dim() == 2 else -1
+    shapes = {"Wx": (V, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,), "Wy": (H, V), "by": (V,)}
+    for k in CHAR_KEYS:
+        if tuple(params[k].shape) != shapes[k]:
+            return f"params[{k!r}] has shape {tuple(params[k].shape)}, expected {shapes[k]} (V = {V}, H = {H})."
+        if not params[k].is_floating_point() or not torch.isfinite(params[k]).all():
+            return f"params[{k!r}] is not a tensor of finite floats (did the training diverge?)."
+    if not 1 <= H <= CHAR_MAX_HIDDEN:
+        return f"the hidden size is {H}; at most {CHAR_MAX_HIDDEN} is allowed."
+    _, test_ids, _ = _char_split()  # never sent to the kernel
+    score = ref.char_lstm_perplexity(params, test_ids)
+    if not score <= expected:
+        return (f"held-out perplexity {score:.3f}, above the target {expected} (computed by the grader on the "
+                "last 10% of the corpus, chunks of 64 predictions read from zero states).")
+    return None
+
+
+@check("train_char_lstm", compare=_char_compare, probe=_char_probe, by_hand=True,
+       hint="Every piece it uses must be right (both gradients carried back through time); then the schedule: "
+            "the notebook's Hint 2 gives one that works.")
+def _train_char_lstm_cases():
+    train_ids, _, V = _char_split()
+    for seed in (3, 4):
+        yield Case(f"village_tales (the first 90%), seed {seed}: held-out perplexity <= {CHAR_TARGET}",
+                   (train_ids, V), expected=CHAR_TARGET, spec={"seed": seed})
+
+
+# -- concept questions -----------------------------------------------------------------------------------------
+
+def _answer_compare(got, expected, case: Case):
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("truncated_bptt_answer", compare=_answer_compare)(_answer_cases(ref.truncated_bptt_answer()))
+check("cell_state_answer", compare=_answer_compare)(_answer_cases(ref.cell_state_answer()))
+check("teacher_forcing_answer", compare=_answer_compare)(_answer_cases(ref.teacher_forcing_answer()))
+
+
+# -- decoding ----------------------------------------------------------------------------------------------------
+
+def _decoding_step(spec):
+    """The model of a beam-search case, rebuilt from plain data: ``step(state, token) -> (log_probs, new_state)``.
+
+    ``markov``: the next token depends on the last one (state "start" before the first generated token);
+    ``markov2``: on the last two (the state is the token before, -1 at the start); ``lstm``: a small
+    one-hot-input LSTM whose state is ``(h, c)``.
+    """
+    kind = spec["kind"]
+    if kind == "markov":
+        first, table = spec["first"], spec["table"]
+        return lambda state, token: ((first if state == "start" else table[token]).clone(), "running")
+    if kind == "markov2":
+        first, table = spec["first"], spec["table"]
+        return lambda state, token: ((first[token] if state < 0 else table[state, token]).clone(), int(token))
+    Wx, Wh, b, Wy, by = (spec[k] for k in CHAR_KEYS)
+
+    def step(state, token):
+        h, c = state
+        i, f, g, o = (Wx[token] + h @ Wh + b).chunk(4, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        return torch.log_softmax(h @ Wy + by, dim=-1), (h, c)
+
+    return step
+
+
+def _beam_probe(fn, case):
+    """In the kernel: decode with the student's beam_search on the case's model; record tokens and score."""
+    spec = case.spec
+    state = spec["state"] if spec["kind"] != "lstm" else (spec["h0"].clone(), spec["c0"].clone())
+    out = fn(_decoding_step(spec), state, spec["token"], spec["length"], spec["beam_width"])
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"error": f"beam_search should return the pair (tokens, log_prob), got {type(out).__name__}."}
+    tokens, log_prob = out
+    try:
+        tokens = [int(t) for t in tokens]
+        log_prob = float(log_prob)
+    except (TypeError, ValueError):
+        return {"error": "tokens should be a list of ints and log_prob a number."}
+    return {"tokens": tokens, "log_prob": log_prob}
+
+
+def _beam_compare(got, expected, case):
+    if not isinstance(got, dict):
+        return "beam_search returned something that could not be read."
+    if "error" in got:
+        return got["error"]
+    if len(got["tokens"]) != len(expected["tokens"]):
+        return f"{len(got['tokens'])} tokens generated, expected length = {len(expected['tokens'])}."
+    if got["tokens"] != expected["tokens"]:
+        return (f"decoded {got['tokens']} (log-probability {got['log_prob']:.6g}), but the beam search of the "
+                f"statement finds {expected['tokens']} (log-probability {expected['log_prob']:.6g}).")
+    return diagnose_close(torch.tensor(got["log_prob"], dtype=F64), torch.tensor(expected["log_prob"], dtype=F64),
+                          what="log_prob (the total log-probability of the tokens returned)")
+
+
+def _beam_expected(spec):
+    state = spec["state"] if spec["kind"] != "lstm" else (spec["h0"], spec["c0"])
+    tokens, log_prob = ref.beam_search(_decoding_step(spec), state, spec["token"], spec["length"], spec["beam_width"])
+    return {"tokens": tokens, "log_prob": log_prob}
+
+
+def _log_softmax_rows(g, *shape, sharpness):
+    return torch.log_softmax(sharpness * torch.randn(*shape, generator=g, dtype=F64), dim=-1)
+
+
+@check("beam_search", compare=_beam_compare, probe=_beam_probe,
+       hint="Score every one-token extension of every beam by its total log-probability, keep the beam_width best "
+            "over all beams together (each with its own state), and return the best sequence after the last step.")
+def _beam_search_cases():
+    g = _gen(950)
+    V = 4
+    for k, (length, width) in enumerate([(1, 1), (4, 1), (4, 2), (5, 3), (3, 16)]):
+        spec = {"kind": "markov", "first": _log_softmax_rows(g, V, sharpness=1.5),
+                "table": _log_softmax_rows(g, V, V, sharpness=1.5), "state": "start", "token": k % V,
+                "length": length, "beam_width": width}
+        extra = " (exhaustive)" if width >= V ** (length - 1) else (" (greedy)" if width == 1 else "")
+        yield Case(f"a first-order Markov model, V={V}, length={length}, beam_width={width}{extra}", spec=spec,
+                   expected=_beam_expected(spec))
+    V = 5
+    for length, width in [(5, 1), (5, 2), (6, 4)]:
+        spec = {"kind": "markov2", "first": _log_softmax_rows(g, V, V, sharpness=2.0),
+                "table": _log_softmax_rows(g, V, V, V, sharpness=2.0), "state": -1, "token": 2,
+                "length": length, "beam_width": width}
+        yield Case(f"a second-order Markov model (the state matters), V={V}, length={length}, beam_width={width}",
+                   spec=spec, expected=_beam_expected(spec))
+    V, H = 6, 4
+    for length, width in [(6, 1), (6, 3), (4, 5)]:
+        spec = {"kind": "lstm", "Wx": _randn(g, V, 4 * H, scale=1.5), "Wh": _randn(g, H, 4 * H, scale=1.5),
+                "b": _randn(g, 4 * H, scale=0.5), "Wy": _randn(g, H, V, scale=3.0), "by": _randn(g, V, scale=0.5),
+                "h0": _randn(g, H, scale=0.5), "c0": _randn(g, H, scale=0.5), "token": 1, "length": length,
+                "beam_width": width}
+        yield Case(f"a small LSTM language model, V={V}, H={H}, length={length}, beam_width={width}", spec=spec,
+                   expected=_beam_expected(spec))
+

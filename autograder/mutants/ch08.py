@@ -347,6 +347,169 @@ def clip_grad_global_norm(grads, max_norm):
     return grads, total
 """,
     },
+    "train_char_lstm": {
+        "BPTT that carries no gradient to the step before (truncated to one step)": """
+def train_char_lstm(ids, vocab_size, hidden=48, seq_len=32, batch_size=32, steps=150, lr=0.03, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    H, V = hidden, vocab_size
+    params = {"Wx": 0.1 * torch.randn(V, 4 * H, generator=g), "Wh": torch.randn(H, 4 * H, generator=g) / math.sqrt(H),
+              "b": torch.zeros(4 * H), "Wy": torch.randn(H, V, generator=g) / math.sqrt(H), "by": torch.zeros(V)}
+    params["b"][H:2 * H] = 1.0
+    names = list(params)
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        xb, yb = random_windows(ids, batch_size, seq_len, g)
+        h, _, cache = lstm_forward(torch.nn.functional.one_hot(xb, V).float(), torch.zeros(batch_size, H),
+                                   params["Wx"], params["Wh"], params["b"])
+        dz = torch.softmax(h @ params["Wy"] + params["by"], dim=-1)
+        dz = (dz - torch.nn.functional.one_hot(yb, V).float()) / (batch_size * seq_len)
+        grads = {"Wy": h.reshape(-1, H).T @ dz.reshape(-1, V), "by": dz.sum((0, 1))}
+        dh_all = dz @ params["Wy"].T
+        dh, dc = torch.zeros(batch_size, H), torch.zeros(batch_size, H)
+        grads["Wx"], grads["Wh"], grads["b"] = 0, 0, 0
+        for t in reversed(range(seq_len)):
+            _, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh_all[:, t] + dh, dc, cache[t])
+            dh, dc = 0 * dh_prev, 0 * dc_prev   # nothing carried to the step before
+            grads["Wx"], grads["Wh"], grads["b"] = grads["Wx"] + dWx, grads["Wh"] + dWh, grads["b"] + db
+        clipped, _ = clip_grad_global_norm([grads[k] for k in names], 1.0)
+        for k, gk in zip(names, clipped):
+            m[k] = 0.9 * m[k] + 0.1 * gk
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+""",
+        "carries the cell-state gradient back without the forget gate": """
+def train_char_lstm(ids, vocab_size, hidden=48, seq_len=32, batch_size=32, steps=150, lr=0.03, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    H, V = hidden, vocab_size
+    params = {"Wx": 0.1 * torch.randn(V, 4 * H, generator=g), "Wh": torch.randn(H, 4 * H, generator=g) / math.sqrt(H),
+              "b": torch.zeros(4 * H), "Wy": torch.randn(H, V, generator=g) / math.sqrt(H), "by": torch.zeros(V)}
+    params["b"][H:2 * H] = 1.0
+    names = list(params)
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        xb, yb = random_windows(ids, batch_size, seq_len, g)
+        h, _, cache = lstm_forward(torch.nn.functional.one_hot(xb, V).float(), torch.zeros(batch_size, H),
+                                   params["Wx"], params["Wh"], params["b"])
+        dz = torch.softmax(h @ params["Wy"] + params["by"], dim=-1)
+        dz = (dz - torch.nn.functional.one_hot(yb, V).float()) / (batch_size * seq_len)
+        grads = {"Wy": h.reshape(-1, H).T @ dz.reshape(-1, V), "by": dz.sum((0, 1))}
+        dh_all = dz @ params["Wy"].T
+        dh, dc = torch.zeros(batch_size, H), torch.zeros(batch_size, H)
+        grads["Wx"], grads["Wh"], grads["b"] = 0, 0, 0
+        for t in reversed(range(seq_len)):
+            _, dh_prev, dc_prev, dWx, dWh, db = lstm_step_backward(dh_all[:, t] + dh, dc, cache[t])
+            f = cache[t][6]
+            dh, dc = dh_prev, dc_prev / f   # the forget gate left out of the carried cell gradient
+            grads["Wx"], grads["Wh"], grads["b"] = grads["Wx"] + dWx, grads["Wh"] + dWh, grads["b"] + db
+        clipped, _ = clip_grad_global_norm([grads[k] for k in names], 1.0)
+        for k, gk in zip(names, clipped):
+            m[k] = 0.9 * m[k] + 0.1 * gk
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+""",
+        "gradient ascent (adds the Adam step)": """
+def train_char_lstm(ids, vocab_size, hidden=48, seq_len=32, batch_size=32, steps=150, lr=0.03, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    H, V = hidden, vocab_size
+    params = {"Wx": 0.1 * torch.randn(V, 4 * H, generator=g), "Wh": torch.randn(H, 4 * H, generator=g) / math.sqrt(H),
+              "b": torch.zeros(4 * H), "Wy": torch.randn(H, V, generator=g) / math.sqrt(H), "by": torch.zeros(V)}
+    params["b"][H:2 * H] = 1.0
+    names = list(params)
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        xb, yb = random_windows(ids, batch_size, seq_len, g)
+        h, _, cache = lstm_forward(torch.nn.functional.one_hot(xb, V).float(), torch.zeros(batch_size, H),
+                                   params["Wx"], params["Wh"], params["b"])
+        dz = torch.softmax(h @ params["Wy"] + params["by"], dim=-1)
+        dz = (dz - torch.nn.functional.one_hot(yb, V).float()) / (batch_size * seq_len)
+        grads = {"Wy": h.reshape(-1, H).T @ dz.reshape(-1, V), "by": dz.sum((0, 1))}
+        _, _, grads["Wx"], grads["Wh"], grads["b"] = lstm_backward(dz @ params["Wy"].T, torch.zeros(batch_size, H), cache)
+        clipped, _ = clip_grad_global_norm([grads[k] for k in names], 1.0)
+        for k, gk in zip(names, clipped):
+            m[k] = 0.9 * m[k] + 0.1 * gk
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk
+            params[k] = params[k] + lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+""",
+    },
+    "beam_search": {
+        "ranks the extensions by the last token's log-probability alone": """
+def beam_search(step, state, token, length, beam_width):
+    beams = [(0.0, [], state, int(token))]
+    for _ in range(length):
+        candidates = []
+        for score, tokens, beam_state, last in beams:
+            log_probs, new_state = step(beam_state, last)
+            top = torch.topk(log_probs, min(beam_width, log_probs.numel()))
+            for lp, nxt in zip(top.values.tolist(), top.indices.tolist()):
+                candidates.append((lp, tokens + [nxt], new_state, nxt))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        beams = candidates[:beam_width]
+    return beams[0][1], float(beams[0][0])
+""",
+        "returns the worst of the kept beams": """
+def beam_search(step, state, token, length, beam_width):
+    beams = [(0.0, [], state, int(token))]
+    for _ in range(length):
+        candidates = []
+        for score, tokens, beam_state, last in beams:
+            log_probs, new_state = step(beam_state, last)
+            top = torch.topk(log_probs, min(beam_width, log_probs.numel()))
+            for lp, nxt in zip(top.values.tolist(), top.indices.tolist()):
+                candidates.append((score + lp, tokens + [nxt], new_state, nxt))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        beams = candidates[:beam_width]
+    return beams[-1][1], float(beams[-1][0])
+""",
+        "extends every beam by its single best token after the first step": """
+def beam_search(step, state, token, length, beam_width):
+    beams = [(0.0, [], state, int(token))]
+    for _ in range(length):
+        candidates = []
+        for score, tokens, beam_state, last in beams:
+            log_probs, new_state = step(beam_state, last)
+            top = torch.topk(log_probs, 1 if tokens else min(beam_width, log_probs.numel()))
+            for lp, nxt in zip(top.values.tolist(), top.indices.tolist()):
+                candidates.append((score + lp, tokens + [nxt], new_state, nxt))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        beams = candidates[:beam_width]
+    return beams[0][1], float(beams[0][0])
+""",
+        "feeds every beam the initial state (the beams' states are not kept apart)": """
+def beam_search(step, state, token, length, beam_width):
+    beams = [(0.0, [], state, int(token))]
+    for _ in range(length):
+        candidates = []
+        for score, tokens, beam_state, last in beams:
+            log_probs, new_state = step(state, last)
+            top = torch.topk(log_probs, min(beam_width, log_probs.numel()))
+            for lp, nxt in zip(top.values.tolist(), top.indices.tolist()):
+                candidates.append((score + lp, tokens + [nxt], new_state, nxt))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        beams = candidates[:beam_width]
+    return beams[0][1], float(beams[0][0])
+""",
+    },
+    "truncated_bptt_answer": {
+        "a: exact gradients because the state is carried": 'def truncated_bptt_answer():\n    return "a"\n',
+        "c: the old context is lost in the forward pass too": 'def truncated_bptt_answer():\n    return "c"\n',
+        "d: inexact gradients inside the chunk": 'def truncated_bptt_answer():\n    return "d"\n',
+    },
+    "cell_state_answer": {
+        "a: the gates play no role in the cell path": 'def cell_state_answer():\n    return "a"\n',
+        "c: explodes": 'def cell_state_answer():\n    return "c"\n',
+        "d: only the recurrent weights matter": 'def cell_state_answer():\n    return "d"\n',
+    },
+    "teacher_forcing_answer": {
+        "a: no gradient between time steps": 'def teacher_forcing_answer():\n    return "a"\n',
+        "b: the loss sees the model's own mistakes": 'def teacher_forcing_answer():\n    return "b"\n',
+        "d: only for LSTMs": 'def teacher_forcing_answer():\n    return "d"\n',
+    },
 }
 
 ALTERNATIVES = {
@@ -493,6 +656,59 @@ def clip_grad_global_norm(grads, max_norm):
     return [g.clone() for g in grads], total
 """,
     },
+    "train_char_lstm": {
+        "float64, one-hot by indexing an identity, in-place Adam, only the required arguments": """
+def train_char_lstm(ids, vocab_size, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    H, V, N, T, dt = 48, vocab_size, 32, 32, torch.float64
+    Wx = torch.randn(V, 4 * H, generator=g, dtype=dt) * 0.1
+    Wh = torch.randn(H, 4 * H, generator=g, dtype=dt) * H ** -0.5
+    Wy = torch.randn(H, V, generator=g, dtype=dt) * H ** -0.5
+    b, by = torch.cat([torch.zeros(H), torch.ones(H), torch.zeros(2 * H)]).to(dt), torch.zeros(V, dtype=dt)
+    params = [Wx, Wh, b, Wy, by]
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+    eye = torch.eye(V, dtype=dt)
+    for step in range(1, 151):
+        xb, yb = random_windows(ids, N, T, g)
+        h, _, cache = lstm_forward(eye[xb], torch.zeros(N, H, dtype=dt), Wx, Wh, b)
+        logits = h @ Wy + by
+        dz = (torch.exp(logits - torch.logsumexp(logits, -1, keepdim=True)) - eye[yb]) / (N * T)
+        _, _, dWx, dWh, db = lstm_backward(dz @ Wy.T, torch.zeros(N, H, dtype=dt), cache)
+        grads = [dWx, dWh, db, torch.einsum("nth,ntv->hv", h, dz), dz.sum((0, 1))]
+        grads, _ = clip_grad_global_norm(grads, 1.0)
+        for k, (p, gr) in enumerate(zip(params, grads)):
+            m1, m2 = moments[k]
+            m1.mul_(0.9).add_(0.1 * gr)
+            m2.mul_(0.999).add_(0.001 * gr * gr)
+            p.sub_(0.03 * (m1 / (1 - 0.9 ** step)) / ((m2 / (1 - 0.999 ** step)).sqrt() + 1e-8))
+    return dict(zip(("Wx", "Wh", "b", "Wy", "by"), params))
+""",
+    },
+    "beam_search": {
+        "one score matrix per step, flat top-k over all beams": """
+def beam_search(step, state, token, length, beam_width):
+    scores = torch.zeros(1, dtype=torch.float64)
+    seqs, states, lasts = [[]], [state], [int(token)]
+    for _ in range(length):
+        outs = [step(st, tok) for st, tok in zip(states, lasts)]
+        total = scores[:, None] + torch.stack([o[0].to(torch.float64) for o in outs])
+        V = total.shape[1]
+        best = torch.topk(total.reshape(-1), min(beam_width, total.numel()))
+        rows = [int(i) // V for i in best.indices]
+        cols = [int(i) % V for i in best.indices]
+        scores = best.values
+        seqs = [seqs[r] + [c] for r, c in zip(rows, cols)]
+        states = [outs[r][1] for r in rows]
+        lasts = cols
+    return seqs[0], scores[0].item()
+""",
+    },
+    "truncated_bptt_answer": {"capital letter": 'def truncated_bptt_answer():\n    return "B"\n'},
+    "cell_state_answer": {"letter with spaces": 'def cell_state_answer():\n    return " b "\n'},
+    "teacher_forcing_answer": {"plain letter": 'def teacher_forcing_answer():\n    return "c"\n'},
 }
 
-SAMPLE_WRONG = ["rnn_backward", "lstm_backward"]
+SAMPLE_WRONG = ["rnn_backward", "gru_step_forward"]
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ["train_char_lstm"]

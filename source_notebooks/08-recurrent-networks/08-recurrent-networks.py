@@ -25,7 +25,9 @@
 #   weights and stack the gates in a fixed order).
 # - Explain vanishing and exploding gradients as products of Jacobians, and see how the LSTM's additive
 #   cell update and gradient clipping by the global norm deal with them.
-# - Train a character-level LSTM on a small corpus and sample text from it.
+# - Derive the gradients yourself: one RNN step, BPTT, one LSTM step (hints are there when you need them).
+# - Make it work: train a character-level LSTM language model with nothing but your own forward pass, BPTT
+#   and optimizer, to a stated perplexity on text it has never seen; sample and decode from it.
 #
 # **Notes followed.** *CS 182/282A discussion worksheets*, discussion 6 (§1 recurrent neural networks,
 # unrolling and the vanishing/exploding gradient question; §2 the LSTM cell and backpropagation through
@@ -57,6 +59,8 @@ import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
 from course.demos import interact, needs_exercises
+from course.text import load_corpus, char_vocab, random_windows
+from course.char_lm import split_village_tales, char_lm_perplexity
 
 # %%
 # The machine may be shared; one thread keeps the small matrix products of this chapter fast and predictable.
@@ -110,12 +114,13 @@ Wh = torch.tensor([[0.0, 1.0], [0.0, 0.0]], dtype=torch.float64)
 b = torch.tensor([0.1, -0.2], dtype=torch.float64)
 h, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
 expect_close(h, torch.tanh(torch.tensor([[1.1, 2.8]], dtype=torch.float64)), what="rnn_step_forward(...)[0]",
-             hint="h = tanh(x @ Wx + h_prev @ Wh + b): h_prev multiplies Wh from the LEFT (not Wh.T), then tanh.")
+             hint="The states are row vectors: h_prev multiplies Wh from the left, as x multiplies Wx (the comment "
+                  "above works the case out by hand); the tanh comes last.")
 expect_true(isinstance(cache, tuple) and len(cache) == 5, "cache should be the 5-tuple (x, h_prev, Wx, Wh, h).")
-expect_close(cache[4], h, what="cache[4]", hint="The last entry of the cache is the new hidden state h.")
+expect_close(cache[4], h, what="cache[4]", hint="The last entry of the cache is the new hidden state.")
 expect_close(cache[1], h_prev, what="cache[1]", hint="cache = (x, h_prev, Wx, Wh, h), in this order.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_rnn_step_forward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_rnn_step_forward_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -126,17 +131,37 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ### The gradient of one step
 #
-# Let $\delta = \partial L / \partial a$ be the gradient on the pre-activation. Since
-# $\tanh'(a) = 1 - \tanh^2(a)$ and $h = \tanh(a)$ is in the cache, $\delta = dh \odot (1 - h \odot h)$:
-# the derivative is written with the **output** $h$, not with $\tanh$ applied once more. The rest is the
-# backward pass of an affine map, row by row of the batch:
+# The backward pass receives $dh = \partial L / \partial h$, of shape `(N, H)`, and must return the gradients
+# on everything the step used: $x$, $h_{prev}$, $W_x$, $W_h$ and $b$. Derive them yourself, in two stages:
+# first the gradient $\delta = \partial L / \partial a$ on the pre-activation (through the tanh), then the
+# gradients of the affine map $a = x W_x + h_{prev} W_h + b$. Two things to settle on the way: the cache
+# holds the **output** $h$, not $a$, so write the tanh's derivative in terms of what you have; and every
+# weight is shared by the $N$ rows of the batch, so its gradient collects a contribution from each row.
+# Check every result's shape against the shape of the tensor it belongs to.
 #
-# $$ dx = \delta W_x^{\top}, \quad dh_{prev} = \delta W_h^{\top}, \quad dW_x = x^{\top} \delta, \quad
-#    dW_h = h_{prev}^{\top} \delta, \quad db = \textstyle\sum_{n} \delta_{n,:} . $$
+# <details><summary>Hint 1: through the tanh</summary>
 #
-# Check the shapes: $h_{prev}^{\top}\delta$ is $(H, N)(N, H) = (H, H)$, and entry $(j, k)$ is
-# $\sum_n h_{prev, nj}\, \delta_{nk}$, because $W_{h, jk}$ connects unit $j$ of the old state to unit $k$
-# of the new one. The transpose $\delta^{\top} h_{prev}$ has the same shape, and is wrong.
+# $\tanh'(a) = 1 - \tanh^2(a)$, and $\tanh(a)$ is exactly the cached $h$. The chain rule works entry by
+# entry here (the tanh acts on each entry alone), so $\delta$ is $dh$ multiplied entrywise by the local
+# derivative. Applying $\tanh$ to $h$ once more would be a different (wrong) number.
+# </details>
+#
+# <details><summary>Hint 2: one entry of the affine map</summary>
+#
+# Write one entry: $a_{nk} = \sum_d x_{nd} W_{x,dk} + \sum_j h_{prev,nj} W_{h,jk} + b_k$. Then
+# $\partial a_{nk} / \partial W_{h,jk} = h_{prev,nj}$, so $\partial L / \partial W_{h,jk}$ sums
+# $h_{prev,nj}\,\delta_{nk}$ over the batch rows $n$: weight $(j, k)$ connects unit $j$ of the old state to
+# unit $k$ of the new one. Likewise $\partial L / \partial h_{prev,nj}$ sums $\delta_{nk} W_{h,jk}$ over $k$.
+# Now write each sum as a matrix product with the right shapes; $x$ and $W_x$ work the same way.
+# </details>
+#
+# <details><summary>Hint 3: the results</summary>
+#
+# $\delta = dh \odot (1 - h \odot h)$, and
+# $dx = \delta W_x^{\top}$, $dh_{prev} = \delta W_h^{\top}$, $dW_x = x^{\top} \delta$,
+# $dW_h = h_{prev}^{\top} \delta$ (shape $(H, N)(N, H)$; the transpose $\delta^{\top} h_{prev}$ has the same
+# shape and is wrong), $db = \sum_n \delta_{n,:}$.
+# </details>
 #
 # ### Exercise 2: `rnn_step_backward`
 #
@@ -169,13 +194,18 @@ leaves = [t.clone().requires_grad_() for t in (x, h_prev, Wx, Wh, b)]
 (torch.tanh(leaves[0] @ leaves[2] + leaves[1] @ leaves[3] + leaves[4]) * dh).sum().backward()
 got = rnn_step_backward(dh, (x, h_prev, Wx, Wh, torch.tanh(x @ Wx + h_prev @ Wh + b)))
 expect_true(isinstance(got, tuple) and len(got) == 5, "rnn_step_backward should return (dx, dh_prev, dWx, dWh, db).")
-hints = {"db": "db is the sum over the batch of delta = dh * (1 - h**2): tanh' is written with the output h.",
-         "dx": "dx = delta @ Wx.T.", "dh_prev": "dh_prev = delta @ Wh.T.", "dWx": "dWx = x.T @ delta.",
-         "dWh": "dWh = h_prev.T @ delta (not delta.T @ h_prev, which is its transpose)."}
+hints = {"db": "db adds up the pre-activation gradient over the batch; the tanh's derivative must be written "
+               "with the cached OUTPUT h (h already is tanh(a)). See Hint 1.",
+         "dx": "x reaches a only through Wx: send the pre-activation gradient back through Wx (shape (N, D)).",
+         "dh_prev": "h_prev reaches a only through Wh: send the pre-activation gradient back through Wh.",
+         "dWx": "A weight's gradient pairs the input it multiplies with the pre-activation gradient, summed over "
+                "the batch; it has the shape (D, H) of Wx.",
+         "dWh": "Entry (j, k) of Wh links unit j of h_prev to unit k of the new state (Hint 2); the transposed "
+                "product has the same shape but is wrong."}
 for name, value, leaf in sorted(zip(("dx", "dh_prev", "dWx", "dWh", "db"), got, leaves), key=lambda t: t[0] != "db"):
     expect_close(value, leaf.grad, what=name, hint=hints[name])
 
-# %% nbgrader={"grade": true, "grade_id": "test_rnn_step_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_rnn_step_backward_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -243,22 +273,36 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ### Backpropagation through time (BPTT)
 #
-# A sequence model usually has a loss at every step, $L = \sum_t \ell_t(h_t)$, so the gradient
-# `dh_all[:, t]` $= \partial L / \partial h_t$ *as a direct input* of the loss arrives at every hidden state.
-# But $h_t$ also influences the loss through $h_{t+1}, h_{t+2}, \dots$. The total gradient on $h_t$ is
+# A sequence model usually has a loss at every step, $L = \sum_t \ell_t(h_t)$, so a gradient
+# `dh_all[:, t]` $= \partial \ell_t / \partial h_t$ arrives at every hidden state from the loss *directly*.
+# That is not the whole gradient of $L$ with respect to $h_t$: $h_t$ is also an input of step $t+1$, which
+# feeds $h_{t+2}$, and so on. Your task is to work out how the gradient on each state, and the gradients on
+# the shared weights, are assembled from the step backward of exercise 2, and in which order the steps must
+# be visited. Think about what each step needs to know before its backward can run, and what it hands on.
 #
-# $$ \frac{dL}{dh_t} = \underbrace{\texttt{dh\_all}[:, t]}_{\text{direct}} \;+\;
-#    \underbrace{\frac{dL}{dh_{t+1}} \frac{\partial h_{t+1}}{\partial h_t}}_{\text{the } dh_{prev}
-#    \text{ returned by step } t+1} , $$
+# <details><summary>Hint 1: the total gradient on one state</summary>
 #
-# which is what we compute by walking backwards in time, $t = T-1, \dots, 0$: call
-# `rnn_step_backward(dh_all[:, t] + dh_next, cache[t])`, keep its `dx` for step $t$, pass its `dh_prev` on
-# as `dh_next`, and add up the weight gradients (the same $W_x, W_h, b$ are used at every step, so their
-# gradients are sums over steps). At $t = T - 1$ nothing comes from the future: `dh_next` starts at zero.
-# The last `dh_prev` is the gradient on $h_0$.
+# By the chain rule, $dL/dh_t$ is the sum over every path from $h_t$ to the loss: the direct one
+# (`dh_all[:, t]`) and the one through $h_{t+1}$. The second is $dL/dh_{t+1}$ carried back through one step,
+# which is exactly what the step backward of step $t+1$ returns as its `dh_prev`. So step $t$ cannot be
+# handled before step $t+1$.
+# </details>
 #
-# Stopping the sum after one step (using only `dh_all[:, t]` at each step) is *truncated* BPTT with a
-# window of one: cheaper, but it throws away every long-range dependence.
+# <details><summary>Hint 2: the order, the start and the end</summary>
+#
+# Walk backwards, $t = T-1, \dots, 0$. At the last step nothing comes from the future, so what is carried
+# starts at zero. What the step at $t = 0$ hands back is the gradient on $h_0$.
+# </details>
+#
+# <details><summary>Hint 3: the weights</summary>
+#
+# The same $W_x, W_h, b$ are used at every step, so $L$ depends on them through every step: their gradients
+# are the sums of the $T$ per-step gradients. (Each input $x_t$, on the other hand, is used once: its
+# gradient is the `dx` of its own step.)
+# </details>
+#
+# Dropping the part that comes from the future (using only `dh_all[:, t]` at each step) is *truncated* BPTT
+# with a window of one: cheaper, but it throws away every long-range dependence.
 #
 # ### Exercise 4: `rnn_backward`
 #
@@ -302,18 +346,59 @@ xr, h0r = x.clone().requires_grad_(), h0.clone().requires_grad_()
 with torch.no_grad():
     _, cache = rnn_forward(x, h0, Wx, Wh, b)
 dx, dh0, dWx, dWh, db = rnn_backward(dh_all, cache)
-expect_close(dx[:, -1], xr.grad[:, -1], what="dx at the last step", hint="Walk backwards from t = T - 1.")
-expect_close(dx, xr.grad, what="dx", hint="The gradient into step t is dh_all[:, t] PLUS the dh_prev of step t+1.")
-expect_close(dh0, h0r.grad, what="dh0", hint="dh0 is the dh_prev returned by the step at t = 0.")
-expect_close(dWx, rnn.weight_ih_l0.grad.T, what="dWx", hint="Sum the weight gradients over all time steps.")
-expect_close(dWh, rnn.weight_hh_l0.grad.T, what="dWh", hint="dWh = sum_t h_{t-1}.T @ delta_t.")
+expect_close(dx[:, -1], xr.grad[:, -1], what="dx at the last step",
+             hint="The last step gets only its own direct gradient: nothing comes from the future.")
+expect_close(dx, xr.grad, what="dx",
+             hint="h_t reaches the loss directly AND through h_{t+1}: the gradient into step t needs both (Hint 1).")
+expect_close(dh0, h0r.grad, what="dh0", hint="h0 is the state that the first step reads (Hint 2).")
+expect_close(dWx, rnn.weight_ih_l0.grad.T, what="dWx",
+             hint="The weights are shared by all the steps: every step contributes to their gradient (Hint 3).")
+expect_close(dWh, rnn.weight_hh_l0.grad.T, what="dWh",
+             hint="The weights are shared by all the steps: every step contributes to their gradient (Hint 3).")
 expect_close(db, rnn.bias_ih_l0.grad, what="db")
 
-# %% nbgrader={"grade": true, "grade_id": "test_rnn_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_rnn_backward_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
 _result = run_check("rnn_backward", rnn_backward)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 1: `truncated_bptt_answer`
+#
+# A long text is usually trained on in chunks: cut it into pieces of 32 characters, carry the hidden state
+# from the end of one chunk into the next (so the forward pass sees everything that came before), but run
+# BPTT only inside each chunk, treating the carried state as a constant. Compared with BPTT over the whole
+# text, what does this *truncated* BPTT give up?
+#
+# - **a.** Nothing: since the state is carried across chunks, the gradients are exactly those of full BPTT.
+# - **b.** The model still *uses* information older than the chunk, but no gradient ever tells it to *store*
+#   information for more than 32 steps, so dependences longer than that are learned only by luck.
+# - **c.** The model can no longer use anything from before the current chunk, not even when it generates
+#   text, because the state it reads is treated as a constant.
+# - **d.** The gradients inside each chunk become inexact, so a smaller learning rate is needed to make up
+#   for the error.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "truncated_bptt_answer", "locked": false, "schema_version": 3, "solution": true}
+def truncated_bptt_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_truncated_bptt_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(truncated_bptt_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_truncated_bptt_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("truncated_bptt_answer", truncated_bptt_answer)
 assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
@@ -464,23 +549,83 @@ interact(show_lags, scale=(0.25, 2.5, 0.25));
 # through $h$), a gate the network can hold near one, not a product with a weight matrix. That is the
 # worksheet's answer to why LSTMs mitigate vanishing gradients: the additive cell update gives the
 # gradient a path on which it is only multiplied by forget gates.
+
+# %% [markdown]
+# ### Concept question 2: `cell_state_answer`
 #
+# A colleague initialises the forget-gate bias of an LSTM at $-3$ instead of the usual $+1$. Before any
+# training, what happens to the gradient that a loss at step $T$ sends back along the cell state to an early
+# step $t$?
+#
+# - **a.** Nothing changes: the cell update is additive, so the gradient along the cell state does not depend
+#   on the gates.
+# - **b.** It is multiplied, entry by entry, by forget gates near $\sigma(-3) \approx 0.05$ at every step back,
+#   so it vanishes within a few steps, much as the vanilla RNN's does, until training opens the gates.
+# - **c.** It explodes, because a negative bias puts the forget gate where the sigmoid's derivative is largest.
+# - **d.** It vanishes only if the recurrent weights $W_h$ have singular values below one, exactly as in the
+#   vanilla RNN; the biases play no role.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "cell_state_answer", "locked": false, "schema_version": 3, "solution": true}
+def cell_state_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_cell_state_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(cell_state_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_cell_state_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("cell_state_answer", cell_state_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ### The LSTM backward pass
 #
-# Write $\bar{dc}$ for the total gradient on $c_t$: what arrives directly (`dc`, from the next step or the
-# loss) plus what arrives through $h_t = o \odot \tanh(c_t)$:
+# One LSTM step has two outputs, $h_t$ and $c_t$, and so two upstream gradients: `dh` $= \partial L/\partial h_t$
+# and `dc` $= \partial L/\partial c_t$ as seen from outside the step (from the next step, or from a loss on the
+# final cell state). From them, derive the gradient on the stacked pre-activation
+# $da = [da_i, da_f, da_g, da_o]$ (shape `(N, 4H)`, the blocks in the order i, f, g, o) and the gradient
+# `dc_prev` on $c_{t-1}$. Once you have $da$, the rest is the affine map $a = x W_x + h_{prev} W_h + b$ again,
+# exactly as in exercise 2. Everything you need is in the cache: the gate *values* $i, f, g, o$ (not their
+# pre-activations), $c_{t-1}$ and $c_t$.
 #
-# $$ \bar{dc} = dc + dh \odot o \odot (1 - \tanh^2 c_t) . $$
+# <details><summary>Hint 1: how many ways does the loss see c_t?</summary>
 #
-# Then, from $c_t = f \odot c_{t-1} + i \odot g$ and the derivatives $\sigma' = \sigma (1 - \sigma)$ and
-# $\tanh' = 1 - \tanh^2$ written with the gate *values*:
+# Two: directly (that is `dc`), and through $h_t = o \odot \tanh(c_t)$. Add the two contributions into one
+# total gradient $\bar{dc}$ on $c_t$ before going further back; every gate that touches $c_t$ then uses
+# $\bar{dc}$. Which gate does *not* touch $c_t$?
+# </details>
 #
-# $$ da_i = \bar{dc} \odot g \odot i (1 - i), \quad da_f = \bar{dc} \odot c_{t-1} \odot f (1 - f), \quad
-#    da_g = \bar{dc} \odot i \odot (1 - g^2), \quad da_o = dh \odot \tanh(c_t) \odot o (1 - o), $$
+# <details><summary>Hint 2: derivatives written with values</summary>
 #
-# and $dc_{prev} = \bar{dc} \odot f$. Stack $da = [da_i, da_f, da_g, da_o]$ into an `(N, 4H)` matrix; the
-# affine part is exactly as in the RNN: $dx = da\, W_x^{\top}$, $dh_{prev} = da\, W_h^{\top}$,
-# $dW_x = x^{\top} da$, $dW_h = h_{prev}^{\top} da$, $db = \sum_n da_{n,:}$.
+# $\sigma'(a) = \sigma(a)\,(1 - \sigma(a))$ and $\tanh'(a) = 1 - \tanh^2(a)$, so each gate's local derivative
+# is a function of the gate's value in the cache. In a product such as $f \odot c_{t-1}$ the gradient on one
+# factor is the upstream gradient times the *other* factor.
+# </details>
+#
+# <details><summary>Hint 3: the pieces, one at a time</summary>
+#
+# $\bar{dc} = dc + dh \odot o \odot (1 - \tanh^2 c_t)$. Through $c_t = f \odot c_{t-1} + i \odot g$:
+# $\partial L/\partial i = \bar{dc} \odot g$, $\partial L/\partial f = \bar{dc} \odot c_{t-1}$,
+# $\partial L/\partial g = \bar{dc} \odot i$, and $dc_{prev} = \bar{dc} \odot f$. Through $h_t$ alone:
+# $\partial L/\partial o = dh \odot \tanh(c_t)$. Multiply each by its gate's local derivative.
+# </details>
+#
+# <details><summary>Hint 4: the formulas</summary>
+#
+# $da_i = \bar{dc} \odot g \odot i (1 - i)$, $da_f = \bar{dc} \odot c_{t-1} \odot f (1 - f)$,
+# $da_g = \bar{dc} \odot i \odot (1 - g^2)$, $da_o = dh \odot \tanh(c_t) \odot o (1 - o)$; then
+# $dx = da\, W_x^{\top}$, $dh_{prev} = da\, W_h^{\top}$, $dW_x = x^{\top} da$, $dW_h = h_{prev}^{\top} da$,
+# $db = \sum_n da_{n,:}$.
+# </details>
 #
 # ### Exercise 6: `lstm_step_backward`
 #
@@ -523,15 +668,18 @@ expect_true(isinstance(got, tuple) and len(got) == 6,
             "lstm_step_backward should return (dx, dh_prev, dc_prev, dWx, dWh, db).")
 dx, dh_prev, dc_prev, dWx, dWh, db = got
 expect_close(dc_prev, c_prev.grad, what="dc_prev",
-             hint="The cell state gets dc PLUS dh * o * (1 - tanh(c)**2); dc_prev = that total times f.")
+             hint="The loss sees c_t twice, directly and through h_t: add both before passing the total back "
+                  "through the product with the forget gate (Hint 1).")
 expect_close(db, cell.bias_ih.grad, what="db",
-             hint="sigmoid' = s * (1 - s) and tanh' = 1 - t**2 with the gate VALUES from the cache; order i, f, g, o.")
+             hint="Write each gate's local derivative with the gate's VALUE from the cache, and stack the four "
+                  "blocks in the order i, f, g, o (Hints 2 and 3).")
 expect_close(dx, x.grad, what="dx")
 expect_close(dh_prev, h_prev.grad, what="dh_prev")
 expect_close(dWx, cell.weight_ih.grad.T, what="dWx")
-expect_close(dWh, cell.weight_hh.grad.T, what="dWh", hint="dWh = h_prev.T @ da, shape (H, 4H).")
+expect_close(dWh, cell.weight_hh.grad.T, what="dWh",
+             hint="Once you have the stacked pre-activation gradient, the weights work as in exercise 2; shape (H, 4H).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_lstm_step_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_lstm_step_backward_2", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -583,7 +731,7 @@ expect_close(h, out, what="h vs torch.nn.LSTM", hint="Start from h0 and a ZERO c
 expect_close(c, c_T[0], what="c (the final cell state c_T)")
 expect_true(isinstance(cache, list) and len(cache) == 6, "cache should be the list of the T = 6 step caches.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_lstm_forward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_lstm_forward_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -594,12 +742,17 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ### BPTT for the LSTM
 #
-# Now two gradients travel backwards. The one on the hidden state works as in exercise 4: step $t$ gets
-# `dh_all[:, t] + dh_next`. The one on the cell state starts at `dc_last` $= \partial L/\partial c_T$ for the
-# last step and is then the `dc_prev` returned by step $t+1$ for every earlier step — the loss never sees
-# $c_t$ directly for $t < T$, but $c_t$ feeds $c_{t+1}$, and this is the very path that keeps the
-# gradient alive over long lags. Forgetting to carry it (passing zero, or `dc_last` again, at every step)
-# is a classic bug that the hidden tests look for.
+# Now two gradients travel backwards, and the reasoning of exercise 4 applies to each. The one on the hidden
+# state is assembled as before. For the one on the cell state, ask the same question as there: by which
+# paths does $c_t$ reach the loss? The last cell state $c_T$ gets `dc_last` $= \partial L/\partial c_T$
+# from outside; for $t < T$ the loss never sees $c_t$ directly, yet its gradient is not zero.
+#
+# <details><summary>Hint: the cell-state path</summary>
+#
+# $c_t$ feeds $c_{t+1} = f_{t+1} \odot c_t + \dots$, so its gradient is the `dc_prev` that the step backward of
+# step $t+1$ returns. This additive path is the very one that keeps the gradient alive over long lags.
+# Forgetting to carry it (passing zero, or `dc_last` again, at every step) is a classic bug.
+# </details>
 #
 # ### Exercise 8: `lstm_backward`
 #
@@ -642,15 +795,17 @@ with torch.no_grad():
     _, _, cache = lstm_forward(x, h0, lstm.weight_ih_l0.T, lstm.weight_hh_l0.T, lstm.bias_ih_l0 + lstm.bias_hh_l0)
     dx, dh0, dWx, dWh, db = lstm_backward(dh_all, dc_last, cache)
 expect_close(dx[:, -1], xr.grad[:, -1], what="dx at the last step",
-             hint="The last step gets dh_all[:, -1] and dc_last.")
+             hint="The last step receives its own direct gradient on h and the gradient on the final cell state.")
 expect_close(dx, xr.grad, what="dx",
-             hint="Carry BOTH dh_prev and dc_prev back to the previous step; add dh_all[:, t] to dh at every step.")
+             hint="Two gradients travel back in time, one on the hidden state and one on the cell state; "
+                  "each step also receives its own direct gradient on h.")
 expect_close(dh0, h0r.grad, what="dh0")
 expect_close(dWx, lstm.weight_ih_l0.grad.T, what="dWx")
-expect_close(dWh, lstm.weight_hh_l0.grad.T, what="dWh", hint="Sum h_prev.T @ da over all steps.")
+expect_close(dWh, lstm.weight_hh_l0.grad.T, what="dWh",
+             hint="The weights are shared by all the steps: every step contributes to their gradient.")
 expect_close(db, lstm.bias_ih_l0.grad, what="db")
 
-# %% nbgrader={"grade": true, "grade_id": "test_lstm_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_lstm_backward_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -772,7 +927,7 @@ clipped, norm = clip_grad_global_norm(grads, 10.0)
 expect_close(clipped[1], grads[1], what="clipped[1] when the norm is below max_norm",
              hint="The factor is min(1, ...): small gradients are left alone, never scaled up.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_clip_grad_global_norm_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_clip_grad_global_norm_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -794,7 +949,6 @@ assert _result.passed, _result.message
 # %%
 with needs_exercises():
     from tqdm.auto import tqdm
-    from course.text import load_corpus, char_vocab, random_windows
 
     text = load_corpus("village_tales")
     vocab = char_vocab(text)
@@ -882,6 +1036,275 @@ interact(lambda temperature=0.8, seed=0: print(sample(model, "Story 7. ", 200, t
          temperature=(0.2, 1.6, 0.2), seed=(0, 5, 1));
 
 # %% [markdown]
+# ### Concept question 3: `teacher_forcing_answer`
+#
+# The training loop above feeds the model the *true* previous character at every position (this is called
+# *teacher forcing*), while `sample` feeds it the character it drew itself. Which statement is right?
+#
+# - **a.** With teacher forcing no gradient flows from one time step to an earlier one, since each input is a
+#   given character rather than a prediction; BPTT is not needed.
+# - **b.** Teacher forcing makes the loss at each position depend on the model's own earlier mistakes, which is
+#   why training is slow at first.
+# - **c.** All positions are trained in one pass over the true text, but the model never sees its own
+#   mistakes during training; when it samples, one unlikely character becomes the next input and the text
+#   can drift into contexts it was never trained on.
+# - **d.** Teacher forcing only works for LSTMs; a vanilla RNN must be trained on its own samples.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "teacher_forcing_answer", "locked": false, "schema_version": 3, "solution": true}
+def teacher_forcing_answer():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_teacher_forcing_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(teacher_forcing_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_teacher_forcing_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("teacher_forcing_answer", teacher_forcing_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 8. Make it work: a language model trained by your own BPTT
+#
+# The model of section 7 was trained by autograd. Now train one with **your** pieces only: your
+# `lstm_forward` for the forward pass, your `lstm_backward` for the gradients, your `clip_grad_global_norm`,
+# and an optimizer you write out (chapter 05's Adam is a good choice). No autograd: the grader checks.
+#
+# The model reads one character at a time as a one-hot vector $x_t \in \{0, 1\}^V$ (so $x_t W_x$ simply picks a
+# row of $W_x$: the input weights double as a character embedding), runs the LSTM from zero states, and
+# predicts the next character from every hidden state with the logits $h_t W_y + b_y$. Train it to predict the
+# next character of random windows of the training text (`random_windows` draws them, with the targets
+# shifted by one) with the cross-entropy averaged over every position.
+#
+# ### Exercise 11: `train_char_lstm`
+#
+# Implement `train_char_lstm(ids, vocab_size, seed=0)` (add keyword arguments with defaults if you like) for
+# a 1-D `torch.long` tensor `ids` of training text. Return a dict of float tensors `"Wx"` `(V, 4H)`, `"Wh"`
+# `(H, 4H)`, `"b"` `(4H,)`, `"Wy"` `(H, V)` and `"by"` `(V,)` with a hidden size `H <= 64`. Use `seed` for
+# every random draw, so that a run can be repeated exactly.
+#
+# **The target.** The grader calls your function on the first 90% of the corpus with two seeds of its own,
+# and measures the perplexity of each trained model on the last 10% of the corpus, which this notebook
+# never uses: the text is cut into chunks of 65 characters, each read from zero states, and the perplexity is
+# $\exp$ of the mean cross-entropy (nats) of the 64 next-character predictions of every chunk. It must be at
+# most **3.0** (a uniform guess scores $V = 61$, and the characters' frequencies alone about 20). Training
+# must stay short: a few seconds on one core (the reference takes about 2 s; a few hundred steps are
+# plenty). Below, your function is trained on the first 80% and measured on the next 10%.
+#
+# <details><summary>Hint 1: the gradient on the logits</summary>
+#
+# For the mean over $M = N T$ positions of the cross-entropy of $\mathrm{softmax}(z)$, the gradient on the
+# logits $z$ of one position is $(\mathrm{softmax}(z) - \mathrm{onehot}(y)) / M$ (chapter 03). From there,
+# $W_y$ and $b_y$ are an affine layer, and what flows back into the hidden states is the `dh_all` of your
+# `lstm_backward` (there is no loss on the final cell state).
+# </details>
+#
+# <details><summary>Hint 2: a schedule that works</summary>
+#
+# Hidden size 48; 150 steps of 32 windows of 32 characters; Adam with learning rate 0.03; gradients clipped
+# to a global norm of 1; small random initial weights ($W_x$ with standard deviation 0.1, $W_h$ and $W_y$
+# with $1/\sqrt{H}$), zero biases except the forget gate's, which starts at $+1$.
+# </details>
+#
+# <details><summary>Hint 3: if the perplexity stays high</summary>
+#
+# Check the signs (gradient *descent*), that the Adam moments are corrected for their zero start, and that
+# your `lstm_backward` passes all its tests: a gradient that does not travel back in time still trains a model,
+# but a much worse one.
+# </details>
+
+# %%
+# The data: the corpus as character ids, the first 80% to train on and the next 10% to validate on (the last
+# 10% is the grader's). `char_lm_perplexity(params, ids)` measures a model exactly as the grader does.
+vocab, train_ids, valid_ids = split_village_tales()
+print(f"{len(train_ids)} training and {len(valid_ids)} validation characters, vocabulary of {len(vocab)}")
+
+# %% nbgrader={"grade": false, "grade_id": "train_char_lstm", "locked": false, "schema_version": 3, "solution": true}
+def train_char_lstm(ids, vocab_size, hidden=48, seq_len=32, batch_size=32, steps=150, lr=0.03, max_norm=1.0,
+                    seed=0):
+    """Train a one-hot-input LSTM language model with lstm_forward, lstm_backward and your own optimizer.
+
+    Args:
+        ids: (L,) long tensor, the training text; vocab_size: V; seed: seeds every random draw.
+    Returns:
+        dict of tensors "Wx" (V, 4H), "Wh" (H, 4H), "b" (4H,), "Wy" (H, V), "by" (V,), with H <= 64.
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    H, V = hidden, vocab_size
+    params = {"Wx": 0.1 * torch.randn(V, 4 * H, generator=g), "Wh": torch.randn(H, 4 * H, generator=g) / math.sqrt(H),
+              "b": torch.zeros(4 * H), "Wy": torch.randn(H, V, generator=g) / math.sqrt(H), "by": torch.zeros(V)}
+    params["b"][H:2 * H] = 1.0   # forget gates start open
+    names = list(params)
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        xb, yb = random_windows(ids, batch_size, seq_len, g)
+        h, _, cache = lstm_forward(torch.nn.functional.one_hot(xb, V).float(), torch.zeros(batch_size, H),
+                                   params["Wx"], params["Wh"], params["b"])
+        dz = torch.softmax(h @ params["Wy"] + params["by"], dim=-1)
+        dz = (dz - torch.nn.functional.one_hot(yb, V).float()) / (batch_size * seq_len)
+        grads = {"Wy": h.reshape(-1, H).T @ dz.reshape(-1, V), "by": dz.sum((0, 1))}
+        _, _, grads["Wx"], grads["Wh"], grads["b"] = lstm_backward(dz @ params["Wy"].T, torch.zeros(batch_size, H), cache)
+        clipped, _ = clip_grad_global_norm([grads[k] for k in names], max_norm)
+        for k, gk in zip(names, clipped):
+            m[k] = 0.9 * m[k] + 0.1 * gk
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_char_lstm", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+import time
+
+vocab, train_ids, valid_ids = split_village_tales()
+_start = time.perf_counter()
+_params = train_char_lstm(train_ids, len(vocab), seed=0)
+_seconds = time.perf_counter() - _start
+expect_true(isinstance(_params, dict) and {"Wx", "Wh", "b", "Wy", "by"} <= set(_params),
+            'train_char_lstm must return a dict with the keys "Wx", "Wh", "b", "Wy" and "by".')
+_H = _params["Wh"].shape[0]
+expect_true(_H <= 64, f"the hidden size is {_H}; at most 64 is allowed.")
+for _name, _shape in (("Wx", (len(vocab), 4 * _H)), ("Wh", (_H, 4 * _H)), ("b", (4 * _H,)), ("Wy", (_H, len(vocab))),
+                      ("by", (len(vocab),))):
+    expect_shape(_params[_name], _shape, what=f"params[{_name!r}]")
+_ppl = char_lm_perplexity(_params, valid_ids)
+print(f"validation perplexity {_ppl:.3f} (target 3.0; uniform guess {len(vocab)}), trained in {_seconds:.1f} s")
+expect_true(_ppl <= 3.0, f"the validation perplexity {_ppl:.3f} is above the target 3.0",
+            hint="Every piece must be right: the gradient must travel back through time on BOTH states; "
+                 "then look at the schedule (Hint 2) and the optimizer (Hint 3).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_char_lstm_2", "locked": true, "points": 7, "schema_version": 3, "solution": false}
+# Hidden tests: two more seeds, trained on the first 90% and measured on the grader's last 10%.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_char_lstm", train_char_lstm)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 9. Decoding: greedy and beam search
+#
+# A trained language model gives the probability of the next character; often we want a whole likely
+# continuation of a prompt, the $k$ tokens $w_n, \dots, w_{n+k-1}$ that maximize
+# $P(w_n, \dots, w_{n+k-1} \mid w_1, \dots, w_{n-1}) = \prod_j P(w_j \mid w_1, \dots, w_{j-1})$. Searching all
+# $V^k$ continuations is out of the question (the textbook's §9.3, *Inference*). **Greedy decoding** takes
+# the most likely token at every step and feeds it back in; it can miss the best sequence when the best first
+# token leads nowhere good (the textbook's example: the most frequent first word of organization names is
+# not the first word of the most frequent name). **Beam search** keeps the $B$ best prefixes (the *beams*)
+# instead of one: at every step it scores every one-token extension of every beam by its total
+# log-probability, and keeps the $B$ best extensions over all beams. With $B = 1$ it is greedy decoding.
+#
+# ### Exercise 12: `beam_search`
+#
+# Implement `beam_search(step, state, token, length, beam_width)`. The model is a function
+# `step(state, token) -> (log_probs, new_state)`: it reads `token` (an int) in `state` and returns the
+# log-probabilities of the next token (a 1-D tensor of length $V$) and the state after reading it. Start from
+# the given `state` and `token` (the last token of the prompt), generate `length >= 1` tokens, and return
+# `(tokens, log_prob)`: the best continuation found, a list of `length` ints, and its total log-probability
+# (the sum of its tokens' log-probabilities) as a Python float. Keep the states of the beams apart: two beams
+# that share a prefix may diverge later.
+
+# %% nbgrader={"grade": false, "grade_id": "beam_search", "locked": false, "schema_version": 3, "solution": true}
+def beam_search(step, state, token, length, beam_width):
+    """Beam-search decoding of `length` tokens with `beam_width` beams (beam_width = 1: greedy).
+
+    Args:
+        step: step(state, token) -> (log_probs (V,), new_state); state: the state before token is read;
+        token: the prompt's last token (int); length: tokens to generate; beam_width: beams kept.
+    Returns:
+        (tokens, log_prob): a list of `length` ints and its total log-probability (float).
+    """
+    ### BEGIN SOLUTION
+    beams = [(0.0, [], state, int(token))]
+    for _ in range(length):
+        candidates = []
+        for score, tokens, beam_state, last in beams:
+            log_probs, new_state = step(beam_state, last)
+            top = torch.topk(log_probs, min(beam_width, log_probs.numel()))
+            for lp, nxt in zip(top.values.tolist(), top.indices.tolist()):
+                candidates.append((score + lp, tokens + [nxt], new_state, nxt))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        beams = candidates[:beam_width]
+    return beams[0][1], float(beams[0][0])
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_beam_search", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# A hand case where greedy decoding goes wrong. The first token is 0, 1 or 2 with probabilities 0.5, 0.3, 0.2;
+# after 0 the next is spread out (0.4, 0.3, 0.3), after 1 it is almost surely 0 (0.9, 0.05, 0.05). Greedy takes
+# 0 then 0 (0.5 * 0.4 = 0.2); the best pair is 1 then 0 (0.3 * 0.9 = 0.27), which two beams find.
+_first = torch.log(torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64))
+_after = torch.log(torch.tensor([[0.4, 0.3, 0.3], [0.9, 0.05, 0.05], [0.34, 0.33, 0.33]], dtype=torch.float64))
+
+
+def _toy_step(state, token):
+    return (_first if state == "prompt" else _after[token]), "generating"
+
+
+_got = beam_search(_toy_step, "prompt", 0, 2, 1)
+expect_true(isinstance(_got, tuple) and len(_got) == 2, "beam_search should return the pair (tokens, log_prob).")
+expect_true(list(_got[0]) == [0, 0], f"greedy decoding (beam_width=1) should give [0, 0], got {list(_got[0])}.",
+            hint="With one beam, take the most likely token at every step and feed it back in.")
+expect_close(_got[1], math.log(0.2), what="the log-probability of the greedy pair",
+             hint="The score of a sequence is the SUM of the log-probabilities of all its tokens.")
+_got = beam_search(_toy_step, "prompt", 0, 2, 2)
+expect_true(list(_got[0]) == [1, 0], f"two beams should find [1, 0], got {list(_got[0])}.",
+            hint="Rank the extensions of all beams together by their TOTAL log-probability, not by the last token's.")
+expect_close(_got[1], math.log(0.27), what="the log-probability found with two beams")
+
+# %% nbgrader={"grade": true, "grade_id": "test_beam_search_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (Markov models of order one and two, a small LSTM, beam widths from 1 to exhaustive).
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("beam_search", beam_search)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Now decode from the model you trained in section 8. The state of the character model is the pair $(h, c)$;
+# one step reads a character with your `lstm_step_forward` and returns the log-softmax of its logits.
+# Beam search usually finds a more likely continuation than greedy decoding (not always: the greedy prefix can
+# drop out of the beams and the survivors end worse), and both tend to repeat the most common phrases of the
+# corpus: the most likely text is not the most natural one, which is why sampling (section 7) is used for
+# open-ended generation.
+
+# %%
+def char_model_step(params):
+    """The step function of a one-hot-input character LSTM: state (h, c), one character in, log-probs out."""
+    def step(state, token):
+        x = torch.nn.functional.one_hot(torch.tensor([token]), params["Wx"].shape[0]).to(params["Wx"].dtype)
+        h, c, _ = lstm_step_forward(x, state[0], state[1], params["Wx"], params["Wh"], params["b"])
+        return torch.log_softmax(h[0] @ params["Wy"] + params["by"], dim=-1), (h, c)
+    return step
+
+
+def decode(params, prompt, length, beam_width):
+    """Continue prompt with beam_search on the character model; print the text and its log-probability."""
+    with torch.no_grad():
+        x = torch.nn.functional.one_hot(vocab.encode(prompt[:-1]), len(vocab)).to(params["Wx"].dtype)[None]
+        h, c, _ = lstm_forward(x, torch.zeros(1, params["Wh"].shape[0], dtype=x.dtype), params["Wx"], params["Wh"],
+                               params["b"])
+        tokens, log_prob = beam_search(char_model_step(params), (h[:, -1], c), vocab.index[prompt[-1]], length,
+                                       beam_width)
+    print(f"beam width {beam_width}: {prompt + vocab.decode(tokens)!r}  (log-probability {log_prob:.2f})")
+
+
+if "_params" in globals():
+    with needs_exercises():
+        for width in (1, 4):
+            decode(_params, "Story 12. The ", 60, width)
+else:
+    print("This demo needs train_char_lstm (exercise 11): implement it and run its test cell first.")
+
+# %% [markdown]
 # ## What you built
 #
 # - `rnn_step_forward`, `rnn_step_backward`: one step of a vanilla RNN and its gradients, with
@@ -892,8 +1315,14 @@ interact(lambda temperature=0.8, seed=0: print(sample(model, "Story 7. ", 200, t
 #   order, checked against `torch.nn.LSTM`, with BPTT that carries the cell-state gradient back in time.
 # - `gru_step_forward`: the GRU cell in the exact form of `torch.nn.GRUCell`.
 # - `clip_grad_global_norm`: one norm over all gradients and one common scale factor.
-# - A character-level LSTM trained on a small corpus, and the gradient-vs-lag picture that explains why
-#   gated cells train where vanilla RNNs fail.
+# - `train_char_lstm`: a character-level language model trained end to end by your own forward pass, your
+#   own BPTT and your own optimizer, to a held-out perplexity below 3 — and the gradient-vs-lag picture that
+#   explains why gated cells train where vanilla RNNs fail.
+# - Three ideas to keep: truncated BPTT uses old context but cannot learn to store it; the forget gate is
+#   the factor on the cell state's gradient path; teacher forcing trains on true prefixes, generation runs on
+#   the model's own.
+# - `beam_search`: decoding that keeps the best few prefixes instead of one, greedy decoding as its special
+#   case.
 #
 # Recurrent networks read a sequence one step at a time, so the path between two distant positions is
 # $T$ steps long and cannot be parallelised over time. The next chapter replaces the recurrence by
