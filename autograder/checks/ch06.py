@@ -449,17 +449,8 @@ def _ensemble_average_cases():
 # Concept questions
 # ----------------------------------------------------------------------------------------------
 
-def _answer_compare(got, expected, case: Case) -> str | None:
-    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
-        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
-    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
-
-
-def _answer_cases(expected):
-    def cases():
-        yield Case("your answer", (), expected=expected)
-    return cases
-
+# The letter answers are judged as chapter 02's concept questions are.
+from autograder.checks.ch02 import _answer_cases, _answer_compare  # noqa: E402
 
 check("concept_eval_mode", compare=_answer_compare)(_answer_cases(ref.concept_eval_mode()))
 check("concept_bn_learning_rate", compare=_answer_compare)(_answer_cases(ref.concept_bn_learning_rate()))

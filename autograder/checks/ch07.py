@@ -280,17 +280,8 @@ def _max_pool2d_routing_cases():
 
 # -- concept questions ------------------------------------------------------------------------------------------
 
-def _answer_compare(got, expected, case: Case) -> str | None:
-    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
-        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
-    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
-
-
-def _answer_cases(expected):
-    def cases():
-        yield Case("your answer", (), expected=expected)
-    return cases
-
+# The letter answers are judged as chapter 02's concept questions are.
+from autograder.checks.ch02 import _answer_cases, _answer_compare  # noqa: E402
 
 check("concept_receptive_field", compare=_answer_compare)(_answer_cases(ref.concept_receptive_field()))
 check("concept_parameter_count", compare=_answer_compare)(_answer_cases(ref.concept_parameter_count()))
