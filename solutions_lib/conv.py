@@ -26,13 +26,18 @@ __all__ = [
     "conv2d_naive",
     "im2col",
     "conv2d_forward",
+    "conv2d_weight_grad",
     "conv2d_backward",
     "pool2d_forward",
+    "max_pool2d_routing",
     "max_pool2d_backward",
     "avg_pool2d_backward",
     "conv_transpose2d",
     "box_iou",
     "nms",
+    "concept_receptive_field",
+    "concept_parameter_count",
+    "concept_equivariance",
 ]
 
 
@@ -524,3 +529,92 @@ def nms(boxes, scores, iou_threshold):
         keep.append(i)
         removed |= iou[i] > iou_threshold
     return torch.tensor(keep, dtype=torch.long, device=boxes.device)
+
+
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    r"""Gradient of a loss with respect to the weights of one filter of a convolution.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), as the stepping stone of
+    the convolution's backward pass:
+    :math:`\partial L/\partial w_{f c p q} = \sum_{n, i, j} \delta_{n f i j}\, \bar x_{n, c, S i + p, S j + q}`,
+    a cross-correlation of the padded input with the filter's upstream gradient (no flip).
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        dout_f: upstream gradient of the filter's output channel, shape ``(N, H_out, W_out)``.
+        kernel_size: pair ``(kh, kw)``.
+        stride: the convolution's stride.
+        padding: the convolution's zero padding.
+
+    Returns:
+        Tensor of shape ``(C, kh, kw)``.
+
+    Example:
+        >>> x = torch.arange(9.0).reshape(1, 1, 3, 3)
+        >>> conv2d_weight_grad(x, torch.tensor([[[1.0, 0.0], [0.0, 0.0]]]), (2, 2)).tolist()
+        [[[0.0, 1.0], [3.0, 4.0]]]
+    """
+    kh, kw = _pair(kernel_size)
+    n, ho, wo = dout_f.shape
+    cols = im2col(x, (kh, kw), stride, padding)  # (N, C*kh*kw, L)
+    return torch.einsum("nkl,nl->k", cols, dout_f.reshape(n, ho * wo)).reshape(x.shape[1], kh, kw)
+
+
+def max_pool2d_routing(x, kernel_size, stride=None):
+    r"""How many max-pooling windows route their gradient to each input.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), as the stepping stone of
+    max pooling's backward pass. Each ``k x k`` window (no padding, stride defaulting to ``k``) routes its
+    gradient to its first maximal entry in row-major order (torch's rule for ties); the result counts, for
+    every input, the windows that chose it. It equals :func:`max_pool2d_backward` with ``dout`` all ones.
+
+    Args:
+        x: forward input, shape ``(N, C, H, W)``.
+        kernel_size: int ``k``.
+        stride: int, default ``kernel_size``.
+
+    Returns:
+        Tensor of the shape and dtype of ``x`` with entries ``0, 1, 2, ...``.
+
+    Example:
+        >>> max_pool2d_routing(torch.tensor([[[[1.0, 2.0], [2.0, 0.0]]]]), 2).tolist()
+        [[[[0.0, 1.0], [0.0, 0.0]]]]
+    """
+    k = int(kernel_size)
+    stride = k if stride is None else int(stride)
+    n, c, h, wd = x.shape
+    ho, wo = (h - k) // stride + 1, (wd - k) // stride + 1
+    return max_pool2d_backward(x.new_ones(n, c, ho, wo), x, k, stride)
+
+
+def concept_receptive_field():
+    """Concept question of chapter 07: the receptive field of conv 3x3, conv 3x3, max pool 2x2 (stride 2), conv 3x3.
+
+    Example::
+
+        >>> concept_receptive_field()
+        'c'
+    """
+    return "c"
+
+
+def concept_parameter_count():
+    """Concept question of chapter 07: the parameters of a 3x3 convolution from 64 to 128 channels.
+
+    Example::
+
+        >>> concept_parameter_count()
+        'a'
+    """
+    return "a"
+
+
+def concept_equivariance():
+    """Concept question of chapter 07: a shifted input, a convolution's feature map and a max pool after it.
+
+    Example::
+
+        >>> concept_equivariance()
+        'b'
+    """
+    return "b"

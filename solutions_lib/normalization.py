@@ -25,6 +25,7 @@ __all__ = [
     "init_weight",
     "activation_stats",
     "batchnorm_forward",
+    "batchnorm_jacobian",
     "batchnorm_backward",
     "layernorm_forward",
     "layernorm_backward",
@@ -32,6 +33,10 @@ __all__ = [
     "dropout_backward",
     "residual_block",
     "ensemble_average",
+    "train_bn_mlp",
+    "concept_eval_mode",
+    "concept_bn_learning_rate",
+    "concept_dropout_scaling",
 ]
 
 _SCHEMES = ("xavier", "he", "lecun")
@@ -208,6 +213,37 @@ def batchnorm_forward(x, gamma, beta, state, mode):
         xhat = xc.mul_(inv_std)
     out = torch.addcmul(beta, xhat, gamma)
     return out, (xhat, gamma, inv_std)
+
+
+def batchnorm_jacobian(xhat, inv_std):
+    r"""The Jacobian of BatchNorm's normalization of one feature over a batch.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization), as the
+    stepping stone of the BatchNorm backward pass.
+
+    With :math:`\hat x_j = (x_j - \mu)\,s`, :math:`s = (\sigma^2 + \epsilon)^{-1/2}` and the biased batch
+    variance, :math:`\partial\mu/\partial x_i = 1/N` and :math:`\partial s/\partial x_i = -s^2\,\hat x_i/N`, so
+
+    .. math::
+        J_{ji} = \frac{\partial\hat x_j}{\partial x_i} = \frac{s}{N}\big(N\delta_{ij} - 1 - \hat x_i\hat x_j\big).
+
+    ``J`` is symmetric, ``J @ 1 = 0`` (a shift of the column does not move ``xhat``) and
+    ``J @ xhat = s * xhat * eps / (var + eps)``, zero for ``eps = 0`` (nor, then, does a stretch).
+
+    Args:
+        xhat: the normalized column, shape ``(N,)``.
+        inv_std: :math:`s`, a 0-dimensional tensor (or a float).
+
+    Returns:
+        ``J`` of shape ``(N, N)``, ``J[j, i] = d xhat_j / d x_i``, in ``xhat``'s dtype.
+
+    Example:
+        >>> batchnorm_jacobian(torch.tensor([-1.0, 1.0]), torch.tensor(0.5)).tolist()
+        [[0.0, 0.0], [0.0, 0.0]]
+    """
+    n = xhat.shape[0]
+    eye = torch.eye(n, dtype=xhat.dtype, device=xhat.device)
+    return (inv_std / n) * (n * eye - 1.0 - torch.outer(xhat, xhat))
 
 
 def batchnorm_backward(dout, cache):
@@ -393,8 +429,11 @@ def ensemble_average(logits):
 
     Introduced in chapter 06 (Activations, initialization, normalization, regularization).
 
-    ``probs = mean_m softmax(logits[m], dim=-1)``: the softmax is taken per model (stably), then averaged;
-    averaging the logits first gives a different, usually over-confident, answer.
+    ``probs = mean_m softmax(logits[m], dim=-1)``: the softmax is taken per model (stably), then averaged.
+    Averaging the logits first and taking one softmax is a different combination (a normalized geometric
+    mean of the probabilities). The two agree when the models' margins are equal (logits ``[10, 0]`` and
+    ``[0, 10]`` give 50/50 either way) and differ when they are not: ``[4, 0]`` and ``[0, 1]`` give
+    ``[0.63, 0.37]`` here but ``[0.82, 0.18]`` through the logits, where the larger margin counts for more.
 
     Args:
         logits: shape ``(M, N, C)``, model ``m``'s logits for ``N`` inputs and ``C`` classes.
@@ -407,3 +446,141 @@ def ensemble_average(logits):
         [[0.5, 0.5]]
     """
     return torch.softmax(logits, dim=-1).mean(dim=0)
+
+
+def bn_mlp_logits(params, x, eps=1e-5):
+    r"""Evaluation-mode logits of the two-hidden-layer BatchNorm network of chapter 06's training task.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization).
+
+    ``h = x``; for ``k = 1, 2``: ``h = relu(BN_eval(h @ W_k.T + b_k))`` with ``gamma_k``, ``beta_k`` and the
+    running statistics ``running_mean_k``, ``running_var_k``; then ``logits = h @ W3.T + b3``. Dropout is the
+    identity in evaluation.
+
+    Args:
+        params: the dict returned by :func:`train_bn_mlp`.
+        x: inputs of shape ``(N, 64)``.
+        eps: BatchNorm's epsilon.
+
+    Returns:
+        Logits of shape ``(N, 10)``, in ``x``'s dtype.
+    """
+    h = x
+    for k in (1, 2):
+        z = h @ params[f"W{k}"].to(x.dtype).T + params[f"b{k}"].to(x.dtype)
+        inv_std = torch.rsqrt(params[f"running_var{k}"].to(x.dtype) + eps)
+        z = (z - params[f"running_mean{k}"].to(x.dtype)) * inv_std
+        h = torch.relu(params[f"gamma{k}"].to(x.dtype) * z + params[f"beta{k}"].to(x.dtype))
+    return h @ params["W3"].to(x.dtype).T + params["b3"].to(x.dtype)
+
+
+def train_bn_mlp(X, y, hidden=64, steps=200, lr=2.0, batch_size=64, p=0.1, seed=0):
+    r"""Train a two-hidden-layer BatchNorm + dropout network by hand-written backpropagation and SGD.
+
+    Introduced in chapter 06 (Activations, initialization, normalization, regularization): the chapter's
+    make-it-work task, built only from the chapter's own pieces (:func:`init_weight`,
+    :func:`batchnorm_forward` / :func:`batchnorm_backward`, :func:`dropout_forward` / :func:`dropout_backward`).
+
+    The network: ``x -> Linear(D, H) -> BatchNorm -> ReLU -> Dropout(p) -> Linear(H, H) -> BatchNorm -> ReLU
+    -> Dropout(p) -> Linear(H, 10)``, trained on the mean cross-entropy of mini-batches drawn with
+    replacement. ``W1``, ``W2`` start He-initialized, ``W3`` LeCun-initialized, biases and ``beta`` at 0,
+    ``gamma`` at 1, running statistics at (0, 1) with momentum 0.1 and ``eps = 1e-5``. Every random draw
+    comes from ``torch.Generator().manual_seed(seed)``.
+
+    Args:
+        X: training inputs of shape ``(N, D)`` (float32 or float64).
+        y: labels ``0..9`` of shape ``(N,)``.
+        hidden: the width ``H`` of both hidden layers.
+        steps: the number of SGD steps.
+        lr: the learning rate (BatchNorm makes a large one safe).
+        batch_size: the mini-batch size.
+        p: dropout's drop probability.
+        seed: the seed of every random draw.
+
+    Returns:
+        A dict of tensors: ``W1 (H, D)``, ``b1``, ``gamma1``, ``beta1``, ``running_mean1``, ``running_var1``
+        (each ``(H,)``), the same with ``2`` for the second layer (``W2`` of shape ``(H, H)``), ``W3 (10, H)``
+        and ``b3 (10,)``. :func:`bn_mlp_logits` evaluates it.
+
+    Example:
+        >>> from course.data import load_digits
+        >>> X_train, y_train, X_test, y_test = load_digits()
+        >>> params = train_bn_mlp(X_train, y_train, seed=0)
+        >>> float((bn_mlp_logits(params, X_test).argmax(1) == y_test).float().mean()) > 0.95
+        True
+    """
+    g = torch.Generator(device=X.device).manual_seed(seed)
+    dtype, device = X.dtype, X.device
+    n, d = X.shape
+    params = {"W1": init_weight(d, hidden, "he", g, dtype=dtype), "W2": init_weight(hidden, hidden, "he", g, dtype=dtype),
+              "W3": init_weight(hidden, 10, "lecun", g, dtype=dtype), "b3": torch.zeros(10, dtype=dtype, device=device)}
+    states = {}
+    for k in (1, 2):
+        params[f"b{k}"] = torch.zeros(hidden, dtype=dtype, device=device)
+        params[f"gamma{k}"] = torch.ones(hidden, dtype=dtype, device=device)
+        params[f"beta{k}"] = torch.zeros(hidden, dtype=dtype, device=device)
+        states[k] = {"running_mean": torch.zeros(hidden, dtype=dtype, device=device),
+                     "running_var": torch.ones(hidden, dtype=dtype, device=device), "momentum": 0.1, "eps": 1e-5}
+    rows = torch.arange(batch_size, device=device)
+    for _ in range(steps):
+        idx = torch.randint(0, n, (batch_size,), generator=g, device=device)
+        h, target = X[idx], y[idx]
+        saved = []
+        for k in (1, 2):
+            z = h @ params[f"W{k}"].T + params[f"b{k}"]
+            a, bn_cache = batchnorm_forward(z, params[f"gamma{k}"], params[f"beta{k}"], states[k], "train")
+            r = torch.relu(a)
+            out, mask = dropout_forward(r, p, True, g)
+            saved.append((h, bn_cache, a, mask))
+            h = out
+        logits = h @ params["W3"].T + params["b3"]
+        dlogits = torch.softmax(logits, dim=1)
+        dlogits[rows, target] -= 1.0
+        dlogits /= batch_size
+        grads = {"W3": dlogits.T @ h, "b3": dlogits.sum(0)}
+        dh = dlogits @ params["W3"]
+        for k in (2, 1):
+            h_in, bn_cache, a, mask = saved[k - 1]
+            da = dropout_backward(dh, mask) * (a > 0)
+            dz, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(da, bn_cache)
+            grads[f"W{k}"], grads[f"b{k}"] = dz.T @ h_in, dz.sum(0)
+            dh = dz @ params[f"W{k}"]
+        for name, grad in grads.items():
+            params[name] = params[name] - lr * grad
+    for k in (1, 2):
+        params[f"running_mean{k}"] = states[k]["running_mean"]
+        params[f"running_var{k}"] = states[k]["running_var"]
+    return params
+
+
+def concept_eval_mode():
+    """Concept question of chapter 06: a BatchNorm network evaluated in training mode.
+
+    Example::
+
+        >>> concept_eval_mode()
+        'c'
+    """
+    return "c"
+
+
+def concept_bn_learning_rate():
+    """Concept question of chapter 06: why BatchNorm tolerates larger learning rates.
+
+    Example::
+
+        >>> concept_bn_learning_rate()
+        'b'
+    """
+    return "b"
+
+
+def concept_dropout_scaling():
+    """Concept question of chapter 06: multiplying by the keep probability after inverted dropout.
+
+    Example::
+
+        >>> concept_dropout_scaling()
+        'd'
+    """
+    return "d"

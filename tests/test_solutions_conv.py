@@ -224,3 +224,28 @@ def test_batch_slices_split_evenly_within_the_budget(monkeypatch, n, per_image, 
     assert [s.stop - s.start for s in slices] == sizes
     assert [i for s in slices for i in range(s.start, s.stop)] == list(range(n))
     assert conv._batch_slices(n, per_image, torch.device("meta")) == [slice(0, n)]
+
+
+# ---------------------------------------------------------------------------------------------- stepping stones
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1), (3, 2)])
+def test_conv2d_weight_grad_is_one_filter_of_the_backward_pass(stride, padding):
+    g = torch.Generator().manual_seed(40)
+    x = torch.randn(2, 3, 9, 8, generator=g, dtype=torch.float64)
+    w = torch.randn(4, 3, 3, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.conv2d(x, w, stride=stride, padding=padding)
+    dout = torch.randn(y.shape, generator=g, dtype=torch.float64)
+    y.backward(dout)
+    for f in range(4):
+        torch.testing.assert_close(conv.conv2d_weight_grad(x, dout[:, f], (3, 2), stride, padding), w.grad[f])
+
+
+@pytest.mark.parametrize("k,stride", [(2, None), (3, 1), (3, 2)])
+def test_max_pool2d_routing_counts_the_windows(k, stride):
+    g = torch.Generator().manual_seed(41)
+    x = torch.randint(0, 3, (2, 3, 8, 7), generator=g).double().requires_grad_()
+    y = torch.nn.functional.max_pool2d(x, k, k if stride is None else stride)
+    y.backward(torch.ones_like(y))
+    counts = conv.max_pool2d_routing(x.detach(), k, stride)
+    torch.testing.assert_close(counts, x.grad)
+    assert counts.sum().item() == y.numel()

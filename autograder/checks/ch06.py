@@ -242,6 +242,32 @@ def _batchnorm_forward_cases():
                expected=_bn_expected(x, gamma, beta, state, "train"))
 
 
+# ----------------------------------------------------------------------------------------------
+# The Jacobian of the normalization (the stepping stone of the backward pass)
+# ----------------------------------------------------------------------------------------------
+
+def _jacobian_case(label, n, dtype, g, eps=1e-5, scale=1.0):
+    x = scale * torch.randn(n, generator=g, dtype=F64) + torch.randn(1, generator=g, dtype=F64)
+    inv_std = 1.0 / torch.sqrt(x.var(correction=0) + eps)
+    xhat = (x - x.mean()) * inv_std
+    oracle = torch.autograd.functional.jacobian(lambda t: (t - t.mean()) / torch.sqrt(t.var(correction=0) + eps), x)
+    return Case(label, (xhat.to(dtype), inv_std.to(dtype)), expected=oracle.to(dtype))
+
+
+@check("batchnorm_jacobian", by_hand=True,
+       hint="Every xhat_j depends on x_i directly (the diagonal) and through the mean and the variance (every "
+            "entry); the derivative of s = (var + eps)^(-1/2) brings a factor -1/2 that the 2 from the square "
+            "cancels. J must send the constant vector to zero, and xhat nearly to zero.")
+def _batchnorm_jacobian_cases():
+    g = _gen(625)
+    yield _jacobian_case("N = 5, float64", 5, F64, g)
+    yield _jacobian_case("N = 12, float64, eps 1e-1 (xhat not of unit variance)", 12, F64, g, eps=1e-1)
+    yield _jacobian_case("N = 3, float64", 3, F64, g)
+    yield _jacobian_case("N = 8, float32", 8, F32, g)
+    yield _jacobian_case("N = 6, small-variance column, eps 1e-3", 6, F64, g, eps=1e-3, scale=0.05)
+    yield _jacobian_case("N = 2, float64", 2, F64, g)
+
+
 def _batchnorm_backward_case(label, n, d, dtype, g, eps=1e-5, scale=1.0):
     x = (scale * torch.randn(n, d, generator=g, dtype=F64) + torch.randn(d, generator=g, dtype=F64))
     gamma = torch.rand(d, generator=g, dtype=F64) + 0.5
@@ -259,9 +285,9 @@ def _batchnorm_backward_case(label, n, d, dtype, g, eps=1e-5, scale=1.0):
 
 
 @check("batchnorm_backward", by_hand=True,
-       hint="dx = gamma * inv_std / N * (N * dout - dout.sum(0) - xhat * (dout * xhat).sum(0)): the mean and the "
-            "variance depend on every x_i, which gives the two subtracted terms. dgamma = (dout * xhat).sum(0), "
-            "dbeta = dout.sum(0).")
+       hint="Every x_i moves the batch mean and variance, so dx has the direct path and two paths through the "
+            "statistics: contract gamma times the upstream gradient with the Jacobian of batchnorm_jacobian, column "
+            "by column. dgamma and dbeta collect every sample's contribution.")
 def _batchnorm_backward_cases():
     g = _gen(630)
     yield _batchnorm_backward_case("float64 (10, 4)", 10, 4, F64, g)
@@ -330,8 +356,8 @@ def _layernorm_backward_case(label, shape, dtype, g, eps=1e-5):
 
 
 @check("layernorm_backward", by_hand=True,
-       hint="With g = dout * gamma and sums over the last dimension (size D): dx = inv_std / D * (D * g - g.sum(-1) "
-            "- xhat * (g * xhat).sum(-1)); dgamma and dbeta sum over every leading index.")
+       hint="Within one row this is BatchNorm's derivation with N replaced by D; but gamma now varies along the "
+            "summed dimension, so it stays inside the sums. dgamma and dbeta collect every leading index.")
 def _layernorm_backward_cases():
     g = _gen(650)
     yield _layernorm_backward_case("float64 (6, 8)", (6, 8), F64, g)
@@ -364,7 +390,7 @@ def _dropout_forward_cases():
 
 
 @check("dropout_backward", by_hand=True, reference=ref.dropout_backward,
-       hint="The forward pass multiplied x by mask (already scaled by 1 / (1 - p)), so dx = dout * mask.")
+       hint="To x, the forward pass was an elementwise product with a constant: the mask, scale included.")
 def _dropout_backward_cases():
     g = _gen(670)
     for label, shape, dtype, p in [("p = 0.5, float64 (6, 7)", (6, 7), F64, 0.5),
@@ -413,6 +439,102 @@ def _ensemble_average_cases():
         if "1000" in label:
             logits = logits + 1000.0
         yield Case(label, (logits,), expected=torch.softmax(logits.double(), dim=-1).mean(dim=0))
-    # Two confident models that disagree: the average is split, the average of the logits is not.
-    logits = torch.tensor([[[8.0, 0.0, 0.0]], [[0.0, 8.0, 0.0]]], dtype=F64)
-    yield Case("two confident models that disagree", (logits,), expected=torch.softmax(logits, -1).mean(0))
+    # Two models that disagree with different margins: the mean of the logits follows the larger margin.
+    logits = torch.tensor([[[4.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]]], dtype=F64)
+    yield Case("two models that disagree with different margins", (logits,),
+               expected=torch.softmax(logits, -1).mean(0))
+
+
+# ----------------------------------------------------------------------------------------------
+# Concept questions
+# ----------------------------------------------------------------------------------------------
+
+# The letter answers are judged as chapter 02's concept questions are.
+from autograder.checks.ch02 import _answer_cases, _answer_compare  # noqa: E402
+
+check("concept_eval_mode", compare=_answer_compare)(_answer_cases(ref.concept_eval_mode()))
+check("concept_bn_learning_rate", compare=_answer_compare)(_answer_cases(ref.concept_bn_learning_rate()))
+check("concept_dropout_scaling", compare=_answer_compare)(_answer_cases(ref.concept_dropout_scaling()))
+
+
+# ----------------------------------------------------------------------------------------------
+# Make it work: a BatchNorm network trained with the student's pieces
+# ----------------------------------------------------------------------------------------------
+
+BN_MLP_TARGET = 0.95
+"""Mean held-out accuracy of three trainings that the network must reach.
+
+Over 48 runs the reference scored 0.93 to 0.99 (median 0.978; at this large learning rate about one run
+in twenty lands low), so the mean of three stays above 0.95; a BatchNorm backward pass without the paths
+through the batch statistics scores 0.51 to 0.96 (median about 0.86)."""
+BN_MLP_SPLIT_SEED = 606
+BN_MLP_SEEDS = (1, 2, 3)
+BN_MLP_SETTINGS = {"hidden": 64, "steps": 200, "lr": 2.0, "batch_size": 64, "p": 0.1}
+_BN_MLP_KEYS = ("W1", "b1", "gamma1", "beta1", "running_mean1", "running_var1",
+                "W2", "b2", "gamma2", "beta2", "running_mean2", "running_var2", "W3", "b3")
+
+
+def _bn_mlp_probe(fn, case):
+    """In the kernel: train once per seed on the training split, send back only the returned tensors."""
+    runs = []
+    for seed in case.spec["seeds"]:
+        params = fn(*case.args, **case.kwargs, seed=seed)
+        if not isinstance(params, dict):
+            return {"runs": None, "type": type(params).__name__}
+        runs.append({str(k): torch.as_tensor(v).detach().cpu().clone() for k, v in params.items()})
+    return {"runs": runs, "type": "ok"}
+
+
+def bn_mlp_heldout_accuracy(params, X, y):
+    """The grader's accuracy of a network given by ``params`` on ``(X, y)``, evaluated in float64."""
+    hidden = params["W1"].shape[0]
+    shapes = {"W1": (hidden, X.shape[1]), "W2": (hidden, hidden), "W3": (10, hidden), "b3": (10,)}
+    for key in _BN_MLP_KEYS:
+        want = shapes.get(key, (hidden,))
+        if tuple(params[key].shape) != want:
+            raise ValueError(f"params[{key!r}] has shape {tuple(params[key].shape)}, expected {want}")
+    p64 = {k: params[k].to(F64) for k in _BN_MLP_KEYS}
+    with torch.no_grad():
+        logits = ref.bn_mlp_logits(p64, X.to(F64))
+    return float((logits.argmax(1) == y).to(F64).mean())
+
+
+def _bn_mlp_compare(got, expected, case):
+    if not isinstance(got, dict) or not isinstance(got.get("runs"), list):
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"train_bn_mlp should return a dict of tensors, got {kind}."
+    from course.data import load_digits
+
+    split = load_digits(0.25, seed=BN_MLP_SPLIT_SEED)  # the held-out part never reaches the kernel
+    scores = []
+    for params in got["runs"]:
+        missing = [k for k in _BN_MLP_KEYS if k not in params]
+        if missing:
+            return f"the returned dict has no {', '.join(repr(k) for k in missing)}."
+        if not all(torch.is_floating_point(params[k]) and torch.isfinite(params[k]).all() for k in _BN_MLP_KEYS):
+            return "the returned tensors are not all finite floating tensors (did training diverge?)."
+        try:
+            scores.append(bn_mlp_heldout_accuracy(params, split.X_test, split.y_test))
+        except Exception as err:  # noqa: BLE001  (tensors of the wrong shapes)
+            return f"the returned network could not be evaluated ({type(err).__name__}: {str(err)[:200]})"
+    if len(scores) != len(case.spec["seeds"]):
+        return "train_bn_mlp did not return one network per seed."
+    mean = sum(scores) / len(scores)
+    if mean < expected:
+        return (f"mean held-out accuracy {mean:.3f} over three trainings ({', '.join(f'{a:.3f}' for a in scores)}), "
+                f"below the target {expected} (measured by the grader in evaluation mode, on digits your code "
+                "never saw).")
+    return None
+
+
+@check("train_bn_mlp", compare=_bn_mlp_compare, probe=_bn_mlp_probe, by_hand=True,
+       hint="Train in training mode and return the running statistics that training updated; backpropagate "
+            "through dropout, ReLU, BatchNorm (through the batch statistics too) and each linear layer, in that "
+            "order, before changing any parameter.")
+def _train_bn_mlp_cases():
+    from course.data import load_digits
+
+    split = load_digits(0.25, seed=BN_MLP_SPLIT_SEED)
+    yield Case(f"digits (the grader's split), default settings, seeds {BN_MLP_SEEDS}: mean held-out accuracy "
+               f">= {BN_MLP_TARGET}", (split.X_train, split.y_train), dict(BN_MLP_SETTINGS),
+               expected=BN_MLP_TARGET, spec={"seeds": BN_MLP_SEEDS})

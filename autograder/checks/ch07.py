@@ -139,8 +139,9 @@ def _backward_expected(x, w, b, s, p, dout):
 
 
 @check("conv2d_backward", by_hand=True,
-       hint="db sums dout; dw = sum_n dout_n @ cols_n^T reshaped to (F, C, kh, kw); dx adds W_row^T @ dout back "
-            "onto the padded input with the stride, then crops the padding.")
+       hint="db: the bias moves every output position of its channel. dw: each weight meets one input pixel per "
+            "window (your conv2d_weight_grad, for every filter). dx: each column entry is a copy of one padded "
+            "pixel, so its gradient goes back onto that pixel, copies adding up, and the padding is cropped.")
 def _conv2d_backward_cases():
     for i, shape in enumerate(_BACKWARD_SHAPES):
         x, w, b, s, p, label = _conv_inputs(740 + i, shape)
@@ -148,6 +149,22 @@ def _conv2d_backward_cases():
         dout = _randn(_gen(760 + i), *out.shape, dtype=x.dtype)
         yield Case(label + ", random dout vs autograd", (dout, cache),
                    expected=_backward_expected(x, w, b, s, p, dout))
+
+
+# -- conv2d_weight_grad (the stepping stone of the backward pass) ------------------------------------------------
+
+@check("conv2d_weight_grad", by_hand=True,
+       hint="Tap (p, q) of channel c met the padded input at (S i + p, S j + q) in window (i, j): sum those pixels "
+            "times the filter's upstream gradient over the batch and every window. The filter is not flipped.")
+def _conv2d_weight_grad_cases():
+    for i, shape in enumerate(_BACKWARD_SHAPES):
+        x, w, b, s, p, label = _conv_inputs(1740 + i, shape)
+        out, _ = ref.conv2d_forward(x, w, b, s, p)
+        dout = _randn(_gen(1760 + i), *out.shape, dtype=x.dtype)
+        f = i % w.shape[0]
+        dw = _backward_expected(x, w, b, s, p, dout)[1][f]
+        yield Case(label + f", filter {f}, random dout vs autograd", (x, dout[:, f], tuple(w.shape[2:])),
+                   {"stride": s, "padding": p}, expected=dw)
 
 
 # -- im2col -----------------------------------------------------------------------------------------------------
@@ -225,16 +242,50 @@ def _pool_backward_cases(seed, fn, with_ties):
 
 
 @check("max_pool2d_backward", by_hand=True,
-       hint="Route each window's whole gradient to its FIRST maximal entry (row-major within the window), and add "
-            "the contributions of overlapping windows.")
+       hint="A window's maximum moves only with the entry it routes to (max_pool2d_routing), and by as much; an "
+            "input in several overlapping windows is on several paths to the loss.")
 def _max_pool2d_backward_cases():
     yield from _pool_backward_cases(820, F.max_pool2d, with_ties=True)
 
 
 @check("avg_pool2d_backward", by_hand=True,
-       hint="Every entry of a window receives dout / (k * k); overlapping windows add up.")
+       hint="The mean of a window depends on each of its k * k entries with the same weight; an input in several "
+            "overlapping windows is on several paths to the loss.")
 def _avg_pool2d_backward_cases():
     yield from _pool_backward_cases(860, F.avg_pool2d, with_ties=False)
+
+
+def _routing_expected(x, k, s):
+    xr = x.clone().requires_grad_()
+    y = F.max_pool2d(xr, k, k if s is None else s)
+    y.backward(torch.ones_like(y))
+    return xr.grad
+
+
+@check("max_pool2d_routing", by_hand=True,
+       hint="Each window picks ONE entry, its first maximum in row-major order; an entry picked by several "
+            "overlapping windows counts each of them.")
+def _max_pool2d_routing_cases():
+    for i, (shape, k, s, dtype) in enumerate(_POOL_CONFIGS):
+        x = _randn(_gen(1820 + i), *shape, dtype=dtype)
+        yield Case(_pool_label(shape, k, s, dtype), (x, k, s), expected=_routing_expected(x, k, s))
+    for i, (shape, k, s, dtype) in enumerate(_POOL_CONFIGS[:4]):
+        x = torch.randint(0, 3, shape, generator=_gen(1840 + i)).to(dtype)
+        yield Case(_pool_label(shape, k, s, dtype, ", integer input with many ties (first max wins)"), (x, k, s),
+                   expected=_routing_expected(x, k, s))
+    x = torch.zeros(1, 2, 4, 4, dtype=F64)
+    yield Case("all-zero input (after a ReLU): each window picks its top-left entry", (x, 2),
+               expected=_routing_expected(x, 2, None))
+
+
+# -- concept questions ------------------------------------------------------------------------------------------
+
+# The letter answers are judged as chapter 02's concept questions are.
+from autograder.checks.ch02 import _answer_cases, _answer_compare  # noqa: E402
+
+check("concept_receptive_field", compare=_answer_compare)(_answer_cases(ref.concept_receptive_field()))
+check("concept_parameter_count", compare=_answer_compare)(_answer_cases(ref.concept_parameter_count()))
+check("concept_equivariance", compare=_answer_compare)(_answer_cases(ref.concept_equivariance()))
 
 
 # -- conv_transpose2d -------------------------------------------------------------------------------------------

@@ -583,7 +583,6 @@ def ensemble_average(logits):
     },
 }
 
-SAMPLE_WRONG = ["batchnorm_backward", "dropout_forward"]
 
 # Wrong answers written after the first set.
 MUTANTS["batchnorm_forward"].update({
@@ -677,3 +676,146 @@ HINTS["dropout_forward"] = {
         "(torch's convention), not of keeping it.",
     "no 1 / (1 - p) scaling": "inverted dropout scales the kept units by 1 / (1 - p) during training.",
 }
+
+
+# The stepping stone of the BatchNorm backward pass, the concept questions and the make-it-work task.
+MUTANTS["batchnorm_jacobian"] = {
+    "without the path through the mean": """
+def batchnorm_jacobian(xhat, inv_std):
+    n = xhat.shape[0]
+    return inv_std / n * (n * torch.eye(n, dtype=xhat.dtype) - torch.outer(xhat, xhat))
+""",
+    "without the path through the variance": """
+def batchnorm_jacobian(xhat, inv_std):
+    n = xhat.shape[0]
+    return inv_std * (torch.eye(n, dtype=xhat.dtype) - 1.0 / n)
+""",
+    "drops the 1/2 of the inverse square root (twice the variance term)": """
+def batchnorm_jacobian(xhat, inv_std):
+    n = xhat.shape[0]
+    return inv_std / n * (n * torch.eye(n, dtype=xhat.dtype) - 1.0 - 2.0 * torch.outer(xhat, xhat))
+""",
+    "the variance term without its 1/N": """
+def batchnorm_jacobian(xhat, inv_std):
+    n = xhat.shape[0]
+    return inv_std * (torch.eye(n, dtype=xhat.dtype) - 1.0 / n) - inv_std * torch.outer(xhat, xhat)
+""",
+    "the eval-mode Jacobian (statistics held constant)": """
+def batchnorm_jacobian(xhat, inv_std):
+    return inv_std * torch.eye(xhat.shape[0], dtype=xhat.dtype)
+""",
+}
+ALTERNATIVES["batchnorm_jacobian"] = {
+    "the chain rule entry by entry, float64 inside": """
+def batchnorm_jacobian(xhat, inv_std):
+    n = xhat.shape[0]
+    s = float(inv_std)
+    J = torch.empty(n, n, dtype=torch.float64)
+    for j in range(n):
+        for i in range(n):
+            ds_dxi = -s * s * float(xhat[i]) / n
+            J[j, i] = s * ((1.0 if i == j else 0.0) - 1.0 / n) + (float(xhat[j]) / s) * ds_dxi
+    return J.to(xhat.dtype)
+""",
+    "centering matrix minus a rank-one term": """
+def batchnorm_jacobian(xhat, inv_std):
+    n = xhat.shape[0]
+    centre = torch.eye(n, dtype=xhat.dtype) - torch.full((n, n), 1.0 / n, dtype=xhat.dtype)
+    return inv_std * (centre - xhat[:, None] * xhat[None, :] / n)
+""",
+}
+MUTANTS["concept_eval_mode"] = {
+    "batch statistics equal the running ones": 'def concept_eval_mode():\n    return "a"\n',
+    "only the speed changes": 'def concept_eval_mode():\n    return "b"\n',
+    "the optimizer updates the running statistics": 'def concept_eval_mode():\n    return "d"\n',
+}
+ALTERNATIVES["concept_eval_mode"] = {"upper case": 'def concept_eval_mode():\n    return "C"\n'}
+MUTANTS["concept_bn_learning_rate"] = {
+    "a convex loss": 'def concept_bn_learning_rate():\n    return "a"\n',
+    "divides by the batch size": 'def concept_bn_learning_rate():\n    return "c"\n',
+    "running statistics as momentum": 'def concept_bn_learning_rate():\n    return "d"\n',
+}
+ALTERNATIVES["concept_bn_learning_rate"] = {"with spaces": 'def concept_bn_learning_rate():\n    return " b "\n'}
+MUTANTS["concept_dropout_scaling"] = {
+    "test-time scaling reproduces the expectation": 'def concept_dropout_scaling():\n    return "a"\n',
+    "doing both is harmless": 'def concept_dropout_scaling():\n    return "b"\n',
+    "twice as large": 'def concept_dropout_scaling():\n    return "c"\n',
+}
+ALTERNATIVES["concept_dropout_scaling"] = {"plain letter": 'def concept_dropout_scaling():\n    return "d"\n'}
+
+_TRAIN = """
+def train_bn_mlp(X, y, hidden=64, steps=200, lr=2.0, batch_size=64, p=0.1, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    n, d = X.shape
+    P = {"W1": init_weight(d, hidden, "he", g, dtype=X.dtype), "W2": init_weight(hidden, hidden, "he", g, dtype=X.dtype),
+         "W3": init_weight(hidden, 10, "lecun", g, dtype=X.dtype), "b3": torch.zeros(10, dtype=X.dtype)}
+    states = {}
+    for k in (1, 2):
+        P[f"b{k}"] = torch.zeros(hidden, dtype=X.dtype)
+        P[f"gamma{k}"] = torch.ones(hidden, dtype=X.dtype)
+        P[f"beta{k}"] = torch.zeros(hidden, dtype=X.dtype)
+        states[k] = {"running_mean": torch.zeros(hidden, dtype=X.dtype),
+                     "running_var": torch.ones(hidden, dtype=X.dtype), "momentum": 0.1, "eps": 1e-5}
+    for _ in range(steps):
+        idx = torch.randint(0, n, (batch_size,), generator=g)
+        h, t = X[idx], y[idx]
+        saved = []
+        for k in (1, 2):
+            z = h @ P[f"W{k}"].T + P[f"b{k}"]
+            a, c = batchnorm_forward(z, P[f"gamma{k}"], P[f"beta{k}"], states[k], "train")
+            out, mask = dropout_forward(torch.relu(a), p, True, g)
+            saved.append((h, c, a, mask))
+            h = out
+        dl = torch.softmax(h @ P["W3"].T + P["b3"], dim=1)
+        dl[torch.arange(batch_size), t] -= 1.0
+        dl = dl / batch_size
+        G = {"W3": dl.T @ h, "b3": dl.sum(0)}
+        dh = dl @ P["W3"]
+        for k in (2, 1):
+            h_in, c, a, mask = saved[k - 1]
+            da = dropout_backward(dh, mask) * (a > 0)
+            dz, G[f"gamma{k}"], G[f"beta{k}"] = BN_BACKWARD(da, c)
+            G[f"W{k}"], G[f"b{k}"] = dz.T @ h_in, dz.sum(0)
+            dh = dz @ P[f"W{k}"]
+        for name, grad in G.items():
+            P[name] = P[name] - lr * grad
+    for k in (1, 2):
+        P[f"running_mean{k}"] = states[k]["running_mean"]
+        P[f"running_var{k}"] = states[k]["running_var"]
+    return P
+"""
+MUTANTS["train_bn_mlp"] = {
+    "BatchNorm backward without the paths through the batch statistics (the eval-mode gradient)": """
+def _bn_backward_constant_statistics(dout, cache):
+    xhat, gamma, inv_std = cache
+    return gamma * inv_std * dout, (dout * xhat).sum(0), dout.sum(0)
+""" + _TRAIN.replace("BN_BACKWARD", "_bn_backward_constant_statistics"),
+    "BatchNorm backward without the path through the mean": """
+def _bn_backward_no_mean(dout, cache):
+    xhat, gamma, inv_std = cache
+    n = dout.shape[0]
+    return gamma * inv_std / n * (n * dout - xhat * (dout * xhat).sum(0)), (dout * xhat).sum(0), dout.sum(0)
+""" + _TRAIN.replace("BN_BACKWARD", "_bn_backward_no_mean"),
+    "BatchNorm backward summing over the features instead of the batch": """
+def _bn_backward_feature_sums(dout, cache):
+    xhat, gamma, inv_std = cache
+    n = dout.shape[0]
+    s1, s2 = dout.sum(1, keepdim=True), (dout * xhat).sum(1, keepdim=True)
+    return gamma * inv_std / n * (n * dout - s1 - xhat * s2), (dout * xhat).sum(0), dout.sum(0)
+""" + _TRAIN.replace("BN_BACKWARD", "_bn_backward_feature_sums"),
+    "returns the initial running statistics (evaluates with mean 0, variance 1)": (
+        _TRAIN.replace("BN_BACKWARD", "batchnorm_backward")
+        .replace('P[f"running_mean{k}"] = states[k]["running_mean"]', 'P[f"running_mean{k}"] = torch.zeros(hidden, dtype=X.dtype)')
+        .replace('P[f"running_var{k}"] = states[k]["running_var"]', 'P[f"running_var{k}"] = torch.ones(hidden, dtype=X.dtype)')),
+}
+ALTERNATIVES["train_bn_mlp"] = {
+    "the same loop in float64, one-hot cross-entropy gradient": (
+        _TRAIN.replace("BN_BACKWARD", "batchnorm_backward")
+        .replace("    g = torch.Generator().manual_seed(seed)\n", "    g = torch.Generator().manual_seed(seed)\n    X = X.double()\n")
+        .replace('dl[torch.arange(batch_size), t] -= 1.0', 'dl = dl - F.one_hot(t, 10).to(dl.dtype)')),
+}
+
+SAMPLE_WRONG = ["batchnorm_jacobian", "ensemble_average"]
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ['train_bn_mlp']

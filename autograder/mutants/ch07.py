@@ -738,3 +738,156 @@ HINTS = {
             "input window it was computed from: windows start every `stride` pixels, not every pixel.",
     },
 }
+
+# The stepping stones of the backward passes and the concept questions.
+MUTANTS["conv2d_weight_grad"] = {
+    "flipped kernel (a true convolution's gradient)": """
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    kh, kw = kernel_size
+    ho, wo = dout_f.shape[1], dout_f.shape[2]
+    xp = F.pad(x, (padding, padding, padding, padding))
+    dw = x.new_zeros(x.shape[1], kh, kw)
+    for p in range(kh):
+        for q in range(kw):
+            tap = xp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride]
+            dw[:, p, q] = (tap * dout_f[:, None]).sum(dim=(0, 2, 3))
+    return dw.flip(-1, -2)
+""",
+    "ignores the stride (reads consecutive pixels)": """
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    kh, kw = kernel_size
+    ho, wo = dout_f.shape[1], dout_f.shape[2]
+    xp = F.pad(x, (padding, padding, padding, padding))
+    dw = x.new_zeros(x.shape[1], kh, kw)
+    for p in range(kh):
+        for q in range(kw):
+            tap = xp[:, :, p:p + ho, q:q + wo]
+            dw[:, p, q] = (tap * dout_f[:, None]).sum(dim=(0, 2, 3))
+    return dw
+""",
+    "averages over the batch": """
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    kh, kw = kernel_size
+    ho, wo = dout_f.shape[1], dout_f.shape[2]
+    xp = F.pad(x, (padding, padding, padding, padding))
+    dw = x.new_zeros(x.shape[1], kh, kw)
+    for p in range(kh):
+        for q in range(kw):
+            tap = xp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride]
+            dw[:, p, q] = (tap * dout_f[:, None]).sum(dim=(2, 3)).mean(0)
+    return dw
+""",
+    "forgets the padding": """
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    kh, kw = kernel_size
+    ho, wo = dout_f.shape[1], dout_f.shape[2]
+    xp = F.pad(x, (0, 2 * padding, 0, 2 * padding))
+    dw = x.new_zeros(x.shape[1], kh, kw)
+    for p in range(kh):
+        for q in range(kw):
+            tap = xp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride]
+            dw[:, p, q] = (tap * dout_f[:, None]).sum(dim=(0, 2, 3))
+    return dw
+""",
+}
+ALTERNATIVES["conv2d_weight_grad"] = {
+    "im2col and einsum": """
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    kh, kw = kernel_size
+    cols = im2col(x, (kh, kw), stride, padding)
+    return torch.einsum("nkl,nl->k", cols, dout_f.reshape(dout_f.shape[0], -1)).reshape(x.shape[1], kh, kw)
+""",
+    "loops over the output positions": """
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    kh, kw = kernel_size
+    xp = F.pad(x, (padding, padding, padding, padding))
+    dw = torch.zeros(x.shape[1], kh, kw, dtype=x.dtype)
+    for i in range(dout_f.shape[1]):
+        for j in range(dout_f.shape[2]):
+            window = xp[:, :, stride * i:stride * i + kh, stride * j:stride * j + kw]
+            dw += (window * dout_f[:, i, j][:, None, None, None]).sum(0)
+    return dw
+""",
+}
+MUTANTS["max_pool2d_routing"] = {
+    "marks every tied maximum": """
+def max_pool2d_routing(x, kernel_size, stride=None):
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    n, c, h, wd = x.shape
+    ho, wo = (h - k) // stride + 1, (wd - k) // stride + 1
+    cols = im2col(x.reshape(n * c, 1, h, wd), (k, k), stride)
+    picked = (cols == cols.amax(dim=1, keepdim=True)).to(x.dtype).reshape(n, c, k, k, ho, wo)
+    counts = torch.zeros_like(x)
+    for p in range(k):
+        for q in range(k):
+            counts[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += picked[:, :, p, q]
+    return counts
+""",
+    "a 0/1 mask (overlapping windows not counted)": """
+def max_pool2d_routing(x, kernel_size, stride=None):
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    n, c, h, wd = x.shape
+    ho, wo = (h - k) // stride + 1, (wd - k) // stride + 1
+    cols = im2col(x.reshape(n * c, 1, h, wd), (k, k), stride)
+    picked = torch.zeros_like(cols).scatter_(1, cols.argmax(dim=1, keepdim=True), 1.0).reshape(n, c, k, k, ho, wo)
+    counts = torch.zeros_like(x)
+    for p in range(k):
+        for q in range(k):
+            view = counts[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride]
+            view.copy_(torch.maximum(view, picked[:, :, p, q]))
+    return counts
+""",
+    "the last maximum wins ties": """
+def max_pool2d_routing(x, kernel_size, stride=None):
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    n, c, h, wd = x.shape
+    ho, wo = (h - k) // stride + 1, (wd - k) // stride + 1
+    cols = im2col(x.reshape(n * c, 1, h, wd), (k, k), stride)
+    last = k * k - 1 - cols.flip(1).argmax(dim=1, keepdim=True)
+    picked = torch.zeros_like(cols).scatter_(1, last, 1.0).reshape(n, c, k, k, ho, wo)
+    counts = torch.zeros_like(x)
+    for p in range(k):
+        for q in range(k):
+            counts[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += picked[:, :, p, q]
+    return counts
+""",
+}
+ALTERNATIVES["max_pool2d_routing"] = {
+    "a loop over the windows": """
+def max_pool2d_routing(x, kernel_size, stride=None):
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    n, c, h, wd = x.shape
+    counts = torch.zeros_like(x)
+    for i in range((h - k) // stride + 1):
+        for j in range((wd - k) // stride + 1):
+            window = x[:, :, stride * i:stride * i + k, stride * j:stride * j + k].reshape(n, c, k * k)
+            first = window.argmax(dim=-1)
+            for a in range(n):
+                for b in range(c):
+                    r, s = divmod(int(first[a, b]), k)
+                    counts[a, b, stride * i + r, stride * j + s] += 1
+    return counts
+""",
+}
+MUTANTS["concept_receptive_field"] = {
+    "only its own kernel": 'def concept_receptive_field():\n    return "a"\n',
+    "ignores the pooling's stride": 'def concept_receptive_field():\n    return "b"\n',
+    "kernel sizes add up": 'def concept_receptive_field():\n    return "d"\n',
+}
+ALTERNATIVES["concept_receptive_field"] = {"upper case": 'def concept_receptive_field():\n    return "C"\n'}
+MUTANTS["concept_parameter_count"] = {
+    "forgets the input channels": 'def concept_parameter_count():\n    return "b"\n',
+    "weights per position": 'def concept_parameter_count():\n    return "c"\n',
+    "forgets the kernel area": 'def concept_parameter_count():\n    return "d"\n',
+}
+ALTERNATIVES["concept_parameter_count"] = {"plain letter": 'def concept_parameter_count():\n    return "a"\n'}
+MUTANTS["concept_equivariance"] = {
+    "convolution is invariant": 'def concept_equivariance():\n    return "a"\n',
+    "pooling makes it invariant": 'def concept_equivariance():\n    return "c"\n',
+    "values change": 'def concept_equivariance():\n    return "d"\n',
+}
+ALTERNATIVES["concept_equivariance"] = {"with spaces": 'def concept_equivariance():\n    return " b"\n'}

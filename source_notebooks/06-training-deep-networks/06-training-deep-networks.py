@@ -21,9 +21,10 @@
 # - Measure the mean and spread of the activations layer by layer, and watch them vanish, saturate
 #   or stay healthy depending on the initial scale and the activation function.
 # - Implement **BatchNorm** exactly as `torch.nn.BatchNorm1d` does it, training and evaluation modes,
-#   running statistics and all, and its **backward pass in closed form**.
+#   running statistics and all, and **derive its backward pass** yourself, through its Jacobian.
 # - Implement LayerNorm forward and backward, inverted dropout, a residual block, and the average of
 #   an ensemble's predictions.
+# - Train a BatchNorm network with your own pieces to a stated accuracy on held-out digits.
 #
 # **Notes followed.** Kaplan, *Notes on Contemporary Machine Learning for Physicists*, §5.1
 # (information propagation: §5.1.1 activation functions, §5.1.2 whitening with weight, layer and batch
@@ -135,7 +136,7 @@ expect_close(init_std(25, 100, "lecun"), 0.2, what='init_std(25, 100, "lecun")',
              hint="LeCun: sqrt(1 / fan_in).")
 expect_raises(ValueError, init_std, 10, 10, "orthogonal", what='init_std(10, 10, "orthogonal")')
 
-# %% nbgrader={"grade": true, "grade_id": "test_init_std_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_init_std_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -381,7 +382,7 @@ with needs_exercises():
 #   $\sigma^2$, and do not touch `state`.
 # - Return `(out, cache)` with `out` of shape `(N, D)` and `cache = (xhat, gamma, inv_std)`: `xhat` of
 #   shape `(N, D)` and `inv_std` $= 1/\sqrt{\sigma^2+\epsilon}$ of shape `(D,)` (in eval mode, the same with the
-#   running variance). The backward pass of Exercise 5 uses exactly this cache.
+#   running variance). The backward pass of Exercise 6 uses exactly this cache.
 #
 # Do not modify `x`, `gamma` or `beta`.
 
@@ -450,7 +451,7 @@ expect_close(out, expected, what="eval-mode output for a single sample (compared
 expect_close(state["running_mean"], bn.running_mean, what='state["running_mean"] after an eval call',
              hint="Evaluation must not change the running statistics.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_forward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_forward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -459,35 +460,117 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### The backward pass in closed form
+# ### The backward pass: your derivation
 #
-# Given the upstream gradient $g_i = \partial L/\partial y_i$ (one feature at a time; everything is
-# per column), the parameter gradients are immediate: $y_i = \gamma\hat x_i + \beta$ gives
+# Given the upstream gradient $g_i = \partial L/\partial y_i$ for one feature (everything below is per
+# column, so the sums run over the batch index), you need three things: $\partial L/\partial\gamma$,
+# $\partial L/\partial\beta$ and the input gradient $\partial L/\partial x_i$. The first two come straight
+# from $y_i = \gamma\hat x_i + \beta$. The input gradient is where the work is (and where the CS 182
+# worksheet spends a whole staged derivation), because **every** $\hat x_j$ depends on **every** $x_i$,
+# directly and through $\mu$ and $\sigma^2$. Write $s = (\sigma^2+\epsilon)^{-1/2}$, so that
+# $\hat x_j = (x_j - \mu)\,s$.
 #
-# $$\frac{\partial L}{\partial\gamma} = \sum_i g_i\,\hat x_i,\qquad \frac{\partial L}{\partial\beta} = \sum_i g_i .$$
+# Derive it in two steps, and each step is graded:
 #
-# The input gradient is where students (and the worksheet's staged derivation) spend their time, because
-# **every** $\hat x_j$ depends on **every** $x_i$ through $\mu$ and $\sigma^2$. Write $s = (\sigma^2+\epsilon)^{-1/2}$.
-# From $\partial\mu/\partial x_i = 1/N$ and $\partial\sigma^2/\partial x_i = \frac2N(x_i-\mu)$ (the term
-# from $\mu$ drops out because $\sum_j (x_j-\mu) = 0$) we get $\partial s/\partial x_i = -s^3 (x_i-\mu)/N$, and so
+# 1. **The Jacobian of the normalization** (Exercise 5): the $N\times N$ matrix $J_{ji} = \partial\hat x_j/\partial x_i$
+#    of one feature. It turns out to depend on the input only through $\hat x$ and $s$.
+# 2. **The contraction** (Exercise 6): $\partial L/\partial x_i = \sum_j \frac{\partial L}{\partial\hat x_j}\,J_{ji}$
+#    with $\partial L/\partial\hat x_j = \gamma g_j$, simplified so that no $N\times N$ matrix is ever formed.
 #
-# $$\frac{\partial\hat x_j}{\partial x_i} = s\Big(\delta_{ij} - \frac1N\Big) - (x_j-\mu)\,\frac{s^3(x_i-\mu)}{N}
-#   = \frac sN\big(N\delta_{ij} - 1 - \hat x_i\hat x_j\big).$$
+# <details><summary>Hint 1: the derivatives of the statistics</summary>
 #
-# Contracting with $\partial L/\partial\hat x_j = \gamma g_j$:
+# $\partial\mu/\partial x_i = 1/N$. For the variance, differentiate $\sigma^2 = \frac1N\sum_j (x_j-\mu)^2$
+# and notice that the term coming from $\mu$ is multiplied by $\sum_j (x_j - \mu)$, which is zero. Then
+# $s = (\sigma^2+\epsilon)^{-1/2}$ gives $\partial s/\partial x_i$ by the chain rule; write the result with
+# $\hat x_i$ in place of $(x_i-\mu)\,s$.
+# </details>
 #
-# $$\boxed{\;\frac{\partial L}{\partial x_i} = \frac{\gamma\, s}{N}\Big(N g_i - \sum_j g_j - \hat x_i \sum_j g_j\hat x_j\Big)\;}$$
+# <details><summary>Hint 2: the Jacobian</summary>
+#
+# Apply the product rule to $\hat x_j = (x_j-\mu)\,s$: one term differentiates $x_j - \mu$ (it gives
+# $\delta_{ij} - 1/N$), the other differentiates $s$. You should find $\partial s/\partial x_i = -s^2\,\hat x_i/N$,
+# and then everything has a common factor $s/N$. Check your matrix: a constant shift of the whole column
+# and a rescaling of the centred column change nothing a normalized output can show, so $J$ must send
+# the vector $(1,\dots,1)$ to zero, and $\hat x$ to zero too (exactly for $\epsilon = 0$, nearly otherwise).
+# </details>
+#
+# <details><summary>Hint 3: contracting without the matrix</summary>
+#
+# Write $J = \frac sN\,(N I - \mathbf 1\mathbf 1^\top - \hat x\hat x^\top)$ and multiply by the vector
+# $\gamma g$: each of the three terms becomes an elementwise product or a sum over the batch. The two
+# sums you meet are exactly $\partial L/\partial\beta$ and $\partial L/\partial\gamma$.
+# </details>
+#
+# <details><summary>Hint 4: the result</summary>
+#
+# $$\frac{\partial L}{\partial x_i} = \frac{\gamma\, s}{N}\Big(N g_i - \sum_j g_j - \hat x_i \sum_j g_j\hat x_j\Big),
+#   \qquad \frac{\partial L}{\partial\gamma} = \sum_i g_i\hat x_i,\qquad \frac{\partial L}{\partial\beta} = \sum_i g_i .$$
+# </details>
 #
 # The two subtracted terms are the contributions through the mean and through the variance. Dropping them
-# (`dx = gamma * inv_std * dout`) is the classic bug: it is the gradient of an eval-mode BatchNorm, where
-# $\mu$ and $\sigma^2$ are constants. A sanity check: a constant upstream gradient, or one proportional
-# to $\hat x$, changes nothing a normalized output can express, and indeed gives $dx = 0$.
+# is the classic bug: it gives the gradient of an *eval-mode* BatchNorm, where $\mu$ and $\sigma^2$ are
+# constants. A sanity check that needs no formula: a constant upstream gradient, or one proportional to
+# $\hat x$, asks for a change that a normalized output cannot make, and must give $dx = 0$.
 #
-# ### Exercise 5: `batchnorm_backward`
+# ### Exercise 5: `batchnorm_jacobian`
+#
+# `batchnorm_jacobian(xhat, inv_std)` with `xhat` of shape `(N,)` (one feature's normalized column) and
+# `inv_std` $= s$ a 0-dimensional tensor. Return the matrix `J` of shape `(N, N)` with
+# `J[j, i]` $= \partial\hat x_j/\partial x_i$, in the dtype of `xhat`. (This stepping stone is for checking your
+# derivation; Exercise 6 should not build it.)
+
+# %% nbgrader={"grade": false, "grade_id": "batchnorm_jacobian", "locked": false, "schema_version": 3, "solution": true}
+def batchnorm_jacobian(xhat, inv_std):
+    """Jacobian of the normalization xhat = (x - mean) / sqrt(var + eps) of one feature over a batch.
+
+    Args:
+        xhat: the normalized column, shape (N,).
+        inv_std: s = 1 / sqrt(var + eps), a 0-dimensional tensor.
+    Returns:
+        J of shape (N, N), J[j, i] = d xhat_j / d x_i, dtype of xhat.
+    """
+    ### BEGIN SOLUTION
+    n = xhat.shape[0]
+    eye = torch.eye(n, dtype=xhat.dtype, device=xhat.device)
+    return inv_std / n * (n * eye - 1.0 - torch.outer(xhat, xhat))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_jacobian", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+x = torch.tensor([1.0, 2.0, 4.0, 9.0], dtype=torch.float64)
+inv_std = 1 / torch.sqrt(x.var(correction=0) + 1e-5)
+xhat = (x - x.mean()) * inv_std
+J = batchnorm_jacobian(xhat, inv_std)
+expect_shape(J, (4, 4), what="batchnorm_jacobian(xhat, inv_std) for N = 4")
+# The oracle: autograd's Jacobian of the normalization itself.
+J_auto = torch.autograd.functional.jacobian(lambda t: (t - t.mean()) / torch.sqrt(t.var(correction=0) + 1e-5), x)
+expect_close(J, J_auto, what="the Jacobian d xhat_j / d x_i (compared with autograd)",
+             hint="Every xhat_j depends on x_i directly (the diagonal) AND through the mean and the variance "
+                  "(every entry): see Hint 1 and Hint 2.")
+expect_close(J @ torch.ones(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64),
+             what="J applied to a constant shift (1, 1, 1, 1)",
+             hint="Shifting the whole column does not move xhat: the term through the mean is missing or off.")
+stretch = (J @ xhat).abs().max().item()   # exactly 0 for eps = 0; eps leaves about 1e-6 here
+expect_true(stretch < 1e-4, f"J applied to xhat has an entry of size {stretch:.3g}; it should be about 0.",
+            hint="Stretching the centred column (almost) does not move xhat: the term through the variance is "
+                 "missing or off.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_jacobian_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("batchnorm_jacobian", batchnorm_jacobian)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 6: `batchnorm_backward`
 #
 # `batchnorm_backward(dout, cache)` with `dout` of shape `(N, D)` and `cache = (xhat, gamma, inv_std)` from a
-# train-mode `batchnorm_forward`. Return `(dx, dgamma, dbeta)` of shapes `(N, D)`, `(D,)`, `(D,)`, using the
-# boxed formula, vectorized over all features at once (no Python loops).
+# train-mode `batchnorm_forward`. Return `(dx, dgamma, dbeta)` of shapes `(N, D)`, `(D,)`, `(D,)`, from the
+# formula you derived. Work on all features at once: a Python loop over the features earns the same
+# marks, but it is slow, and the training task at the end of the chapter calls this function hundreds of
+# times. Do not form the $N\times N$ Jacobian (its cost grows as $N^2 D$).
 
 # %% nbgrader={"grade": false, "grade_id": "batchnorm_backward", "locked": false, "schema_version": 3, "solution": true}
 def batchnorm_backward(dout, cache):
@@ -522,17 +605,19 @@ dx, dgamma, dbeta = batchnorm_backward(dout, cache)
 # The oracle: autograd through torch's own batch norm, in float64.
 xr, gr, br = x.clone().requires_grad_(), gamma.clone().requires_grad_(), beta.clone().requires_grad_()
 F.batch_norm(xr, None, None, gr, br, training=True, eps=1e-5).backward(dout)
-expect_close(dbeta, br.grad, what="dbeta", hint="dbeta = dout.sum(0).")
-expect_close(dgamma, gr.grad, what="dgamma", hint="dgamma = (dout * xhat).sum(0).")
+expect_close(dbeta, br.grad, what="dbeta",
+             hint="beta is added to every sample of the batch, so its gradient collects every sample's share.")
+expect_close(dgamma, gr.grad, what="dgamma",
+             hint="gamma multiplies xhat in every sample: each sample contributes its upstream gradient times its xhat.")
 expect_close(dx, xr.grad, what="dx (compared with autograd)",
-             hint="Both the mean and the variance depend on every x_i: "
-                  "dx = gamma * inv_std / N * (N * dout - dout.sum(0) - xhat * (dout * xhat).sum(0)).")
+             hint="Both the mean and the variance depend on every x_i: contract the upstream gradient (times gamma) "
+                  "with the Jacobian of Exercise 5, column by column (Hint 3).")
 dx, _, _ = batchnorm_backward(torch.ones(5, 3, dtype=torch.float64), cache)
 expect_close(dx, torch.zeros(5, 3, dtype=torch.float64), what="dx for a constant upstream gradient",
              hint="Shifting every x_i by the same amount does not change the output, so dx must be 0: "
                   "you are missing the term through the mean.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_backward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_backward_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -607,6 +692,78 @@ plt.legend()
 plt.show()
 
 # %% [markdown]
+# ### Questions on BatchNorm
+#
+# ### Concept question 1: `concept_eval_mode`
+#
+# You have trained a network with BatchNorm layers. To report its test accuracy you push the test set
+# through it in batches of 32 images, but forget to switch the layers to evaluation mode: they still
+# normalize with each batch's own statistics and update their running averages. What happens?
+#
+# - **a.** Nothing changes: the running statistics are averages of batch statistics, so normalizing with
+#   the statistics of 32 test images gives the same predictions.
+# - **b.** Only the speed changes: training mode computes the statistics that evaluation mode reads from memory.
+# - **c.** Each image's prediction depends on which other images share its batch, and the running
+#   statistics drift towards those of the test set, although no gradient step is taken.
+# - **d.** The running statistics are safe, since only the optimizer's step changes a layer's state;
+#   this one evaluation is the only thing affected.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_eval_mode", "locked": false, "schema_version": 3, "solution": true}
+def concept_eval_mode():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_eval_mode", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_eval_mode() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_eval_mode_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_eval_mode", concept_eval_mode)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 2: `concept_bn_learning_rate`
+#
+# The training task at the end of this chapter uses a learning rate of 2.0, far more than the same network
+# without BatchNorm survives. Which property of BatchNorm explains this best?
+#
+# - **a.** BatchNorm makes the loss a convex function of the weights, so any step size converges.
+# - **b.** The output of a BatchNorm layer does not change when the weights before it are multiplied by a
+#   constant $c > 0$, and the gradient with respect to those weights shrinks by $1/c$: a step that inflates
+#   the weights damps the steps that follow.
+# - **c.** BatchNorm divides the gradients by the batch size, so the effective learning rate is $2.0/64$.
+# - **d.** The running statistics average the gradients over many steps, as momentum does.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_bn_learning_rate", "locked": false, "schema_version": 3, "solution": true}
+def concept_bn_learning_rate():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_bn_learning_rate", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_bn_learning_rate() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_bn_learning_rate_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_bn_learning_rate", concept_bn_learning_rate)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 4. Layer normalization
 #
 # BatchNorm couples the samples of a batch and needs running statistics for evaluation. **Layer
@@ -617,17 +774,44 @@ plt.show()
 #   \hat x_j = \frac{x_j-\mu}{\sqrt{\sigma^2+\epsilon}},\quad y_j = \gamma_j\hat x_j + \beta_j .$$
 #
 # It behaves the same in training and evaluation (there are no running statistics), works with a batch
-# of one, and is the normalization of transformers. Its backward pass is the BatchNorm derivation with
-# the sums now running over the features $j$ of one row. Because $\gamma_j$ now varies along the
-# normalized dimension, it goes *inside* the sums: with $g_j = \gamma_j\,\partial L/\partial y_j$,
+# of one, and is the normalization of transformers.
 #
-# $$\frac{\partial L}{\partial x_j} = \frac{s}{D}\Big(D g_j - \sum_k g_k - \hat x_j\sum_k g_k\hat x_k\Big),
-#   \qquad s = (\sigma^2+\epsilon)^{-1/2},$$
+# Its backward pass is yours to derive (Exercise 8). It is the BatchNorm derivation with the roles of the
+# axes swapped: the statistics of a row depend on the $D$ features of that row only, so the sums now run
+# over the features $j$ of one row, and different rows do not interact. One thing changes for real:
+# $\gamma_j$ and $\beta_j$ now vary *along* the normalized dimension.
+#
+# <details><summary>Hint 1: what carries over from BatchNorm</summary>
+#
+# Inside one row, $\hat x = (x - \mu)\,s$ is the same function of $x \in \mathbb R^D$ as BatchNorm's
+# normalization is of one column $x \in \mathbb R^N$. So the Jacobian $\partial\hat x_k/\partial x_j$ of a row
+# is your `batchnorm_jacobian` with $N$ replaced by $D$.
+# </details>
+#
+# <details><summary>Hint 2: where gamma goes</summary>
+#
+# The vector to contract with the Jacobian is $\partial L/\partial\hat x_k = \gamma_k\,\partial L/\partial y_k$. In
+# BatchNorm $\gamma$ was one number per column and could be pulled out of the sums over the batch; here it
+# changes with $k$, the index that is summed over, so it has to stay inside the sums.
+# </details>
+#
+# <details><summary>Hint 3: the parameter gradients</summary>
+#
+# $\gamma_j$ and $\beta_j$ are shared by every row (and every position of a sequence): their gradients
+# add up the contributions of all the leading indices.
+# </details>
+#
+# <details><summary>Hint 4: the result</summary>
+#
+# With $g_j = \gamma_j\,\partial L/\partial y_j$ and $s = (\sigma^2+\epsilon)^{-1/2}$ of the row,
+#
+# $$\frac{\partial L}{\partial x_j} = \frac{s}{D}\Big(D g_j - \sum_k g_k - \hat x_j\sum_k g_k\hat x_k\Big),$$
 #
 # while $\partial L/\partial\gamma$ and $\partial L/\partial\beta$ sum $\text{dout}\odot\hat x$ and
 # $\text{dout}$ over all the rows.
+# </details>
 #
-# ### Exercise 6: `layernorm_forward`
+# ### Exercise 7: `layernorm_forward`
 #
 # `layernorm_forward(x, gamma, beta, eps=1e-5)`: `x` of shape `(..., D)` (any number of leading
 # dimensions), `gamma` and `beta` of shape `(D,)`. Normalize over the **last** dimension with the biased
@@ -678,7 +862,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 7: `layernorm_backward`
+# ### Exercise 8: `layernorm_backward`
 #
 # `layernorm_backward(dout, cache)` with `dout` of shape `(..., D)` and the cache of `layernorm_forward`.
 # Return `(dx, dgamma, dbeta)` of shapes `(..., D)`, `(D,)`, `(D,)`; `dgamma` and `dbeta` sum over every
@@ -716,12 +900,15 @@ inv_std = 1 / torch.sqrt(x.var(-1, keepdim=True, correction=0) + 1e-5)
 dx, dgamma, dbeta = layernorm_backward(dout, ((x - mu) * inv_std, gamma, inv_std))
 xr, gr, br = x.clone().requires_grad_(), gamma.clone().requires_grad_(), beta.clone().requires_grad_()
 F.layer_norm(xr, (4,), gr, br, 1e-5).backward(dout)
-expect_close(dbeta, br.grad, what="dbeta", hint="Sum dout over every leading index: shape (D,).")
-expect_close(dgamma, gr.grad, what="dgamma", hint="Sum dout * xhat over every leading index.")
+expect_close(dbeta, br.grad, what="dbeta",
+             hint="beta is shared by every row and every position: collect the contributions of all leading indices.")
+expect_close(dgamma, gr.grad, what="dgamma",
+             hint="gamma is shared by every row and every position, and it multiplies xhat there.")
 expect_close(dx, xr.grad, what="dx (compared with autograd)",
-             hint="gamma varies along the normalized dimension: put it inside the sums, g = dout * gamma.")
+             hint="gamma varies along the normalized dimension, the one the sums run over: it cannot be "
+                  "pulled out of them as in BatchNorm (Hint 2).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_layernorm_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_layernorm_backward_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -740,10 +927,10 @@ assert _result.passed, _result.message
 # instead. Each mask is a different thinned sub-network, so training with dropout trains a huge family of
 # networks that share their weights, an ensemble in disguise.
 #
-# The backward pass is as simple as it gets: the forward pass multiplied $x$ by a fixed mask, so
-# $\partial L/\partial x = \text{dout}\odot\text{mask}$.
+# The backward pass is short, once you see what the forward pass did to $x$ given the mask: the mask
+# was drawn *before* $x$ was touched, so to the gradient it is a constant.
 #
-# ### Exercise 8: `dropout_forward`
+# ### Exercise 9: `dropout_forward`
 #
 # `dropout_forward(x, p, training, generator)` with `p` the **drop** probability, $0 \le p < 1$.
 # - Training: draw `u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)` (exactly
@@ -798,7 +985,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 9: `dropout_backward`
+# ### Exercise 10: `dropout_backward`
 #
 # `dropout_backward(dout, mask)`: the gradient with respect to the input of `dropout_forward`, given the
 # upstream gradient and the **scaled** mask it returned. Same shape as `dout`.
@@ -823,7 +1010,8 @@ dout = torch.tensor([[1.0, -2.0], [3.0, 0.5]], dtype=torch.float64)
 mask = torch.tensor([[2.0, 0.0], [2.0, 2.0]], dtype=torch.float64)   # p = 0.5
 expect_close(dropout_backward(dout, mask), torch.tensor([[2.0, 0.0], [6.0, 1.0]], dtype=torch.float64),
              what="dropout_backward(dout, mask)",
-             hint="The forward pass computed x * mask with the scaled mask, so dx = dout * mask (scale included).")
+             hint="To x, the forward pass was an elementwise product with a constant, and that constant already "
+                  "includes the 1 / (1 - p) scale.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_dropout_backward_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -856,6 +1044,41 @@ def show_dropout(p=0.5):
 interact(show_dropout, p=(0.0, 0.9, 0.1));
 
 # %% [markdown]
+# ### Concept question 3: `concept_dropout_scaling`
+#
+# A network was trained with your inverted `dropout_forward` at $p = 0.5$. Following the original dropout
+# paper, a colleague multiplies every activation by the keep probability $1 - p = 0.5$ at test time. How
+# does a unit's activation at test time compare with its average value during training?
+#
+# - **a.** It matches: a unit's expected value during training was $(1-p)\,x$, and the scaling reproduces it.
+# - **b.** It matches: inverted dropout and test-time scaling are two ways of doing the same thing, and
+#   doing both is harmless.
+# - **c.** It is twice as large: the test-time factor should have been $1/(1-p)$.
+# - **d.** It is half as large: inverted dropout already divided by $1-p$ during training, so evaluation
+#   must use the network unchanged.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_dropout_scaling", "locked": false, "schema_version": 3, "solution": true}
+def concept_dropout_scaling():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "d"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_dropout_scaling", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_dropout_scaling() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_dropout_scaling_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_dropout_scaling", concept_dropout_scaling)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 6. Residual connections
 #
 # A residual block computes $x_{n+1} = x_n + F_n(x_n)$ (Kaplan eq. 5.1.13): the identity plus a
@@ -864,7 +1087,7 @@ interact(show_dropout, p=(0.0, 0.9, 0.1));
 # calls this the "V2" form; the original ResNet applied an activation after the sum,
 # $x_{n+1} = \phi(x_n + F_n(x_n))$, which a ReLU spoils by cutting the identity path.
 #
-# ### Exercise 10: `residual_block`
+# ### Exercise 11: `residual_block`
 #
 # `residual_block(x, w1, b1, w2, b2)` with `x` of shape `(N, D)`, `w1` of shape `(H, D)`, `b1` of shape
 # `(H,)`, `w2` of shape `(D, H)`, `b2` of shape `(D,)`. Return
@@ -900,7 +1123,7 @@ expect_close(residual_block(x, w1, b1, w2, b2), torch.tensor([[2.5, -2.0]], dtyp
              what="residual_block on a hand-checkable case",
              hint="Add the input back (the skip connection), and do not apply a ReLU after the sum.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_residual_block_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_residual_block_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -952,11 +1175,13 @@ with needs_exercises():
 # randomness; CS 182 discussion 4 §3) and average what they predict. Their errors are partly
 # independent, so the average has lower variance than any one of them. For classifiers, average the
 # **probabilities**: $p(y\mid x) = \frac1M\sum_m \text{softmax}(z^{(m)})_y$. Averaging the logits and then
-# taking one softmax is a different combination (a normalized geometric mean of the probabilities) that is
-# more confident than the models agree to be: two models certain of different classes give a 50/50
-# average of probabilities, but nearly the confidence of either one if their logits are averaged first.
+# taking one softmax is a different combination, a normalized *geometric* mean of the probabilities. The two
+# agree when the models disagree with equal margins: logits $[10, 0]$ and $[0, 10]$ give 50/50 either way.
+# They differ when the margins differ. Logits $[4, 0]$ (probabilities $\approx[0.98, 0.02]$) and $[0, 1]$
+# ($\approx[0.27, 0.73]$) average to probabilities $\approx[0.63, 0.37]$, but their mean logits $[2, 0.5]$ give
+# $\approx[0.82, 0.18]$: through the logits, the model with the larger margin counts for more.
 #
-# ### Exercise 11: `ensemble_average`
+# ### Exercise 12: `ensemble_average`
 #
 # `ensemble_average(logits)` with `logits` of shape `(M, N, C)`: model `m`'s logits for `N` inputs and
 # `C` classes. Return the average over the `M` models of the softmax over the classes, shape `(N, C)`.
@@ -990,7 +1215,7 @@ expect_close(ensemble_average(logits + 1000.0), torch.tensor([[0.375, 0.625]], d
              what="ensemble_average of logits near 1000",
              hint="Subtract each row's maximum before exponentiating (the softmax does not change).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ensemble_average_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ensemble_average_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -1036,16 +1261,174 @@ with needs_exercises():
           f"NLL {-torch.log(probs[torch.arange(len(y_test)), y_test]).mean().item():.3f}")
 
 # %% [markdown]
+# ## 8. Make it work: a BatchNorm network trained with your own pieces
+#
+# Everything so far was checked piece by piece. Now put the pieces together and train a network on the
+# 8×8 digits with **your** `init_weight`, `batchnorm_forward` / `batchnorm_backward` and `dropout_forward` /
+# `dropout_backward`, backpropagating by hand (no autograd) and stepping with plain SGD. The network is
+#
+# $$x \to \text{Linear}(D, H) \to \text{BN} \to \text{ReLU} \to \text{Dropout}(p) \to \text{Linear}(H, H)
+#   \to \text{BN} \to \text{ReLU} \to \text{Dropout}(p) \to \text{Linear}(H, 10),$$
+#
+# trained on the mean cross-entropy of mini-batches, with a learning rate of 2.0: a step size at which
+# the same network without BatchNorm does not train (concept question 2 says why it can). A backward
+# pass that forgets how the batch statistics depend on the inputs still trains, but on this budget it
+# falls well short of the target: the task is graded on what the network achieves.
+#
+# ### Exercise 13: `train_bn_mlp`
+#
+# `train_bn_mlp(X, y, hidden=64, steps=200, lr=2.0, batch_size=64, p=0.1, seed=0)` with `X` of shape `(N, D)`
+# and labels `y` in `0..9`. Make every random draw from one `g = torch.Generator().manual_seed(seed)`.
+#
+# - **Initialization**: `W1` of shape `(H, D)` and `W2` `(H, H)` with He weights, `W3` `(10, H)` with LeCun
+#   weights (your `init_weight`, in `X`'s dtype); biases `b1`, `b2`, `b3` and shifts `beta1`, `beta2` at 0,
+#   scales `gamma1`, `gamma2` at 1; each BatchNorm layer with its own state (running mean 0, running
+#   variance 1, momentum 0.1, eps `1e-5`).
+# - **Each step**: draw `batch_size` indices with `torch.randint(0, N, (batch_size,), generator=g)`, run the
+#   forward pass in training mode (keep every cache), backpropagate the mean cross-entropy, and update every
+#   parameter with `param -= lr * grad`.
+# - **Return** a dict of tensors with the keys `W1, b1, gamma1, beta1, running_mean1, running_var1`, the same
+#   six with `2`, and `W3, b3`. The function `bn_mlp_logits` below evaluates such a dict (in evaluation mode,
+#   where dropout is the identity).
+#
+# **Target**: a mean accuracy of at least **95 %** on held-out digits over three trainings with the
+# default settings and three seeds (at a learning rate this large, about one run in twenty lands a few
+# points low; the mean of three absorbs it, a wrong backward pass does not). The grader trains your
+# function on its own split of the digits with its own seeds, and measures the accuracy itself, on images
+# your code never sees. The reference takes about 0.2 s per training; yours must stay within 5 s (Python
+# loops over the layers are fine, loops over the samples are not).
+#
+# <details><summary>Hint 1: the pieces of the backward pass you already know</summary>
+#
+# The gradient of the mean cross-entropy with respect to the logits is (softmax − one-hot) divided by the
+# batch size (chapter 03). A linear layer $z = hW^\top + b$ sends back $dW = dz^\top h$, $db = \sum dz$ over
+# the batch, and $dh = dz\,W$ (chapter 04). ReLU lets the gradient through where its input was positive.
+# </details>
+#
+# <details><summary>Hint 2: the order</summary>
+#
+# Going backwards through one hidden block: dropout first, then ReLU, then BatchNorm, then the linear layer.
+# Compute all the gradients of a step before changing any parameter (the input gradient of a linear layer
+# needs its weights as they were in the forward pass).
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "train_bn_mlp", "locked": false, "schema_version": 3, "solution": true}
+def train_bn_mlp(X, y, hidden=64, steps=200, lr=2.0, batch_size=64, p=0.1, seed=0):
+    """Train a two-hidden-layer BatchNorm + dropout network with hand-written backpropagation and SGD.
+
+    Args:
+        X: training inputs, shape (N, D); y: labels 0..9, shape (N,).
+        hidden: width H of both hidden layers; steps: number of SGD steps; lr: learning rate;
+        batch_size: mini-batch size; p: dropout's drop probability; seed: seed of every random draw.
+    Returns:
+        dict of tensors: W1 (H, D), b1, gamma1, beta1, running_mean1, running_var1 (H,), the same with 2
+        (W2 of shape (H, H)), W3 (10, H), b3 (10,).
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    n, d = X.shape
+    params = {"W1": init_weight(d, hidden, "he", g, dtype=X.dtype),
+              "W2": init_weight(hidden, hidden, "he", g, dtype=X.dtype),
+              "W3": init_weight(hidden, 10, "lecun", g, dtype=X.dtype), "b3": torch.zeros(10, dtype=X.dtype)}
+    states = {}
+    for k in (1, 2):
+        params[f"b{k}"] = torch.zeros(hidden, dtype=X.dtype)
+        params[f"gamma{k}"] = torch.ones(hidden, dtype=X.dtype)
+        params[f"beta{k}"] = torch.zeros(hidden, dtype=X.dtype)
+        states[k] = {"running_mean": torch.zeros(hidden, dtype=X.dtype),
+                     "running_var": torch.ones(hidden, dtype=X.dtype), "momentum": 0.1, "eps": 1e-5}
+    for _ in range(steps):
+        idx = torch.randint(0, n, (batch_size,), generator=g)
+        h, target = X[idx], y[idx]
+        saved = []
+        for k in (1, 2):
+            z = h @ params[f"W{k}"].T + params[f"b{k}"]
+            a, bn_cache = batchnorm_forward(z, params[f"gamma{k}"], params[f"beta{k}"], states[k], "train")
+            out, mask = dropout_forward(torch.relu(a), p, True, g)
+            saved.append((h, bn_cache, a, mask))
+            h = out
+        dlogits = torch.softmax(h @ params["W3"].T + params["b3"], dim=1)
+        dlogits[torch.arange(batch_size), target] -= 1.0
+        dlogits = dlogits / batch_size
+        grads = {"W3": dlogits.T @ h, "b3": dlogits.sum(0)}
+        dh = dlogits @ params["W3"]
+        for k in (2, 1):
+            h_in, bn_cache, a, mask = saved[k - 1]
+            da = dropout_backward(dh, mask) * (a > 0)
+            dz, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(da, bn_cache)
+            grads[f"W{k}"], grads[f"b{k}"] = dz.T @ h_in, dz.sum(0)
+            dh = dz @ params[f"W{k}"]
+        for name, grad in grads.items():
+            params[name] = params[name] - lr * grad
+    for k in (1, 2):
+        params[f"running_mean{k}"] = states[k]["running_mean"]
+        params[f"running_var{k}"] = states[k]["running_var"]
+    return params
+    ### END SOLUTION
+
+
+# %% [markdown]
+# The test below trains your network three times on a fixed split of the digits (1348 training images,
+# 449 held out) and evaluates it with `bn_mlp_logits`, the network in evaluation mode (BatchNorm with the
+# running statistics, dropout the identity). Both stay defined after the cell has run.
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_bn_mlp", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+import time
+from course.data import load_digits as load_digit_split
+
+
+def bn_mlp_logits(params, x, eps=1e-5):
+    """Evaluation-mode logits (N, 10) of the network trained by train_bn_mlp, for inputs x of shape (N, D)."""
+    h = x.to(params["W1"].dtype)
+    for k in (1, 2):
+        z = h @ params[f"W{k}"].T + params[f"b{k}"]
+        z = (z - params[f"running_mean{k}"]) / torch.sqrt(params[f"running_var{k}"] + eps)
+        h = torch.relu(params[f"gamma{k}"] * z + params[f"beta{k}"])
+    return h @ params["W3"].T + params["b3"]
+
+
+digit_split = load_digit_split()
+_shapes = {"W1": (64, 64), "W2": (64, 64), "W3": (10, 64), "b3": (10,)}
+_shapes.update({f"{name}{k}": (64,) for k in (1, 2) for name in ("b", "gamma", "beta", "running_mean", "running_var")})
+_accuracies = []
+for _seed in (0, 1, 2):
+    _start = time.perf_counter()
+    params = train_bn_mlp(digit_split.X_train, digit_split.y_train, seed=_seed)
+    _seconds = time.perf_counter() - _start
+    expect_true(isinstance(params, dict), f"train_bn_mlp should return a dict of tensors, got {type(params).__name__}.")
+    for _key, _shape in _shapes.items():
+        expect_true(_key in params, f"the returned dict has no key {_key!r}.")
+        expect_shape(params[_key], _shape, what=f"params[{_key!r}]")
+    with torch.no_grad():
+        _accuracies.append((bn_mlp_logits(params, digit_split.X_test).argmax(1) == digit_split.y_test).float().mean().item())
+    print(f"seed {_seed}: held-out accuracy {_accuracies[-1]:.3f}, trained in {_seconds:.2f} s")
+_mean = sum(_accuracies) / 3
+expect_true(_mean >= 0.95, f"the mean held-out accuracy is {_mean:.3f}, below the target 0.95.",
+            hint="Check each backward piece against its exercise (do they all pass their tests?), the order of the "
+                 "backward pass (Hint 2), and that the running statistics you return are the ones training updated.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_bn_mlp_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests: the grader trains on its own split with its own seeds and measures the held-out accuracy.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_bn_mlp", train_bn_mlp)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
 # - `init_std` and `init_weight`: the LeCun, Xavier and He scales, derived from the variance of a sum
 #   of independent products, and weights drawn from a generator with exactly those variances.
 # - `activation_stats`: a diagnostic of a deep network at initialization; the histograms showed
 #   vanishing, saturating and healthy signals.
-# - `batchnorm_forward` / `batchnorm_backward`: `BatchNorm1d` to the last detail (biased normalization,
-#   unbiased running variance, torch's momentum) and its gradient in the compact closed form.
+# - `batchnorm_forward`: `BatchNorm1d` to the last detail (biased normalization, unbiased running
+#   variance, torch's momentum); `batchnorm_jacobian` and `batchnorm_backward`: the gradient through the
+#   batch statistics, derived by you.
 # - `layernorm_forward` / `layernorm_backward`, `dropout_forward` / `dropout_backward` (inverted, with
 #   torch's drop probability), `residual_block`, and `ensemble_average`.
+# - `train_bn_mlp`: all of it put together, a network trained by your own backward passes to a stated
+#   accuracy on digits it never saw.
 #
 # Next, chapter 07 applies these pieces to **convolutional networks**, where BatchNorm normalizes
 # each channel over the batch *and* the spatial positions, and residual connections made very deep

@@ -20,8 +20,10 @@
 # - Compute the output size of a convolution with padding, stride and dilation.
 # - Implement a 2-D convolution three ways: with loops, as a matrix product over unrolled patches
 #   (im2col), and, for the backward pass, as sums of products that are themselves convolutions.
-# - Derive and implement the gradients of a convolution with respect to its input, weights and bias.
+# - Derive the gradients of a convolution with respect to its input, weights and bias (staged hints
+#   lead the way), and implement them.
 # - Implement max and average pooling, forward and backward, with an explicit rule for ties.
+# - Reason about receptive fields, parameter counts, and translation equivariance versus invariance.
 # - Implement the transposed convolution used to upsample in segmentation networks.
 # - Compute the intersection over union of boxes and run non-maximum suppression, two steps of every
 #   object detector.
@@ -135,7 +137,7 @@ expect_true(conv_output_size(9, 3, dilation=2) == 5,
 expect_true(isinstance(conv_output_size(8, 3, 1, 1), int), "conv_output_size should return a Python int.",
             hint="Use // rather than / (which gives a float).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_conv_output_size_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_conv_output_size_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -356,37 +358,119 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ## 3. The backward pass
 #
-# Let $\delta = \partial L / \partial y$ be the upstream gradient (`dout`, the shape of the output). Start
-# in 1-D without padding, as discussion 3 (§2.3) does: $y_1 = w_1 x_1 + w_2 x_2 + w_3 x_3$,
-# $y_2 = w_1 x_2 + w_2 x_3 + w_3 x_4$. The chain rule gives
+# Let $\delta = \partial L / \partial y$ be the upstream gradient (`dout`, the shape of the output). You need
+# $\partial L/\partial b$, $\partial L/\partial w$ and $\partial L/\partial x$. Derive them yourself, starting
+# in 1-D without padding, as discussion 3 (§2.3) does: with $y_1 = w_1 x_1 + w_2 x_2 + w_3 x_3$ and
+# $y_2 = w_1 x_2 + w_2 x_3 + w_3 x_4$, write $\partial L/\partial w_k$ and $\partial L/\partial x_j$ as sums over
+# the outputs $i$. (The worksheet's problem asks for the gradients "with respect to $x$ and $y$"; it means
+# $x$ and $w$.) Then do the same for the matrix form of Exercise 4, $Y_n = W_\text{row} X_{\text{col}, n} + b$.
 #
-# $$\frac{\partial L}{\partial w_k} = \sum_i \delta_i\, x_{i + k - 1}, \qquad
-#   \frac{\partial L}{\partial x_j} = \sum_i \delta_i\, w_{j - i + 1}.$$
+# <details><summary>Hint 1: the 1-D case</summary>
 #
-# The first is a cross-correlation of $x$ with $\delta$; the second is a *full* convolution of $\delta$ with
-# $w$ (pad $\delta$ by $K - 1$ zeros and slide the **flipped** filter): each input sends its gradient back
-# through every output that used it. (The worksheet's problem asks for the gradients "with respect to
-# $x$ and $y$"; it means $x$ and $w$.)
+# Each weight $w_k$ multiplies one input in every output: $\partial y_i/\partial w_k = x_{i+k-1}$. Each input
+# $x_j$ appears in every output whose window covers it, multiplied by the tap that lands on it,
+# $\partial y_i/\partial x_j = w_{j-i+1}$ (zero when $j - i + 1$ is not a valid tap). Sum over $i$ with the
+# weights $\delta_i$. Which of the two sums is a cross-correlation of $x$ with $\delta$, and which slides the
+# filter the other way round (a *flipped* filter over a zero-padded $\delta$)?
+# </details>
 #
-# In the matrix form these are two matrix products and a scatter. With $\delta_n$ reshaped to $F \times L$:
+# <details><summary>Hint 2: the weight gradient, one output channel at a time</summary>
+#
+# Filter $f$ only touches output channel $f$. So $\partial L/\partial w_{f c p q}$ sums, over the batch and
+# over the output positions $(i, j)$, the gradient $\delta_{n f i j}$ times the input pixel that tap $(p, q)$
+# of channel $c$ saw there. Exercise 5 asks for exactly this, for one output channel. In the matrix form
+# it is a product of $\delta_n$ (an $F \times L$ matrix) with the columns $X_{\text{col}, n}$, summed over $n$.
+# </details>
+#
+# <details><summary>Hint 3: the input gradient goes through the columns</summary>
+#
+# The matrix form gives first the gradient with respect to the *columns*, an $C k_h k_w \times L$ matrix
+# per image (transpose what multiplied them). Each column entry is a copy of one padded input pixel, and a
+# pixel copied into several windows receives the **sum** of their gradients: this "col2im" step adds every
+# column entry back onto the pixel it came from, then crops the $P$ padded rows and columns on each side
+# (they were constants, not inputs). `F.fold` does col2im in one call (with `padding=` it also crops); you may
+# also loop over the `kh * kw` taps and add strided slices. With a stride $S > 1$ the taps land on a strided
+# grid; pixels that no window covers (at the bottom or right edge, when the division was rounded down) get 0.
+# </details>
+#
+# <details><summary>Hint 4: the results</summary>
+#
+# In 1-D: $\partial L/\partial w_k = \sum_i \delta_i\, x_{i + k - 1}$ and $\partial L/\partial x_j = \sum_i \delta_i\, w_{j - i + 1}$.
+# In the matrix form, with $\delta_n$ reshaped to $F \times L$:
 #
 # $$\frac{\partial L}{\partial b_f} = \sum_{n, l} \delta_{n f l}, \qquad
-#   \frac{\partial L}{\partial W_\text{row}} = \sum_n \delta_n\, X_{\text{col}, n}^{\top}\;\; (F \times C k_h k_w), \qquad
-#   \frac{\partial L}{\partial X_{\text{col}, n}} = W_\text{row}^{\top}\, \delta_n\;\; (C k_h k_w \times L).$$
+#   \frac{\partial L}{\partial W_\text{row}} = \sum_n \delta_n\, X_{\text{col}, n}^{\top}, \qquad
+#   \frac{\partial L}{\partial X_{\text{col}, n}} = W_\text{row}^{\top}\, \delta_n,$$
 #
-# The last one is the gradient with respect to the *columns*. Each column entry is a copy of one padded
-# input pixel, and a pixel copied into several windows receives the **sum** of their gradients: this
-# "col2im" step adds every column entry back onto the pixel it came from, and finally crops the $P$
-# padded rows and columns on each side (they were constants, not inputs). `F.fold` does col2im in one call
-# (with `padding=` it also crops); you may also loop over the `kh * kw` taps and add strided slices. With a
-# stride $S > 1$ the windows start at $S i$, so the taps land on a strided grid; pixels that no window
-# covers (at the bottom or right edge when the division was rounded down) get gradient 0.
+# and $\partial L/\partial x$ is col2im of the last one.
+# </details>
 #
-# ### Exercise 5: `conv2d_backward`
+# ### Exercise 5: `conv2d_weight_grad`
+#
+# The stepping stone: implement `conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0)`, the
+# gradient with respect to the weights of **one** filter. `x` has shape `(N, C, H, W)`, `dout_f` of shape
+# `(N, H_out, W_out)` is the upstream gradient of that filter's output channel, `kernel_size = (kh, kw)`.
+# Return $\partial L/\partial w_{f}$ of shape `(C, kh, kw)`. Write it from the sums (a loop over the `kh * kw`
+# taps is natural); do not call `F.conv2d`, autograd, or your `conv2d_backward`.
+
+# %% nbgrader={"grade": false, "grade_id": "conv2d_weight_grad", "locked": false, "schema_version": 3, "solution": true}
+def conv2d_weight_grad(x, dout_f, kernel_size, stride=1, padding=0):
+    """Gradient of the loss with respect to the weights of one filter of a convolution.
+
+    Args:
+        x: input, shape (N, C, H, W).
+        dout_f: upstream gradient of the filter's output channel, shape (N, H_out, W_out).
+        kernel_size: pair (kh, kw).
+        stride, padding: ints.
+    Returns:
+        tensor of shape (C, kh, kw).
+    """
+    ### BEGIN SOLUTION
+    kh, kw = kernel_size
+    ho, wo = dout_f.shape[1], dout_f.shape[2]
+    xp = F.pad(x, (padding, padding, padding, padding))
+    dw = x.new_zeros(x.shape[1], kh, kw)
+    for p in range(kh):
+        for q in range(kw):
+            tap = xp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride]
+            dw[:, p, q] = (tap * dout_f[:, None]).sum(dim=(0, 2, 3))
+    return dw
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_conv2d_weight_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+x = torch.arange(9.0, dtype=torch.float64).reshape(1, 1, 3, 3)
+dw = conv2d_weight_grad(x, torch.tensor([[[1.0, 0.0], [0.0, 0.0]]], dtype=torch.float64), (2, 2))
+# only the top-left output has a gradient: each tap receives the pixel it saw there, the window [[0, 1], [3, 4]]
+expect_close(dw, torch.tensor([[[0.0, 1.0], [3.0, 4.0]]], dtype=torch.float64),
+             what="conv2d_weight_grad for a gradient on the top-left output only",
+             hint="Tap (p, q) of the filter saw the pixel at offset (p, q) of each window: the filter is not flipped.")
+g = torch.Generator().manual_seed(3)
+x = torch.randn(2, 3, 7, 6, generator=g, dtype=torch.float64)
+w = torch.randn(4, 3, 3, 2, generator=g, dtype=torch.float64)
+wr = w.clone().requires_grad_()
+y = F.conv2d(x, wr, stride=2, padding=1)
+dout = torch.randn(y.shape, generator=g, dtype=torch.float64)
+y.backward(dout)
+expect_close(conv2d_weight_grad(x, dout[:, 1], (3, 2), stride=2, padding=1), wr.grad[1],
+             what="conv2d_weight_grad for filter 1 (stride 2, padding 1) vs autograd",
+             hint="Sum over the batch and every output position, reading the padded input on the stride's grid.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_conv2d_weight_grad_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("conv2d_weight_grad", conv2d_weight_grad)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 6: `conv2d_backward`
 #
 # Implement `conv2d_backward(dout, cache)` where `dout` has shape `(N, F, H_out, W_out)` and `cache` is the
 # 6-tuple `(x, w, b, stride, padding, cols)` of exercise 4. Return `(dx, dw, db)` with the shapes of
-# `x`, `w` and `b`; no Python loop over the batch.
+# `x`, `w` and `b`, from the sums you derived (Hints 2-4). A Python loop over the batch earns the same marks
+# but is slow; the layer is fastest as a few batched matrix products and a loop over the `kh * kw` taps.
 
 # %% nbgrader={"grade": false, "grade_id": "conv2d_backward", "locked": false, "schema_version": 3, "solution": true}
 def conv2d_backward(dout, cache):
@@ -425,8 +509,9 @@ expect_close(dx, torch.tensor([[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.
              what="dx for a 2x2 box filter and dout = 1",
              hint="Each pixel collects one gradient per window that contains it: add, do not overwrite.")
 expect_close(dw, torch.tensor([[[[8.0, 12.0], [20.0, 24.0]]]], dtype=torch.float64), what="dw for dout = 1",
-             hint="dw[f, c, p, q] sums dout times the input pixel under tap (p, q), over batch and positions.")
-expect_close(db, torch.tensor([4.0], dtype=torch.float64), what="db for dout = 1", hint="db sums dout over batch and space.")
+             hint="Each weight is used at every position: its gradient collects one term per window (Hint 2).")
+expect_close(db, torch.tensor([4.0], dtype=torch.float64), what="db for dout = 1",
+             hint="The bias is added to every output position: how many outputs does it move?")
 # random shapes, stride 2, padding 1, random upstream gradient, against autograd
 g = torch.Generator().manual_seed(3)
 x = torch.randn(2, 3, 7, 6, generator=g, dtype=torch.float64)
@@ -439,12 +524,15 @@ dout = torch.randn(y.shape, generator=g, dtype=torch.float64)
 y.backward(dout)
 dx, dw, db = conv2d_backward(dout, cache)
 expect_close(dx, xr.grad, what="dx (stride 2, padding 1) vs autograd",
-             hint="Scatter with the stride, then crop `padding` rows and columns on each side.")
+             hint="Each column entry goes back onto the padded pixel it was copied from, on the stride's grid; "
+                  "padded pixels are constants, not inputs (Hint 3).")
 expect_close(dw, wr.grad, what="dw (stride 2, padding 1) vs autograd",
-             hint="dout @ cols^T has shape (F, C*kh*kw): reshape it to (F, C, kh, kw), not its transpose.")
-expect_close(db, br.grad, what="db vs autograd", hint="Sum (do not average) over the batch.")
+             hint="Compare with your conv2d_weight_grad, filter by filter: the gradient's rows must follow "
+                  "the layout (filter, channel, kernel row, kernel column) of w.")
+expect_close(db, br.grad, what="db vs autograd",
+             hint="The bias is added at every position of every image: each one contributes its full gradient.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_conv2d_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_conv2d_backward_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -483,6 +571,75 @@ with needs_exercises():
     print(f"naive loops, forward only (yours): {1e3 * t_naive:7.2f} ms")
 
 # %% [markdown]
+# ### Questions on convolution layers
+#
+# ### Concept question 1: `concept_receptive_field`
+#
+# The **receptive field** of a unit is the patch of the input image that can influence it. A network
+# applies, in this order: a $3\times3$ convolution (stride 1), another $3\times3$ convolution (stride 1), a
+# $2\times2$ max pooling (stride 2), and a $3\times3$ convolution (stride 1). How large is the receptive
+# field of one unit of the last layer (padding changes nothing here)?
+#
+# - **a.** $3\times3$: a unit only sees the window of its own kernel.
+# - **b.** $8\times8$: each layer adds its kernel size minus one, $1 + 2 + 2 + 1 + 2$.
+# - **c.** $10\times10$: after the pooling, neighbouring units are 2 input pixels apart, so the last
+#   convolution's extra two taps widen the field by 4 pixels, not 2.
+# - **d.** $11\times11$: the kernel sizes add up, $3 + 3 + 2 + 3$.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_receptive_field", "locked": false, "schema_version": 3, "solution": true}
+def concept_receptive_field():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_receptive_field", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_receptive_field() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_receptive_field_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_receptive_field", concept_receptive_field)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 2: `concept_parameter_count`
+#
+# A convolution layer maps 64 input channels to 128 output channels with $3\times3$ filters and a bias per
+# filter, on $32\times32$ feature maps. How many parameters does it have?
+#
+# - **a.** $128\cdot64\cdot9 + 128 = 73\,856$, whatever the size of the feature maps.
+# - **b.** $128\cdot9 + 128 = 1\,280$: each filter is one $3\times3$ kernel.
+# - **c.** $73\,856\cdot32\cdot32 \approx 75.6$ million: every position needs its own copy of the filters.
+# - **d.** $64\cdot128 + 128 = 8\,320$: the kernel size only sets which pixels are read, not the weights.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_parameter_count", "locked": false, "schema_version": 3, "solution": true}
+def concept_parameter_count():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_parameter_count", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_parameter_count() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_parameter_count_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_parameter_count", concept_parameter_count)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 4. Pooling
 #
 # A pooling layer summarizes each $k \times k$ window of each channel by one number: its maximum
@@ -492,15 +649,33 @@ with needs_exercises():
 # a pixel within its window (textbook §7.4). Channels are pooled separately; the output size follows
 # exercise 1 with $P = 0$, $D = 1$.
 #
-# **Backward.** Average pooling is linear: each of the $k^2$ inputs of a window contributes $1/k^2$ of the
-# output, so it receives $\delta / k^2$. Max pooling is piecewise linear: only the input that attained the
-# maximum influences the output, so the whole $\delta$ of a window goes to that one input and the others
-# get 0. When several inputs tie for the maximum (common after a ReLU, which makes many zeros), the
-# derivative is not defined; we follow torch's rule: **the first maximal entry of the window in row-major
-# order gets the whole gradient** (`torch.argmax` returns the first index of a maximum). When windows
-# overlap ($S < k$) an input can belong to several windows and **adds** what each of them sends back.
+# **Backward.** Pooling has no parameters, so its backward pass only sends $\delta$ back to the inputs of
+# each window; how it splits it among them is for you to work out (Exercises 8 to 10). One convention must
+# be fixed first: when several inputs tie for the maximum of a window (common after a ReLU, which makes many
+# zeros), the derivative of the maximum is not defined, and we follow torch's rule: **the first maximal entry
+# of the window in row-major order counts as the maximum** (`torch.argmax` returns the first index of a
+# maximum).
 #
-# ### Exercise 6: `pool2d_forward`
+# <details><summary>Hint 1: average pooling</summary>
+#
+# The mean of a window is linear in its $k^2$ inputs: what is the derivative of the mean with respect to
+# one of them?
+# </details>
+#
+# <details><summary>Hint 2: max pooling</summary>
+#
+# Move one input of a window a tiny bit. If it is not the maximum, the output does not change; if it is
+# (and the maximum is strict), the output moves by exactly as much. So which inputs receive the window's
+# $\delta$, and how much of it?
+# </details>
+#
+# <details><summary>Hint 3: overlapping windows</summary>
+#
+# With $S < k$ an input belongs to several windows. By the chain rule, its gradient is the sum, over the
+# windows that contain it, of what each window sends it.
+# </details>
+#
+# ### Exercise 7: `pool2d_forward`
 #
 # Implement `pool2d_forward(x, kernel_size, stride=None, mode="max")` for `x` of shape `(N, C, H, W)`:
 # `kernel_size` is an int $k$ (square windows), `stride=None` means `stride = kernel_size`, no padding,
@@ -553,14 +728,77 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 7: `max_pool2d_backward`
+# ### Exercise 8: `max_pool2d_routing`
+#
+# The stepping stone of max pooling's backward pass: where does each window's gradient go? Implement
+# `max_pool2d_routing(x, kernel_size, stride=None)` for `x` of shape `(N, C, H, W)`, returning a tensor of the
+# shape and dtype of `x` whose entry counts **the windows that route their gradient to that input** (ties:
+# the first maximum in row-major order within the window, as stated above). With non-overlapping windows it
+# is a 0/1 mask with exactly one 1 per window; with overlapping windows an entry can be 2 or more. (It is
+# also what `max_pool2d_backward` returns when every entry of `dout` is 1.)
+#
+# One vectorized way: `argmax` over the rows of the im2col columns of `x.reshape(N * C, 1, H, W)`, then add the
+# one-hot result back onto the pixels (col2im, as in exercise 6). A loop over the output positions is fine too.
+
+# %% nbgrader={"grade": false, "grade_id": "max_pool2d_routing", "locked": false, "schema_version": 3, "solution": true}
+def max_pool2d_routing(x, kernel_size, stride=None):
+    """How many pooling windows route their gradient to each input (first maximum in row-major order).
+
+    Args:
+        x: forward input, shape (N, C, H, W).
+        kernel_size: int k.
+        stride: int, default kernel_size.
+    Returns:
+        tensor of the shape and dtype of x (counts: 0, 1, 2, ...).
+    """
+    ### BEGIN SOLUTION
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    n, c, h, wd = x.shape
+    ho, wo = (h - k) // stride + 1, (wd - k) // stride + 1
+    cols = im2col(x.reshape(n * c, 1, h, wd), (k, k), stride)  # (N*C, k*k, L)
+    picked = torch.zeros_like(cols).scatter_(1, cols.argmax(dim=1, keepdim=True), 1.0).reshape(n, c, k, k, ho, wo)
+    counts = torch.zeros_like(x)
+    for p in range(k):
+        for q in range(k):
+            counts[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += picked[:, :, p, q]
+    return counts
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_max_pool2d_routing", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+x = torch.tensor([[[[1.0, 3.0, 3.0, 0.0],
+                    [3.0, 0.0, 2.0, 2.0],
+                    [0.0, 0.0, 5.0, 5.0],
+                    [0.0, 0.0, 5.0, 5.0]]]], dtype=torch.float64)
+expect_close(max_pool2d_routing(x, 2),
+             torch.tensor([[[[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0],
+                             [1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]], dtype=torch.float64),
+             what="max_pool2d_routing with ties (2x2 windows)",
+             hint="Each window routes to ONE entry, its first maximum in row-major order (the bottom-left window "
+                  "is all zeros, so its top-left entry is the one).")
+x = torch.tensor([[[[0.0, 1.0, 9.0, 1.0, 0.0]]]], dtype=torch.float64)
+expect_close(max_pool2d_routing(x.reshape(1, 1, 1, 5).expand(1, 1, 3, 5).clone(), 3, stride=1),
+             torch.tensor([[[[0.0, 0.0, 3.0, 0.0, 0.0], [0.0] * 5, [0.0] * 5]]], dtype=torch.float64),
+             what="max_pool2d_routing with overlapping windows (k=3, stride=1) on three equal rows [0, 1, 9, 1, 0]",
+             hint="The three overlapping windows all pick the 9 in their first row: count every window, do not "
+                  "just mark the entry.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_max_pool2d_routing_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("max_pool2d_routing", max_pool2d_routing)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 9: `max_pool2d_backward`
 #
 # Implement `max_pool2d_backward(dout, x, kernel_size, stride=None)`: `x` is the forward input
-# `(N, C, H, W)`, `dout` the upstream gradient `(N, C, H_out, W_out)`; return `dx` of the shape of `x`.
-# Route each window's gradient to its first maximal entry (row-major order within the window) and add the
-# contributions of overlapping windows. One vectorized way: `argmax` over the rows of the im2col columns,
-# a one-hot `scatter` of `dout` into a zero tensor of the columns' shape, then col2im (exercise 5's loop over
-# taps, or `F.fold`). A loop over output positions is fine too.
+# `(N, C, H, W)`, `dout` the upstream gradient `(N, C, H_out, W_out)`; return `dx` of the shape of `x`, with the
+# tie rule stated above. Your routing of Exercise 8 tells you where each window's gradient goes; Hints 2 and 3
+# tell you how much, and what happens where windows overlap.
 
 # %% nbgrader={"grade": false, "grade_id": "max_pool2d_backward", "locked": false, "schema_version": 3, "solution": true}
 def max_pool2d_backward(dout, x, kernel_size, stride=None):
@@ -601,8 +839,8 @@ expect_close(max_pool2d_backward(dout, x, 2),
              torch.tensor([[[[0.0, 1.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0],
                              [3.0, 0.0, 4.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]], dtype=torch.float64),
              what="max_pool2d_backward with ties (2x2 windows)",
-             hint="Each window sends its whole gradient to ONE entry: the first maximum in row-major order "
-                  "(the bottom-left window is all zeros, so its top-left entry gets it).")
+             hint="A window's output moves only with the entry it routes to (Exercise 8): the other entries of "
+                  "the window get nothing.")
 g = torch.Generator().manual_seed(5)
 x = torch.randn(2, 3, 7, 6, generator=g, dtype=torch.float64)
 xr = x.clone().requires_grad_()
@@ -610,9 +848,9 @@ y = F.max_pool2d(xr, 3, 2)
 dout = torch.randn(y.shape, generator=g, dtype=torch.float64)
 y.backward(dout)
 expect_close(max_pool2d_backward(dout, x, 3, stride=2), xr.grad, what="overlapping windows (k=3, stride=2) vs autograd",
-             hint="An input that is the maximum of two overlapping windows receives the sum of both gradients.")
+             hint="An input that is the maximum of two overlapping windows is on two paths to the loss (Hint 3).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_max_pool2d_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_max_pool2d_backward_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -621,7 +859,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 8: `avg_pool2d_backward`
+# ### Exercise 10: `avg_pool2d_backward`
 #
 # Implement `avg_pool2d_backward(dout, x, kernel_size, stride=None)` with the same arguments (only the shape,
 # dtype and device of `x` matter): every entry of a window receives `dout / k**2` of that window, overlapping
@@ -656,7 +894,8 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None):
 expect_close(avg_pool2d_backward(torch.tensor([[[[4.0]]]], dtype=torch.float64), torch.zeros(1, 1, 3, 3, dtype=torch.float64), 2),
              torch.tensor([[[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]], dtype=torch.float64),
              what="avg_pool2d_backward(4, 3x3 input, k=2)",
-             hint="Each of the k*k = 4 entries of the window gets dout / 4; the last row and column are in no window.")
+             hint="The window's output is the mean of its k*k = 4 entries (Hint 1); the last row and column are in "
+                  "no window.")
 g = torch.Generator().manual_seed(6)
 x = torch.randn(2, 3, 8, 7, generator=g, dtype=torch.float64)
 xr = x.clone().requires_grad_()
@@ -664,7 +903,8 @@ y = F.avg_pool2d(xr, 3, 2)
 dout = torch.randn(y.shape, generator=g, dtype=torch.float64)
 y.backward(dout)
 expect_close(avg_pool2d_backward(dout, x, 3, stride=2), xr.grad, what="overlapping windows (k=3, stride=2) vs autograd",
-             hint="Divide by the window size k*k, and add the shares of overlapping windows.")
+             hint="Each window's output is a mean over k*k entries, and an entry in two windows is on two paths to "
+                  "the loss.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_avg_pool2d_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -675,13 +915,47 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### Concept question 3: `concept_equivariance`
+#
+# Shift an image 2 pixels to the right (far from the borders, so that nothing falls off). What happens to
+# the feature map of a convolution layer (stride 1), and to a $2\times2$ max pooling (stride 2) of that map?
+#
+# - **a.** Neither changes: a convolution is translation invariant, since it uses the same filter everywhere.
+# - **b.** The feature map shifts 2 pixels to the right (the convolution is translation *equivariant*), and the
+#   pooled map shifts by 1 position; pooling is only approximately invariant, to shifts within its window.
+# - **c.** The feature map shifts 2 pixels to the right, and the pooled map does not change: max pooling makes
+#   the network translation invariant.
+# - **d.** The feature map shifts 2 pixels and its values change too, because the filter now sees other pixels.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_equivariance", "locked": false, "schema_version": 3, "solution": true}
+def concept_equivariance():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_equivariance", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_equivariance() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_equivariance_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_equivariance", concept_equivariance)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 5. Transposed convolution: upsampling
 #
 # Segmentation networks (the U-Net of textbook §8.3 and discussion 5, §3) must turn small feature maps back
 # into full-size images. The **transposed convolution** does it. Write a convolution as $y = A x$ with the
 # sparse matrix $A$ of §2; the transposed convolution is $x' = A^\top y'$: it maps an input of the
 # convolution's *output* size to an output of its *input* size, and it is exactly the operation that
-# computed $\partial L / \partial x$ in the backward pass (exercise 5). Concretely, every input pixel
+# computed $\partial L / \partial x$ in the backward pass (exercise 6). Concretely, every input pixel
 # $x_{c i j}$ stamps the kernel $w_c$, scaled by $x_{c i j}$, onto the output at offset $(S i, S j)$; stamps
 # overlap and add; finally $P$ rows and columns are cropped on every side. The output size inverts the
 # convolution's:
@@ -695,7 +969,7 @@ assert _result.passed, _result.message
 # Discussion 5, problem 2 works one example by hand: input $\begin{bmatrix}0&1\\2&3\end{bmatrix}$ and
 # kernel $\begin{bmatrix}0&1\\2&3\end{bmatrix}$ give $\begin{bmatrix}0&0&1\\0&4&6\\4&12&9\end{bmatrix}$.
 #
-# ### Exercise 9: `conv_transpose2d`
+# ### Exercise 11: `conv_transpose2d`
 #
 # Implement `conv_transpose2d(x, w, b=None, stride=1, padding=0)` with `x` of shape `(N, C_in, H, W)`,
 # `w` of shape `(C_in, C_out, kh, kw)`, `b` of shape `(C_out,)` or None, returning
@@ -779,7 +1053,7 @@ assert _result.passed, _result.message
 # strictly greater than the threshold. A box removed earlier does not remove others: in a chain A, B, C
 # where A overlaps B, B overlaps C, but A does not overlap C, NMS keeps A and C.
 #
-# ### Exercise 10: `box_iou`
+# ### Exercise 12: `box_iou`
 #
 # Implement `box_iou(boxes1, boxes2)` for tensors of shapes `(M, 4)` and `(K, 4)`, returning the `(M, K)`
 # matrix of IoUs, vectorized by broadcasting (`boxes1[:, None, :]` against `boxes2[None, :, :]`).
@@ -826,7 +1100,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 11: `nms`
+# ### Exercise 13: `nms`
 #
 # Implement `nms(boxes, scores, iou_threshold)`: `boxes` of shape `(B, 4)`, `scores` of shape `(B,)`.
 # Return the indices of the kept boxes as an int64 tensor, **in the order they were kept** (decreasing
@@ -1049,11 +1323,11 @@ interact(show_feature_maps, index=(0, 40, 1));
 #   definition.
 # - `im2col` and `conv2d_forward`: the same layer as one dense matrix product over unrolled patches, the
 #   way fast libraries compute it.
-# - `conv2d_backward`: $\partial L/\partial b$ sums $\delta$, $\partial L/\partial w$ correlates the input
-#   with $\delta$, and $\partial L/\partial x$ scatters $W^\top \delta$ back onto the pixels (col2im), a full
-#   convolution with the flipped filter.
-# - `pool2d_forward`, `max_pool2d_backward`, `avg_pool2d_backward`: pooling routes gradients to the first
-#   maximum or spreads them evenly, adding where windows overlap.
+# - `conv2d_weight_grad` and `conv2d_backward`, derived by you: $\partial L/\partial b$ sums $\delta$,
+#   $\partial L/\partial w$ correlates the input with $\delta$, and $\partial L/\partial x$ scatters
+#   $W^\top \delta$ back onto the pixels (col2im), a full convolution with the flipped filter.
+# - `pool2d_forward`, `max_pool2d_routing`, `max_pool2d_backward`, `avg_pool2d_backward`: pooling routes
+#   gradients to the first maximum or spreads them evenly, adding where windows overlap.
 # - `conv_transpose2d`: the adjoint of a convolution, the upsampling layer of segmentation networks.
 # - `box_iou` and `nms`: the post-processing of every object detector.
 # - A 1370-parameter CNN that reads digits, with filters that look like edge detectors.
