@@ -37,6 +37,12 @@ __all__ = [
     "sinusoidal_positions",
     "transformer_block",
     "gaussian_kernel_attention",
+    "softmax_backward",
+    "reverser_logits",
+    "train_reverser",
+    "scale_answer",
+    "permutation_answer",
+    "causal_answer",
 ]
 
 
@@ -61,8 +67,9 @@ def masked_softmax(scores, mask=None):
         >>> masked_softmax(torch.tensor([[1.0, 1.0, 5.0]]), torch.tensor([True, True, False]))
         tensor([[0.5000, 0.5000, 0.0000]])
     """
-    if mask is None:
-        return softmax(scores, dim=-1)
+    if mask is None:  # out of place (autograd runs through it when a model is trained on these pieces)
+        e = (scores - scores.amax(dim=-1, keepdim=True)).exp()
+        return e / e.sum(dim=-1, keepdim=True)
     z = scores.masked_fill(~mask.to(torch.bool), float("-inf"))
     top = z.amax(dim=-1, keepdim=True)
     top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # a fully masked row: exp(-inf) = 0
@@ -114,6 +121,30 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
     return p @ v, p
 
 
+def softmax_backward(p, dp):
+    r"""The softmax's Jacobian-vector product along the last axis: the gradient with respect to the scores.
+
+    Introduced in chapter 09 (Attention and the Transformer).
+
+    For :math:`p = \mathrm{softmax}(s)` over the last axis and the upstream gradient :math:`dp`, the Jacobian
+    :math:`\partial p_j / \partial s_m = p_j(\delta_{jm} - p_m)` gives
+    :math:`ds_m = p_m\,(dp_m - \sum_j p_j\, dp_j)`, row by row. Entries with :math:`p = 0` (masked out)
+    get :math:`ds = 0`.
+
+    Args:
+        p: softmax output, shape ``(..., L)`` (each row sums to 1, or is all zero if fully masked).
+        dp: upstream gradient with respect to ``p``, same shape.
+
+    Returns:
+        ``ds``, the gradient with respect to the scores, shape ``(..., L)``.
+
+    Example:
+        >>> softmax_backward(torch.tensor([[0.5, 0.5]]), torch.tensor([[1.0, 0.0]]))
+        tensor([[ 0.2500, -0.2500]])
+    """
+    return p * (dp - (p * dp).sum(dim=-1, keepdim=True))
+
+
 def attention_backward(dout, cache):
     r"""Gradients of scaled dot-product attention with respect to the queries, keys and values.
 
@@ -142,7 +173,7 @@ def attention_backward(dout, cache):
     scale = 1.0 / math.sqrt(q.shape[-1])
     dv = p.transpose(-2, -1) @ dout
     dp = dout @ v.transpose(-2, -1)
-    ds = p * (dp - (p * dp).sum(dim=-1, keepdim=True))
+    ds = softmax_backward(p, dp)
     dq = (ds @ k) * scale
     dk = (ds.transpose(-2, -1) @ q) * scale
     return dq, dk, dv
@@ -275,7 +306,8 @@ def gaussian_kernel_attention(q, k, v, sigma):
     :math:`\mathrm{out}_i = \sum_j \alpha_{ij} v_j` with
     :math:`\alpha_{ij} = e^{-\lVert q_i - k_j\rVert^2 / 2\sigma^2} / \sum_{j'} e^{-\lVert q_i - k_{j'}\rVert^2 / 2\sigma^2}`,
     i.e. dot-product attention with scores :math:`(q_i \cdot k_j - \lVert k_j\rVert^2/2)/\sigma^2` (the
-    :math:`\lVert q_i\rVert^2` term cancels). Computed as a softmax of the negative scaled squared
+    :math:`\lVert q_i\rVert^2` term cancels): :math:`\sigma^2` plays the part of the temperature
+    :math:`\sqrt d`. Computed as a softmax of the negative scaled squared
     distances, so a query far from every key (where every kernel value underflows to 0) still gets the
     weights of its nearest keys, not 0/0.
 
@@ -296,3 +328,113 @@ def gaussian_kernel_attention(q, k, v, sigma):
     """
     d2 = (q.unsqueeze(-2) - k.unsqueeze(-3)).square().sum(dim=-1)  # (..., Lq, Lk)
     return softmax(-d2 / (2.0 * sigma**2), dim=-1) @ v
+
+
+# -- the make-it-work task: a tiny Transformer that reverses sequences -----------------------------------------
+
+def reverser_logits(tokens, params, num_heads=2):
+    r"""Logits of the chapter's one-block reverser: embed, add positions, one pre-norm block, read out.
+
+    Introduced in chapter 09 (Attention and the Transformer).
+
+    :math:`x = \mathrm{embed}[\text{tokens}] + PE`, :math:`h = \mathrm{block}(x)` (bidirectional: no causal
+    mask), logits :math:`= h\, W_{\text{head}}^\top + b_{\text{head}}`; position ``i`` predicts the token at
+    position ``L - 1 - i``.
+
+    Args:
+        tokens: int64 tensor ``(B, L)``.
+        params: the dict of ``course.reversal.init_reverser_params`` (trained or not).
+        num_heads: heads of the attention.
+
+    Returns:
+        Tensor ``(B, L, vocab)``.
+
+    Example:
+        >>> from course.reversal import init_reverser_params
+        >>> params = init_reverser_params(torch.Generator().manual_seed(0))
+        >>> reverser_logits(torch.zeros(2, 6, dtype=torch.long), params).shape
+        torch.Size([2, 6, 8])
+    """
+    embed = params["embed"]
+    x = embed[tokens] + sinusoidal_positions(tokens.shape[1], embed.shape[1], dtype=embed.dtype,
+                                             device=embed.device)
+    block = {name[len("block."):]: t for name, t in params.items() if name.startswith("block.")}
+    h = transformer_block(x, block, num_heads)
+    return F.linear(h, params["head.weight"], params["head.bias"])
+
+
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    r"""Train the reverser with Adam on the cross-entropy of every position; return the trained parameters.
+
+    Introduced in chapter 09 (Attention and the Transformer).
+
+    Parameters start from ``course.reversal.init_reverser_params(torch.Generator().manual_seed(seed))``;
+    each of ``steps`` steps draws ``batch_size`` training sequences with ``torch.randint`` from the same
+    generator, and takes one ``torch.optim.Adam`` step on the mean cross-entropy between
+    ``reverser_logits`` and the reversed sequences.
+
+    Args:
+        train_tokens: int64 tensor ``(N, L)`` of training sequences.
+        seed: the seed of the initial weights and the batches.
+        steps, lr, batch_size: the optimization's settings.
+
+    Returns:
+        dict of detached tensors with the keys of ``init_reverser_params``.
+
+    Example:
+        >>> from course.reversal import reversal_data
+        >>> params = train_reverser(reversal_data(2000, torch.Generator().manual_seed(0)), seed=0)
+        >>> held_out = reversal_data(500, torch.Generator().manual_seed(1))
+        >>> bool((reverser_logits(held_out, params).argmax(-1) == held_out.flip(1)).float().mean() > 0.98)
+        True
+    """
+    from course.reversal import init_reverser_params
+
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    vocab = params["embed"].shape[0]
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        logits = reverser_logits(train_tokens[idx], params)
+        loss = F.cross_entropy(logits.reshape(-1, vocab), targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+
+
+# -- concept questions -------------------------------------------------------------------------------------------
+
+def scale_answer():
+    """Concept question of chapter 09: what the 1/sqrt(d) in the scores is for.
+
+    Example::
+
+        >>> scale_answer()
+        'c'
+    """
+    return "c"
+
+
+def permutation_answer():
+    """Concept question of chapter 09: self-attention without positions, on a permuted sequence.
+
+    Example::
+
+        >>> permutation_answer()
+        'b'
+    """
+    return "b"
+
+
+def causal_answer():
+    """Concept question of chapter 09: a next-token model trained without the causal mask.
+
+    Example::
+
+        >>> causal_answer()
+        'd'
+    """
+    return "d"

@@ -27,6 +27,11 @@ __all__ = [
     "bert_mask",
     "next_token_loss",
     "perplexity",
+    "sgns_score_grads",
+    "train_embeddings",
+    "negatives_answer",
+    "subsampling_answer",
+    "perplexity_meaning_answer",
 ]
 
 IGNORE_INDEX = -100
@@ -81,6 +86,34 @@ def sgns_loss(center, context, negatives):
     return -log_sigmoid(pos) - log_sigmoid(-neg).sum(-1)
 
 
+def sgns_score_grads(center, context, negatives):
+    r"""Derivatives of each example's skip-gram loss with respect to its scores.
+
+    Introduced in chapter 10 (Embeddings and pretraining).
+
+    With :math:`s_o = u_o^\top v` and :math:`s_k = u_k^\top v`, and
+    :math:`\ell = -\log\sigma(s_o) - \sum_k \log\sigma(-s_k)`: since
+    :math:`\frac{d}{ds}\log\sigma(s) = 1 - \sigma(s)`, :math:`\partial\ell/\partial s_o = \sigma(s_o) - 1` and
+    :math:`\partial\ell/\partial s_k = \sigma(s_k)`.
+
+    Args:
+        center: tensor ``(B, D)``.
+        context: tensor ``(B, D)``.
+        negatives: tensor ``(B, K, D)``.
+
+    Returns:
+        ``(d_pos, d_neg)`` of shapes ``(B,)`` and ``(B, K)``.
+
+    Example:
+        >>> v = torch.zeros(1, 2, dtype=torch.float64)
+        >>> sgns_score_grads(v, torch.ones(1, 2, dtype=torch.float64), torch.ones(1, 3, 2, dtype=torch.float64))
+        (tensor([-0.5000], dtype=torch.float64), tensor([[0.5000, 0.5000, 0.5000]], dtype=torch.float64))
+    """
+    pos = (center * context).sum(-1)
+    neg = torch.einsum("bkd,bd->bk", negatives, center)
+    return sigmoid(pos) - 1.0, sigmoid(neg)
+
+
 def sgns_grads(center, context, negatives):
     r"""Gradients of the summed skip-gram negative-sampling loss, by hand.
 
@@ -107,10 +140,7 @@ def sgns_grads(center, context, negatives):
         >>> gv
         tensor([[0., 0.]], dtype=torch.float64)
     """
-    pos = (center * context).sum(-1)
-    neg = torch.einsum("bkd,bd->bk", negatives, center)
-    d_pos = sigmoid(pos) - 1.0  # (B,)
-    d_neg = sigmoid(neg)  # (B, K)
+    d_pos, d_neg = sgns_score_grads(center, context, negatives)  # (B,), (B, K)
     grad_center = d_pos[:, None] * context + torch.einsum("bk,bkd->bd", d_neg, negatives)
     grad_context = d_pos[:, None] * center
     grad_negatives = d_neg[:, :, None] * center[:, None, :]
@@ -275,3 +305,88 @@ def perplexity(token_nll, mask):
     """
     m = mask.to(token_nll.dtype)
     return torch.exp((token_nll * m).sum() / m.sum())
+
+
+def train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0, batch_size=512,
+                     epochs=4):
+    r"""Skip-gram with negative sampling, trained by SGD with the hand-derived gradients.
+
+    Introduced in chapter 10 (Embeddings and pretraining).
+
+    The pairs of every sentence (``skipgram_pairs``) are shuffled each epoch with ``torch.randperm`` and cut
+    into batches; each pair draws ``num_negatives`` negatives from the unigram counts raised to the power 3/4
+    (``torch.multinomial``, with replacement); center and context vectors start at ``0.1 * randn`` and take
+    the step ``-lr / batch * gradient`` (``sgns_grads``), accumulated with ``index_add_`` since a word can occur
+    several times in a batch. All draws come from one ``torch.Generator().manual_seed(seed)``.
+
+    Args:
+        sentences: list of int64 tensors ``(T_i,)`` of word ids in ``0 .. vocab_size - 1``.
+        vocab_size: V.
+        seed: the seed of the initial vectors, the shuffles and the negatives.
+        dim, window, num_negatives, lr, batch_size, epochs: the training's settings.
+
+    Returns:
+        The center vectors, a float32 tensor ``(V, dim)`` (the embeddings).
+
+    Example:
+        >>> from course.toy_corpus import make_toy_corpus
+        >>> corpus = make_toy_corpus(n_sentences=2000, seed=1)
+        >>> E = train_embeddings(corpus.ids(), len(corpus.vocab), seed=0)
+        >>> q = corpus.analogy_ids()
+        >>> bool((analogy(E, q[:, 0], q[:, 1], q[:, 2]) == q[:, 3]).float().mean() > 0.85)
+        True
+    """
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cat([skipgram_pairs(s, window) for s in sentences])
+    counts = torch.bincount(torch.cat(list(sentences)), minlength=vocab_size).double()
+    noise = counts**0.75 / (counts**0.75).sum()
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start:start + batch_size]]
+            c, o = batch[:, 0], batch[:, 1]
+            n = torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=g)
+            n = n.view(len(batch), num_negatives)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            step = lr / len(batch)
+            center.index_add_(0, c, -step * gc)
+            context.index_add_(0, o, -step * go)
+            context.index_add_(0, n.reshape(-1), -step * gn.reshape(-1, dim))
+    return center
+
+
+# -- concept questions -------------------------------------------------------------------------------------------
+
+def negatives_answer():
+    """Concept question of chapter 10: what the negative samples are for.
+
+    Example::
+
+        >>> negatives_answer()
+        'b'
+    """
+    return "b"
+
+
+def subsampling_answer():
+    """Concept question of chapter 10: why word2vec drops frequent words from its training text.
+
+    Example::
+
+        >>> subsampling_answer()
+        'c'
+    """
+    return "c"
+
+
+def perplexity_meaning_answer():
+    """Concept question of chapter 10: what a perplexity of 4 means.
+
+    Example::
+
+        >>> perplexity_meaning_answer()
+        'a'
+    """
+    return "a"

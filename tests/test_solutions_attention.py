@@ -239,3 +239,46 @@ def test_gaussian_kernel_attention_limits():
     torch.testing.assert_close(far, torch.tensor([[25.0], [0.0]], dtype=F64))  # the nearest key, no NaN
     wide = att.gaussian_kernel_attention(torch.tensor([[2.0]], dtype=F64), keys, vals, 1e4)
     torch.testing.assert_close(wide, vals.mean(0, keepdim=True), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 7), (2, 3, 5, 6), (3, 1)])
+def test_softmax_backward_matches_autograd(shape):
+    s = _randn(*shape, seed=40).requires_grad_()
+    dp = _randn(*shape, seed=41)
+    p = torch.softmax(s, dim=-1)
+    (expected,) = torch.autograd.grad(p, s, dp)
+    torch.testing.assert_close(att.softmax_backward(p.detach(), dp), expected)
+
+
+def test_softmax_backward_masked_entries_get_no_gradient():
+    p = att.masked_softmax(_randn(2, 5, seed=42), torch.tensor([True, False, True, True, False]))
+    ds = att.softmax_backward(p, _randn(2, 5, seed=43))
+    assert (ds[:, [1, 4]] == 0).all()
+    torch.testing.assert_close(ds.sum(-1), torch.zeros(2, dtype=F64))  # a shift of all scores changes nothing
+
+
+def test_train_reverser_reaches_the_stated_target_and_is_deterministic():
+    from autograder.checks.ch09 import REVERSER_MIN_ACCURACY
+    from course.reversal import reversal_data
+
+    train = reversal_data(2000, _gen(3))
+    held_out = reversal_data(2000, _gen(4))
+    params = att.train_reverser(train, seed=3)
+    again = att.train_reverser(train, seed=3)
+    assert all(torch.equal(params[name], again[name]) for name in params)
+    accuracy = (att.reverser_logits(held_out, params).argmax(-1) == held_out.flip(1)).double().mean().item()
+    assert accuracy >= REVERSER_MIN_ACCURACY + 0.015
+
+
+def test_reverser_with_untrained_parameters_is_near_chance():
+    from course.reversal import init_reverser_params, reversal_data
+
+    held_out = reversal_data(2000, _gen(5))
+    with torch.no_grad():
+        logits = att.reverser_logits(held_out, init_reverser_params(_gen(6)))
+    assert (logits.argmax(-1) == held_out.flip(1)).double().mean().item() < 0.3
+
+
+def test_concept_answers_are_letters():
+    for answer in (att.scale_answer, att.permutation_answer, att.causal_answer):
+        assert answer() in ("a", "b", "c", "d")

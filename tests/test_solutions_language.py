@@ -186,3 +186,30 @@ def _train_and_score(corpus):
             U.index_add_(0, n.reshape(-1), -lr / len(p) * gn.reshape(-1, D))
     q = corpus.analogy_ids()
     return (ref.analogy(Vc, q[:, 0], q[:, 1], q[:, 2]) == q[:, 3]).float().mean().item()
+
+
+def test_sgns_score_grads_match_autograd_on_the_scores():
+    g = torch.Generator().manual_seed(31)
+    c, o, n = (torch.randn(*shape, generator=g, dtype=torch.float64) for shape in [(5, 3), (5, 3), (5, 4, 3)])
+    s_o = (c * o).sum(-1).requires_grad_(True)
+    s_k = (n * c[:, None, :]).sum(-1).requires_grad_(True)
+    loss = (-torch.nn.functional.logsigmoid(s_o) - torch.nn.functional.logsigmoid(-s_k).sum(-1)).sum()
+    expected = torch.autograd.grad(loss, (s_o, s_k))
+    for got, want in zip(ref.sgns_score_grads(c, o, n), expected):
+        torch.testing.assert_close(got, want)
+
+
+def test_train_embeddings_reaches_the_stated_target_on_shuffled_ids():
+    from autograder.checks.ch10 import ANALOGY_MIN_SHARE, _shuffled_corpus
+
+    sentences, v, quads = _shuffled_corpus(2000, seed=7)
+    emb = ref.train_embeddings(sentences, v, seed=2)
+    assert emb.shape == (v, 10)
+    assert torch.equal(emb, ref.train_embeddings(sentences, v, seed=2))  # deterministic under the seed
+    share = (ref.analogy(emb.double(), quads[:, 0], quads[:, 1], quads[:, 2]) == quads[:, 3]).double().mean()
+    assert share >= ANALOGY_MIN_SHARE + 0.05
+
+
+def test_concept_answers_are_letters():
+    for answer in (ref.negatives_answer, ref.subsampling_answer, ref.perplexity_meaning_answer):
+        assert answer() in ("a", "b", "c", "d")

@@ -151,8 +151,9 @@ def _backward_case(label, g, batch, lq, lk, d, dv, dtype=F64, mask=None, causal=
 
 
 @check("attention_backward", by_hand=True, compare=_pair_compare(("dq", "dk", "dv")),
-       hint="dv = p^T @ dout; dp = dout @ v^T; through the softmax Jacobian ds = p * (dp - (p * dp).sum(-1, "
-            "keepdim=True)) (the second term is easy to forget); dq = ds @ k / sqrt(d), dk = ds^T @ q / sqrt(d).")
+       hint="Go back through the three steps of the forward pass: the product with v (which matrix is "
+            "transposed?), the softmax of each row (every weight depends on every score of its row), and the "
+            "scaled product q k^T (the scale multiplies both gradients, and the keys are the columns).")
 def _attention_backward_cases():
     g = _gen(920)
     yield _backward_case("float64 (5, 5, d=3, dv=4), no mask", g, (), 5, 5, 3, 4)
@@ -162,6 +163,33 @@ def _attention_backward_cases():
     yield _backward_case("cross attention Lq=3, Lk=6, float64", g, (2,), 3, 6, 5, 3)
     yield _backward_case("peaked attention (large scores), float64", g, (1,), 5, 5, 4, 4, scale=3.0)
     yield _backward_case("float32 (2, 4, 4, d=8)", g, (2,), 4, 4, 8, 4, dtype=F32)
+
+
+# -- softmax_backward -------------------------------------------------------------------------------------------
+
+def _softmax_backward_case(label, g, shape, dtype=F64, mask=None, scale=1.0):
+    s = (scale * _randn(g, *shape)).requires_grad_()
+    dp = _randn(g, *shape)  # a random, non-uniform upstream gradient
+    keep = torch.ones(shape, dtype=torch.bool) if mask is None else mask.expand(shape)
+    p = torch.nan_to_num(torch.softmax(s.masked_fill(~keep, float("-inf")), dim=-1), nan=0.0)
+    (ds,) = torch.autograd.grad(p, s, dp)
+    return Case(label, (p.detach().to(dtype), dp.to(dtype)), expected=ds.to(dtype))
+
+
+@check("softmax_backward", by_hand=True,
+       hint="Every weight of a row depends on every score of that row through the normalization, so the "
+            "gradient of one score collects a contribution from every entry of dp, not only its own; the sum "
+            "runs along the last axis, the one the softmax normalized.")
+def _softmax_backward_cases():
+    g = _gen(915)
+    yield _softmax_backward_case("float64 (4, 6)", g, (4, 6))
+    yield _softmax_backward_case("float64 (2, 3, 5, 7), leading dimensions", g, (2, 3, 5, 7))
+    yield _softmax_backward_case("a square (5, 5) block: the sum must run over the last axis", g, (5, 5))
+    yield _softmax_backward_case("peaked rows (large scores)", g, (3, 8), scale=4.0)
+    yield _softmax_backward_case("masked entries (p = 0) and a fully masked row", g, (3, 5),
+                                 mask=torch.tensor([[True, True, False, True, False], [True] * 5, [False] * 5]))
+    yield _softmax_backward_case("float32 (6, 4)", g, (6, 4), dtype=F32)
+    yield _softmax_backward_case("rows of length 1 (the gradient is zero)", g, (4, 1))
 
 
 # -- multi_head_attention ---------------------------------------------------------------------------------------
@@ -360,3 +388,65 @@ def _kernel_cases():
     yield _kernel_case("float32, d = 4, sigma 2", _randn(g, 5, 4, dtype=F32), _randn(g, 8, 4, dtype=F32),
                        _randn(g, 8, 3, dtype=F32), 2.0)
     yield _kernel_case("a single key", _randn(g, 3, 2), _randn(g, 1, 2), _randn(g, 1, 4), 0.7)
+
+
+# -- train_reverser (make it work) ------------------------------------------------------------------------------
+
+REVERSER_MIN_ACCURACY = 0.98
+"""Share of held-out tokens the trained reverser must get right (stated in the notebook)."""
+
+
+def _reverser_compare(got, expected, case: Case) -> str | None:
+    from course.reversal import init_reverser_params
+
+    shapes = {name: t.shape for name, t in init_reverser_params(_gen(0)).items()}
+    if not isinstance(got, dict) or set(got) != set(shapes):
+        return "train_reverser should return a dict with the keys of init_reverser_params."
+    params = {}
+    for name, shape in shapes.items():
+        t = got[name]
+        if not isinstance(t, torch.Tensor) or tuple(t.shape) != tuple(shape) or not t.is_floating_point():
+            return f"params[{name!r}] should be a floating tensor of shape {tuple(shape)}."
+        t = t.detach().to("cpu", torch.float32)
+        if not torch.isfinite(t).all():
+            return f"params[{name!r}] contains NaN or inf."
+        params[name] = t
+    held_out = expected["held_out"]
+    with torch.no_grad():
+        accuracy = (ref.reverser_logits(held_out, params).argmax(-1) == held_out.flip(1)).double().mean().item()
+    if accuracy < expected["min_accuracy"]:
+        return (f"the trained model gets {accuracy:.4f} of the held-out tokens right, below the target "
+                f"{expected['min_accuracy']}.")
+    return None
+
+
+@check("train_reverser", compare=_reverser_compare,
+       hint="Train all the parameters with Adam on the cross-entropy of every position against the reversed "
+            "sequence; the grader runs the model of the statement, so your attention, positional encoding and "
+            "block must be exactly the statement's (scale, softmax axis, no causal mask here).")
+def _train_reverser_cases():
+    from course.reversal import reversal_data
+
+    train = reversal_data(2000, _gen(961))
+    held_out = reversal_data(4000, _gen(962))
+    yield Case(f"seed 7, 2000 training sequences: held-out token accuracy >= {REVERSER_MIN_ACCURACY}",
+               (train, 7), expected={"held_out": held_out, "min_accuracy": REVERSER_MIN_ACCURACY})
+
+
+# -- concept questions -----------------------------------------------------------------------------------------
+
+def _answer_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("scale_answer", compare=_answer_compare)(_answer_cases(ref.scale_answer()))
+check("permutation_answer", compare=_answer_compare)(_answer_cases(ref.permutation_answer()))
+check("causal_answer", compare=_answer_compare)(_answer_cases(ref.causal_answer()))

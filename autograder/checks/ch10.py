@@ -24,7 +24,8 @@ def _gen(seed: int) -> torch.Generator:
 # ----------------------------------------------------------------------------- log-sigmoid
 
 @check("log_sigmoid", reference=lambda x: F.logsigmoid(x.double()).to(x.dtype),
-       hint="log(sigmoid(x)) underflows to -inf for very negative x; use min(x, 0) - log1p(exp(-|x|)).")
+       hint="log(sigmoid(x)) underflows to -inf for very negative x and exp(-x) overflows: pull the large part "
+            "out of the logarithm so that the exponential only sees non-positive numbers.")
 def _log_sigmoid_cases():
     g = _gen(0)
     yield Case("float64 (5, 7), moderate values", (3 * torch.randn(5, 7, generator=g, dtype=F64),))
@@ -69,12 +70,33 @@ def _sgns_grads_autograd(center, context, negatives):
 
 
 @check("sgns_grads", by_hand=True, reference=_sgns_grads_autograd,
-       hint="dL/ds_o = sigmoid(s_o) - 1 and dL/ds_k = +sigmoid(s_k); v collects both terms.")
+       hint="Each gradient is a score derivative times the other vector of its dot product; the center vector "
+            "takes part in every score of its example (the positive one and all the negatives).")
 def _sgns_grads_cases():
     yield Case("float64, B=6, K=4, D=5", _sgns_inputs(11, 6, 4, 5))
     yield Case("float64, B=1, K=1, D=2", _sgns_inputs(12, 1, 1, 2))
     yield Case("float32, B=4, K=3, D=7", _sgns_inputs(13, 4, 3, 7, F32))
     yield Case("float64, large scores (vectors scaled by 10)", _sgns_inputs(14, 5, 5, 4, scale=10.0))
+
+
+def _score_grads_autograd(center, context, negatives):
+    c, o, n = (t.detach().double() for t in (center, context, negatives))
+    s_o = (c * o).sum(-1).requires_grad_(True)
+    s_k = (n * c[:, None, :]).sum(-1).requires_grad_(True)
+    loss = (-F.logsigmoid(s_o) - F.logsigmoid(-s_k).sum(-1)).sum()
+    d_o, d_k = torch.autograd.grad(loss, (s_o, s_k))
+    return d_o.to(center.dtype), d_k.to(center.dtype)
+
+
+@check("sgns_score_grads", by_hand=True, reference=_score_grads_autograd,
+       hint="Differentiate the log-sigmoid and write the result with sigma alone; a negative score enters "
+            "through log sigmoid(-s_k), with a minus sign inside. Return one value per example and per negative.")
+def _sgns_score_grads_cases():
+    yield Case("float64, B=6, K=4, D=5", _sgns_inputs(15, 6, 4, 5))
+    yield Case("float64, B=1, K=1, D=2", _sgns_inputs(16, 1, 1, 2))
+    yield Case("float32, B=4, K=3, D=7", _sgns_inputs(17, 4, 3, 7, F32))
+    yield Case("float64, large scores (vectors scaled by 10)", _sgns_inputs(18, 5, 5, 4, scale=10.0))
+    yield Case("float64, B=3, K=6, D=3 (K != D)", _sgns_inputs(19, 3, 6, 3))
 
 
 # ----------------------------------------------------------------------------- skip-gram pairs
@@ -206,8 +228,8 @@ def _lm_batch(seed, B, T, V, lengths=None, pad_id=0, dtype=F64, scale=1.0):
 
 
 @check("next_token_loss", reference=_next_token_oracle,
-       hint="Logits at t predict ids[t + 1]: use logits[:, :-1] against ids[:, 1:], skip pad targets, "
-            "and average over the tokens that count.")
+       hint="The logits at a position are scored against the NEXT token (the last position has no target); "
+            "padding targets are skipped and the mean runs over the tokens that count, pooled over the batch.")
 def _next_token_cases():
     yield Case("float64 (2, 6, 7), no padding", _lm_batch(50, 2, 6, 7), {"pad_id": None})
     yield Case("float64 (4, 9, 11), right-padded to different lengths",
@@ -227,7 +249,8 @@ def _perplexity_inputs(seed, B, T, lengths, dtype=F64):
 
 
 @check("perplexity", reference=ref.perplexity,
-       hint="Pool the NLL of every valid token of the batch: exp(sum(mask * nll) / sum(mask)).")
+       hint="The exponential of the mean NLL over every valid token of the batch pooled together (not a mean "
+            "of per-sequence perplexities); masked-out values must not enter at all.")
 def _perplexity_cases():
     yield Case("float64 (3, 8), uneven lengths", _perplexity_inputs(60, 3, 8, [8, 3, 5]))
     yield Case("float32 (2, 5), uneven lengths", _perplexity_inputs(61, 2, 5, [5, 1], F32))
@@ -237,3 +260,66 @@ def _perplexity_cases():
                (torch.full((2, 4), torch.log(torch.tensor(float(V), dtype=F64)).item(), dtype=F64),
                 torch.tensor([[True, True, True, False], [True, True, False, False]])),
                expected=torch.tensor(float(V), dtype=F64))
+
+
+# ----------------------------------------------------------------------------- make it work: train_embeddings
+
+ANALOGY_MIN_SHARE = 0.85
+"""Share of the planted analogies the trained embeddings must solve (stated in the notebook)."""
+
+
+def _shuffled_corpus(n_sentences, seed):
+    """A toy corpus whose word ids are permuted (the special tokens keep 0, 1, 2): the kernel sees ids only."""
+    from course.toy_corpus import SPECIALS, make_toy_corpus
+
+    corpus = make_toy_corpus(n_sentences=n_sentences, seed=seed)
+    v, n_special = len(corpus.vocab), len(SPECIALS)
+    relabel = torch.cat([torch.arange(n_special), n_special + torch.randperm(v - n_special, generator=_gen(seed))])
+    return [relabel[s] for s in corpus.ids()], v, relabel[corpus.analogy_ids()]
+
+
+def _embeddings_compare(got, expected, case: Case) -> str | None:
+    v = case.args[1]
+    if not isinstance(got, torch.Tensor) or got.dim() != 2 or got.shape[0] != v or not got.is_floating_point():
+        return f"train_embeddings should return a floating tensor of shape (vocab_size, dim) = ({v}, dim)."
+    emb = got.detach().to("cpu", F64)
+    if not torch.isfinite(emb).all():
+        return "the embeddings contain NaN or inf."
+    quads = expected["quads"]
+    if (emb[quads.unique()].norm(dim=1) == 0).any():
+        return "a word of the analogies has an all-zero embedding."
+    answers = ref.analogy(emb, quads[:, 0], quads[:, 1], quads[:, 2])
+    share = (answers == quads[:, 3]).double().mean().item()
+    if share < expected["min_share"]:
+        return (f"the embeddings solve {share:.1%} of the planted analogies, below the target "
+                f"{expected['min_share']:.0%}.")
+    return None
+
+
+@check("train_embeddings", compare=_embeddings_compare,
+       hint="Train on all the skip-gram pairs with your sgns_grads: descend (subtract the gradient), send the "
+            "negatives' gradients to the context vectors of the negative ids, and accumulate repeated ids.")
+def _train_embeddings_cases():
+    sentences, v, quads = _shuffled_corpus(2000, seed=1071)
+    yield Case(f"2000 sentences with shuffled word ids, seed 5: at least {ANALOGY_MIN_SHARE:.0%} of the "
+               f"{len(quads)} planted analogies", (sentences, v, 5),
+               expected={"quads": quads, "min_share": ANALOGY_MIN_SHARE})
+
+
+# ----------------------------------------------------------------------------- concept questions
+
+def _answer_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("negatives_answer", compare=_answer_compare)(_answer_cases(ref.negatives_answer()))
+check("subsampling_answer", compare=_answer_compare)(_answer_cases(ref.subsampling_answer()))
+check("perplexity_meaning_answer", compare=_answer_compare)(_answer_cases(ref.perplexity_meaning_answer()))

@@ -88,6 +88,24 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
     return p @ v, p
 """,
     },
+    "softmax_backward": {
+        "no normalization term (elementwise softmax: ds = p * dp)": """
+def softmax_backward(p, dp):
+    return p * dp
+""",
+        "diagonal of the Jacobian only (ds = p (1 - p) dp)": """
+def softmax_backward(p, dp):
+    return p * (1 - p) * dp
+""",
+        "row sum over the wrong axis": """
+def softmax_backward(p, dp):
+    return p * (dp - (p * dp).sum(dim=0, keepdim=True))
+""",
+        "subtracts the plain sum of dp (forgets the weights p)": """
+def softmax_backward(p, dp):
+    return p * (dp - dp.sum(dim=-1, keepdim=True))
+""",
+    },
     "attention_backward": {
         "no softmax-Jacobian correction (dS = P * dP)": """
 def attention_backward(dout, cache):
@@ -338,6 +356,155 @@ def gaussian_kernel_attention(q, k, v, sigma):
     return torch.softmax(-d / (2 * sigma ** 2), dim=-1) @ v
 """,
     },
+    "train_reverser": {
+        "trained through an attention without the 1/sqrt(d) scale": """
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    e = params["embed"].shape[1]
+    dh = e // REVERSER["heads"]
+
+    def unscaled(p):  # scaling the query projection by sqrt(dh) undoes the 1/sqrt(dh) of the scores
+        p = dict(p)
+        w, b = p["block.self_attn.in_proj_weight"], p["block.self_attn.in_proj_bias"]
+        p["block.self_attn.in_proj_weight"] = torch.cat([w[:e] * math.sqrt(dh), w[e:]])
+        p["block.self_attn.in_proj_bias"] = torch.cat([b[:e] * math.sqrt(dh), b[e:]])
+        return p
+
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        logits = reverser_logits(train_tokens[idx], unscaled(params))
+        loss = F.cross_entropy(logits.reshape(-1, 8), targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+""",
+        "trained through an attention whose softmax runs over the queries": """
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    e, h = params["embed"].shape[1], REVERSER["heads"]
+
+    def logits_of(tokens):
+        b, l = tokens.shape
+        x = params["embed"][tokens] + sinusoidal_positions(l, e)
+        z = F.layer_norm(x, (e,), params["block.norm1.weight"], params["block.norm1.bias"])
+        qkv = F.linear(z, params["block.self_attn.in_proj_weight"], params["block.self_attn.in_proj_bias"])
+        q, k, v = (t.reshape(b, l, h, e // h).transpose(1, 2) for t in qkv.split(e, dim=-1))
+        w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(e // h), dim=-2)
+        a = (w @ v).transpose(1, 2).reshape(b, l, e)
+        x = x + F.linear(a, params["block.self_attn.out_proj.weight"], params["block.self_attn.out_proj.bias"])
+        z = F.layer_norm(x, (e,), params["block.norm2.weight"], params["block.norm2.bias"])
+        x = x + F.linear(torch.relu(F.linear(z, params["block.linear1.weight"], params["block.linear1.bias"])),
+                         params["block.linear2.weight"], params["block.linear2.bias"])
+        return F.linear(x, params["head.weight"], params["head.bias"])
+
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        loss = F.cross_entropy(logits_of(train_tokens[idx]).reshape(-1, 8), targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+""",
+        "forgets the positional encoding": """
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    block = {name[len("block."):]: t for name, t in params.items() if name.startswith("block.")}
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        h = transformer_block(params["embed"][train_tokens[idx]], block, REVERSER["heads"])
+        logits = F.linear(h, params["head.weight"], params["head.bias"])
+        loss = F.cross_entropy(logits.reshape(-1, 8), targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+""",
+        "a causal mask on a task that must look ahead": """
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    e = params["embed"].shape[1]
+    block = {name[len("block."):]: t for name, t in params.items() if name.startswith("block.")}
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        x = params["embed"][train_tokens[idx]] + sinusoidal_positions(train_tokens.shape[1], e)
+        h = transformer_block(x, block, REVERSER["heads"], causal=True)
+        logits = F.linear(h, params["head.weight"], params["head.bias"])
+        loss = F.cross_entropy(logits.reshape(-1, 8), targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+""",
+        "plain SGD at Adam's learning rate (does not get there in the steps given)": """
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.SGD(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        loss = F.cross_entropy(reverser_logits(train_tokens[idx], params).reshape(-1, 8), targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+""",
+    },
+    "scale_answer": {
+        "a: the normalization (that is the softmax's job)": """
+def scale_answer():
+    return "a"
+""",
+        "b: a cosine similarity": """
+def scale_answer():
+    return "b"
+""",
+        "d: cheaper to compute": """
+def scale_answer():
+    return "d"
+""",
+    },
+    "permutation_answer": {
+        "a: invariant instead of equivariant": """
+def permutation_answer():
+    return "a"
+""",
+        "c: entirely different": """
+def permutation_answer():
+    return "c"
+""",
+        "d: also with a causal mask": """
+def permutation_answer():
+    return "d"
+""",
+    },
+    "causal_answer": {
+        "a: cannot learn": """
+def causal_answer():
+    return "a"
+""",
+        "b: NaN": """
+def causal_answer():
+    return "b"
+""",
+        "c: nothing changes": """
+def causal_answer():
+    return "c"
+""",
+    },
 }
 
 ALTERNATIVES = {
@@ -377,6 +544,17 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
         p[..., i, :] = torch.nan_to_num(torch.softmax(row, dim=-1), nan=0.0)
     out = torch.einsum("...ij,...jd->...id", p, v.double())
     return out.to(q.dtype), p.to(q.dtype)
+""",
+    },
+    "softmax_backward": {
+        "the explicit Jacobian diag(p) - p p^T, row by row in a loop": """
+def softmax_backward(p, dp):
+    rows_p, rows_dp = p.reshape(-1, p.shape[-1]), dp.reshape(-1, p.shape[-1])
+    out = torch.empty_like(rows_p)
+    for r in range(rows_p.shape[0]):
+        jac = torch.diag(rows_p[r]) - torch.outer(rows_p[r], rows_p[r])
+        out[r] = jac.T @ rows_dp[r]
+    return out.reshape(p.shape)
 """,
     },
     "attention_backward": {
@@ -486,4 +664,37 @@ def gaussian_kernel_attention(q, k, v, sigma):
     },
 }
 
-SAMPLE_WRONG = ["attention_backward", "sinusoidal_positions"]  # leaves: no other test calls them
+ALTERNATIVES["train_reverser"] = {
+    "AdamW, a larger learning rate and batch, batches cut from one shuffled order": """
+def train_reverser(train_tokens, seed, steps=150, lr=4e-3, batch_size=96):
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.AdamW(params.values(), lr=lr, weight_decay=0.0)
+    order = torch.randperm(train_tokens.shape[0], generator=g)
+    for step in range(steps):
+        start = (step * batch_size) % (train_tokens.shape[0] - batch_size)
+        batch = train_tokens[order[start:start + batch_size]]
+        logits = reverser_logits(batch, params)
+        loss = F.cross_entropy(logits.flatten(0, 1), batch.flip(1).flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach().clone() for name, t in params.items()}
+""",
+}
+ALTERNATIVES["scale_answer"] = {"upper case with spaces": """
+def scale_answer():
+    return " C "
+"""}
+ALTERNATIVES["permutation_answer"] = {"upper case": """
+def permutation_answer():
+    return "B"
+"""}
+ALTERNATIVES["causal_answer"] = {"upper case with a leading space": """
+def causal_answer():
+    return " D"
+"""}
+
+SAMPLE_WRONG = ["attention_backward", "gaussian_kernel_attention"]  # leaves: no other test calls them
+
+JUDGED_ON_A_TARGET = ['train_reverser']

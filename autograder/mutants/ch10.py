@@ -280,6 +280,172 @@ def perplexity(token_nll, mask):
     return (token_nll * m).sum() / m.sum()
 """,
     },
+    "sgns_score_grads": {
+        "positive derivative with the wrong sign (1 - sigmoid)": """
+def sgns_score_grads(center, context, negatives):
+    pos = (center * context).sum(-1)
+    neg = (negatives * center[:, None, :]).sum(-1)
+    return 1.0 - torch.sigmoid(pos), torch.sigmoid(neg)
+""",
+        "negative derivative without the inner minus (sigmoid(-s_k))": """
+def sgns_score_grads(center, context, negatives):
+    pos = (center * context).sum(-1)
+    neg = (negatives * center[:, None, :]).sum(-1)
+    return torch.sigmoid(pos) - 1.0, torch.sigmoid(-neg)
+""",
+        "derivative of sigmoid instead of log-sigmoid": """
+def sgns_score_grads(center, context, negatives):
+    pos = (center * context).sum(-1)
+    neg = (negatives * center[:, None, :]).sum(-1)
+    sp, sn = torch.sigmoid(pos), torch.sigmoid(neg)
+    return -sp * (1 - sp), sn * (1 - sn)
+""",
+        "negatives' derivatives summed over k (one number per example)": """
+def sgns_score_grads(center, context, negatives):
+    pos = (center * context).sum(-1)
+    neg = (negatives * center[:, None, :]).sum(-1)
+    return torch.sigmoid(pos) - 1.0, torch.sigmoid(neg).sum(-1)
+""",
+    },
+    "train_embeddings": {
+        "negatives' gradient with the wrong sign (attraction instead of repulsion)": """
+def train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0, batch_size=512,
+                     epochs=4):
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cat([skipgram_pairs(s, window) for s in sentences])
+    counts = torch.bincount(torch.cat(list(sentences)), minlength=vocab_size).double()
+    noise = counts ** 0.75 / (counts ** 0.75).sum()
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start:start + batch_size]]
+            c, o = batch[:, 0], batch[:, 1]
+            n = torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=g)
+            n = n.view(len(batch), num_negatives)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            gn = -gn  # the negatives' sign slip: they are pulled in instead of pushed away
+            step = lr / len(batch)
+            center.index_add_(0, c, -step * gc)
+            context.index_add_(0, o, -step * go)
+            context.index_add_(0, n.reshape(-1), -step * gn.reshape(-1, dim))
+    return center
+""",
+        "center gradient forgets the negatives": """
+def train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0, batch_size=512,
+                     epochs=4):
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cat([skipgram_pairs(s, window) for s in sentences])
+    counts = torch.bincount(torch.cat(list(sentences)), minlength=vocab_size).double()
+    noise = counts ** 0.75 / (counts ** 0.75).sum()
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start:start + batch_size]]
+            c, o = batch[:, 0], batch[:, 1]
+            n = torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=g)
+            n = n.view(len(batch), num_negatives)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            d_pos = torch.sigmoid((center[c] * context[o]).sum(-1)) - 1.0
+            gc = d_pos[:, None] * context[o]  # the center gradient without the negatives' terms
+            step = lr / len(batch)
+            center.index_add_(0, c, -step * gc)
+            context.index_add_(0, o, -step * go)
+            context.index_add_(0, n.reshape(-1), -step * gn.reshape(-1, dim))
+    return center
+""",
+        "gradient ascent": """
+def train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0, batch_size=512,
+                     epochs=4):
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cat([skipgram_pairs(s, window) for s in sentences])
+    counts = torch.bincount(torch.cat(list(sentences)), minlength=vocab_size).double()
+    noise = counts ** 0.75 / (counts ** 0.75).sum()
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start:start + batch_size]]
+            c, o = batch[:, 0], batch[:, 1]
+            n = torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=g)
+            n = n.view(len(batch), num_negatives)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            step = lr / len(batch)
+            center.index_add_(0, c, step * gc)
+            context.index_add_(0, o, step * go)
+            context.index_add_(0, n.reshape(-1), step * gn.reshape(-1, dim))
+    return center
+""",
+        "negatives' gradients applied to the center vectors": """
+def train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0, batch_size=512,
+                     epochs=4):
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cat([skipgram_pairs(s, window) for s in sentences])
+    counts = torch.bincount(torch.cat(list(sentences)), minlength=vocab_size).double()
+    noise = counts ** 0.75 / (counts ** 0.75).sum()
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start:start + batch_size]]
+            c, o = batch[:, 0], batch[:, 1]
+            n = torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=g)
+            n = n.view(len(batch), num_negatives)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            step = lr / len(batch)
+            center.index_add_(0, c, -step * gc)
+            context.index_add_(0, o, -step * go)
+            center.index_add_(0, n.reshape(-1), -step * gn.reshape(-1, dim))  # negatives sent to the wrong table
+    return center
+""",
+    },
+    "negatives_answer": {
+        "a: exact softmax": """
+def negatives_answer():
+    return "a"
+""",
+        "c: weight decay": """
+def negatives_answer():
+    return "c"
+""",
+        "d: zero gradient": """
+def negatives_answer():
+    return "d"
+""",
+    },
+    "subsampling_answer": {
+        "a: longer vectors": """
+def subsampling_answer():
+    return "a"
+""",
+        "b: overflow": """
+def subsampling_answer():
+    return "b"
+""",
+        "d: uniform noise": """
+def subsampling_answer():
+    return "d"
+""",
+    },
+    "perplexity_meaning_answer": {
+        "b: accuracy 1/4": """
+def perplexity_meaning_answer():
+    return "b"
+""",
+        "c: the loss itself": """
+def perplexity_meaning_answer():
+    return "c"
+""",
+        "d: a ratio to the uniform model": """
+def perplexity_meaning_answer():
+    return "d"
+""",
+    },
 }
 
 ALTERNATIVES = {
@@ -437,7 +603,59 @@ def perplexity(token_nll, mask):
     },
 }
 
-SAMPLE_WRONG = ["bert_mask", "analogy"]
+ALTERNATIVES["sgns_score_grads"] = {
+    "sigmoid(-s) written out, bmm for the negative scores": """
+def sgns_score_grads(center, context, negatives):
+    s_o = (center * context).sum(-1)
+    s_k = torch.bmm(negatives, center.unsqueeze(-1)).squeeze(-1)
+    return -1.0 / (1.0 + torch.exp(s_o)), 1.0 / (1.0 + torch.exp(-s_k))
+""",
+}
+ALTERNATIVES["train_embeddings"] = {
+    "summed per-pair steps in float64, loops for the pairs and the counts": """
+def train_embeddings(sentences, vocab_size, seed, dim=12, window=4, num_negatives=5, lr=0.05, batch_size=256,
+                     epochs=3):
+    # per-pair sums (not means) with a small rate, float64 tables, pairs built with a double loop
+    g = torch.Generator().manual_seed(seed)
+    rows = []
+    for s in sentences:
+        for i in range(len(s)):
+            for j in range(max(0, i - window), min(len(s), i + window + 1)):
+                if i != j:
+                    rows.append((int(s[i]), int(s[j])))
+    pairs = torch.tensor(rows)
+    counts = torch.zeros(vocab_size, dtype=torch.float64)
+    for s in sentences:
+        counts.index_add_(0, s, torch.ones(len(s), dtype=torch.float64))
+    noise = counts.pow(0.75)
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g, dtype=torch.float64)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g, dtype=torch.float64)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            c, o = pairs[order[start:start + batch_size]].T
+            n = torch.multinomial(noise, len(c) * num_negatives, replacement=True, generator=g).view(len(c), -1)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            center.index_add_(0, c, -lr * gc)
+            context.index_add_(0, o, -lr * go)
+            context.index_add_(0, n.flatten(), -lr * gn.flatten(0, 1))
+    return center
+""",
+}
+ALTERNATIVES["negatives_answer"] = {"upper case": """
+def negatives_answer():
+    return "B"
+"""}
+ALTERNATIVES["subsampling_answer"] = {"with spaces": """
+def subsampling_answer():
+    return " c "
+"""}
+ALTERNATIVES["perplexity_meaning_answer"] = {"upper case": """
+def perplexity_meaning_answer():
+    return "A"
+"""}
+
+SAMPLE_WRONG = ["bert_mask", "perplexity"]  # leaves: no other test calls them
 
 # Mechanical mutations of the reference (autograder.mutation) that no input the statement allows can tell
 # apart from it, with the reason.
@@ -447,7 +665,9 @@ EQUIVALENT_MUTATIONS = {
         "sign: `-1` -> `1` in `log_sigmoid(-neg).sum(-1)`": "the negative scores are (B, K): axis 1 is the last axis",
         "sign: `-1` -> `1` in `(center * context).sum(-1)`": _LAST_OF_2D,
     },
-    "sgns_grads": {
+    "sgns_score_grads": {
         "sign: `-1` -> `1` in `(center * context).sum(-1)`": _LAST_OF_2D,
     },
 }
+
+JUDGED_ON_A_TARGET = ['train_embeddings']

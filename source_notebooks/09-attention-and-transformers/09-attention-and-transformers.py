@@ -37,7 +37,7 @@
 # **Conventions used throughout (those of PyTorch).**
 # - Sequences are *batch first*: queries `q` of shape `(..., Lq, d)`, keys `k` of shape `(..., Lk, d)`, values
 #   `v` of shape `(..., Lk, dv)`; the leading dimensions `...` (batch, heads) are handled by broadcasting
-#   matrix products, never by Python loops.
+#   matrix products (a Python loop over them gives the same numbers and the same marks, but runs much slower).
 # - A **mask is boolean, and `True` means "takes part in the attention"**; `False` means "masked out". This is
 #   the convention of the boolean `attn_mask` of `F.scaled_dot_product_attention`. Beware: the boolean masks
 #   of `nn.MultiheadAttention` and `nn.TransformerEncoderLayer` (`attn_mask`, `key_padding_mask`,
@@ -53,6 +53,7 @@ import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
 from course.demos import interact, needs_exercises
+from course.reversal import REVERSER, init_reverser_params, reversal_data
 
 # %%
 torch.set_num_threads(1)  # tiny tensors: one thread is fastest and steady on a busy machine
@@ -224,7 +225,8 @@ q, k, v = (torch.randn(2, 3, 5, 8, generator=g, dtype=torch.float64) for _ in ra
 expect_close(scaled_dot_product_attention(q, k, v, causal=True)[0],
              F.scaled_dot_product_attention(q, k, v, is_causal=True),
              what="out (2, 3, 5, 8), causal, vs F.scaled_dot_product_attention",
-             hint="Keep the scores with j <= i (tril), set the others to -inf, then softmax over the last dimension.")
+             hint="Causal: query i keeps the keys j <= i (the lower triangle); the others are left out BEFORE "
+                  "the softmax over the keys.")
 pad = torch.tensor([[True, True, True, False, False], [True, True, True, True, True]])[:, None, None, :]
 expect_close(scaled_dot_product_attention(q, k, v, mask=pad)[0], F.scaled_dot_product_attention(q, k, v, attn_mask=pad),
              what="out (2, 3, 5, 8) with a padding mask (2, 1, 1, 5), vs F.scaled_dot_product_attention",
@@ -246,30 +248,111 @@ assert _result.passed, _result.message
 #
 # $$S = \frac{Q K^\top}{\sqrt d}, \qquad P = \operatorname{softmax}_\text{rows}(S), \qquad O = P V .$$
 #
-# Given the upstream gradient $dO = \partial \mathcal L / \partial O$ (shape $L_q \times d_v$), go backwards.
+# Given the upstream gradient $dO = \partial \mathcal L / \partial O$ (shape $L_q \times d_v$), you go backwards
+# through the three steps, producing $dV$ and $dP$, then $dS$, then $dQ$ and $dK$. Two of the steps are matrix
+# products, whose backward you know from the linear layers of chapters 03 and 04 (mind the shapes: every
+# gradient has the shape of the tensor it belongs to). The middle step is new: the softmax couples all the
+# entries of a row, because every $p_j$ depends on every score of its row through the normalization.
 #
-# **Through $O = PV$.** Exactly as for a linear layer, $dV = P^\top dO$ and $dP = dO\, V^\top$.
+# ### Exercise 3: `softmax_backward` (a stepping stone)
 #
-# **Through the softmax.** Each row $p = \operatorname{softmax}(s)$ has the Jacobian
-# $\partial p_j / \partial s_m = p_j(\delta_{jm} - p_m)$, so, row by row,
+# Derive the gradient of the softmax. For one row, $p = \operatorname{softmax}(s)$ with $s, p \in \mathbb R^L$, and
+# $dp = \partial\mathcal L/\partial p$ is given. Find $ds = \partial\mathcal L/\partial s$, the product of the
+# (transposed) softmax Jacobian with $dp$, **without building the $L \times L$ Jacobian**.
 #
-# $$dS_{im} = \sum_j dP_{ij}\, P_{ij} (\delta_{jm} - P_{im}) = P_{im} \Big( dP_{im} - \sum_j P_{ij}\, dP_{ij} \Big),
-#   \qquad dS = P \odot \big(dP - \operatorname{rowsum}(P \odot dP)\big).$$
+# Implement `softmax_backward(p, dp)` for `p` and `dp` of shape `(..., L)` (the softmax was taken over the last
+# axis; leading dimensions are independent rows), returning `ds` of shape `(..., L)` and the dtype of `p`.
+# Rows of `p` may contain zeros (masked-out entries); they must receive a zero gradient.
 #
-# The subtracted term comes from the normalization (every $p_j$ depends on every score). Forgetting it,
-# $dS = P \odot dP$, is the classic mistake: it treats the softmax as an elementwise function.
-# Masked entries need no special care: there $P_{im} = 0$, hence $dS_{im} = 0$.
+# <details><summary>Hint 1: the Jacobian</summary>
 #
-# **Through $S = QK^\top/\sqrt d$.** $dQ = dS\, K / \sqrt d$ and $dK = dS^\top Q / \sqrt d$.
+# Differentiate $p_j = e^{s_j} / \sum_{j'} e^{s_{j'}}$ with respect to $s_m$, treating $j = m$ and $j \ne m$
+# separately. Both cases fit in one formula written with $p_j$, $p_m$ and the Kronecker delta $\delta_{jm}$.
+# </details>
 #
-# The cost is a few matrix products of the size of the forward pass, which is why the backward of
-# attention is about twice as expensive as its forward.
+# <details><summary>Hint 2: the chain rule</summary>
 #
-# ### Exercise 3: `attention_backward`
+# $ds_m = \sum_j dp_j\, \partial p_j/\partial s_m$. Split the sum into the part with $\delta_{jm}$ (one term
+# survives) and the rest (a sum over $j$ that is **the same number for every $m$** of the row: compute it once
+# per row, with `keepdim=True` so that it broadcasts).
+# </details>
 #
-# Implement `attention_backward(dout, cache)` with `cache = (q, k, v, p)`, where `p` holds the attention weights
-# returned by the forward pass (masks, if any, are already in `p`). Return `(dq, dk, dv)` with the shapes of
-# `q`, `k` and `v`. All tensors share the same leading dimensions `...`; use `transpose(-2, -1)`, not `.T`.
+# <details><summary>Hint 3: the result</summary>
+#
+# $\partial p_j/\partial s_m = p_j(\delta_{jm} - p_m)$, so $ds_m = p_m\big(dp_m - \sum_j p_j\, dp_j\big)$. The subtracted
+# term comes from the normalization; dropping it ($ds = p \odot dp$) treats the softmax as an elementwise
+# function, the classic mistake. Where $p_m = 0$, $ds_m = 0$: masks need no special care.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "softmax_backward", "locked": false, "schema_version": 3, "solution": true}
+def softmax_backward(p, dp):
+    """Gradient with respect to the scores s of p = softmax(s) over the last axis.
+
+    Args:
+        p: softmax output, (..., L).
+        dp: upstream gradient with respect to p, (..., L).
+    Returns:
+        ds, tensor of shape (..., L).
+    """
+    ### BEGIN SOLUTION
+    return p * (dp - (p * dp).sum(dim=-1, keepdim=True))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# The oracle: autograd through torch.softmax in float64, with a random upstream gradient.
+g = torch.Generator().manual_seed(6)
+s = torch.randn(3, 5, generator=g, dtype=torch.float64, requires_grad=True)
+dp = torch.randn(3, 5, generator=g, dtype=torch.float64)
+p = torch.softmax(s, dim=-1)
+(ds_ref,) = torch.autograd.grad(p, s, dp)
+expect_close(softmax_backward(p.detach(), dp), ds_ref, what="softmax_backward on (3, 5) rows",
+             hint="Every p_j depends on every score of its row (through the normalization), so ds_m collects a "
+                  "term from every dp_j, not only from dp_m. Hint 2 above splits the sum.")
+expect_close(softmax_backward(torch.full((1, 4), 0.25, dtype=torch.float64), torch.ones(1, 4, dtype=torch.float64)),
+             [[0.0, 0.0, 0.0, 0.0]], what="softmax_backward with the same dp for every entry",
+             hint="Adding a constant to every dp_j changes no gradient: the softmax's outputs always sum to 1.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("softmax_backward", softmax_backward)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4: `attention_backward`
+#
+# Now chain the three steps. Implement `attention_backward(dout, cache)` with `cache = (q, k, v, p)`, where `p`
+# holds the attention weights returned by the forward pass (masks, if any, are already in `p`). Return
+# `(dq, dk, dv)` with the shapes of `q`, `k` and `v`. All tensors share the same leading dimensions `...`; use
+# `transpose(-2, -1)`, not `.T`. You may call your `softmax_backward`.
+#
+# <details><summary>Hint 1: through O = PV</summary>
+#
+# It is a linear layer without bias, applied to $V$ with the matrix $P$ (and to $P$ with the matrix $V$). Check
+# your answer by shapes: $dV$ is $L_k \times d_v$ and $dP$ is $L_q \times L_k$, and each is a product of the two
+# other matrices in play, one of them transposed.
+# </details>
+#
+# <details><summary>Hint 2: through the softmax</summary>
+#
+# The softmax acts on each row of $S$ separately, which is exactly what your `softmax_backward` handles.
+# </details>
+#
+# <details><summary>Hint 3: through S = QK^T / sqrt(d)</summary>
+#
+# The same product rule as in Hint 1, plus the constant factor $1/\sqrt d$ (which multiplies both gradients).
+# $dQ$ has the shape of $Q$, $L_q \times d$; $dK$ the shape of $K$, $L_k \times d$.
+# </details>
+#
+# <details><summary>Hint 4: the result</summary>
+#
+# $dV = P^\top dO$, $dP = dO\, V^\top$, $dS = $ `softmax_backward`$(P, dP)$, $dQ = dS\, K/\sqrt d$,
+# $dK = dS^\top Q/\sqrt d$. The cost is a few matrix products of the size of the forward pass, which is why the
+# backward of attention costs about twice its forward.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "attention_backward", "locked": false, "schema_version": 3, "solution": true}
 def attention_backward(dout, cache):
@@ -286,14 +369,14 @@ def attention_backward(dout, cache):
     scale = 1.0 / math.sqrt(q.shape[-1])
     dv = p.transpose(-2, -1) @ dout
     dp = dout @ v.transpose(-2, -1)
-    ds = p * (dp - (p * dp).sum(dim=-1, keepdim=True))
+    ds = softmax_backward(p, dp)
     dq = ds @ k * scale
     dk = ds.transpose(-2, -1) @ q * scale
     return dq, dk, dv
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_attention_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_attention_backward", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # The oracle: autograd through F.scaled_dot_product_attention in float64, with a random upstream gradient.
 g = torch.Generator().manual_seed(2)
 q, k, v = (torch.randn(2, 4, 3, generator=g, dtype=torch.float64) for _ in range(3))
@@ -305,13 +388,17 @@ for causal in (False, True):
     blocked = ~torch.ones(4, 4, dtype=torch.bool).tril() if causal else torch.zeros(4, 4, dtype=torch.bool)
     p = torch.softmax((q @ k.transpose(-2, -1) / math.sqrt(3)).masked_fill(blocked, float("-inf")), dim=-1)
     dq, dk, dv = attention_backward(dout, (q, k, v, p))
-    expect_close(dv, dv_ref, what=f"dv (causal={causal})", hint="dv = p^T @ dout (transpose p, not dout).")
+    expect_close(dv, dv_ref, what=f"dv (causal={causal})",
+                 hint="v enters the output only through the product with p: which of p and dout is transposed "
+                      "so that dv gets the shape (Lk, dv)?")
     expect_close(dq, dq_ref, what=f"dq (causal={causal})",
-                 hint="ds = p * (dp - (p * dp).sum(-1, keepdim=True)): did you forget the second term of the "
-                      "softmax Jacobian? And dq = ds @ k / sqrt(d).")
-    expect_close(dk, dk_ref, what=f"dk (causal={causal})", hint="dk = ds^T @ q / sqrt(d).")
+                 hint="dq passes through the softmax (every weight of a row depends on every score of that row) "
+                      "and through the scaled product q k^T: is the 1/sqrt(d) there?")
+    expect_close(dk, dk_ref, what=f"dk (causal={causal})",
+                 hint="The keys play the part of the columns of the score matrix: dk needs the TRANSPOSE of the "
+                      "score gradient, and the same 1/sqrt(d).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_attention_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_attention_backward_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -340,14 +427,15 @@ assert _result.passed, _result.message
 # - after attention, transpose back and reshape to `(B, L, E)` (this is the concatenation), then apply
 #   `out_proj`: `y = z @ out_proj_weight.T + out_proj_bias`.
 #
-# ### Exercise 4: `multi_head_attention`
+# ### Exercise 5: `multi_head_attention`
 #
 # Implement `multi_head_attention(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight,
 # out_proj_bias, num_heads, mask=None, causal=False)` for `query` of shape `(B, Lq, E)` and `key`, `value` of
 # shape `(B, Lk, E)`; the biases may be `None` (no bias). `mask` is `None` or boolean broadcastable to
 # `(B, H, Lq, Lk)` with `True` = take part (e.g. a padding mask `(B, 1, 1, Lk)`). Return `(out, weights)`, `out` of
 # shape `(B, Lq, E)` and the per-head attention weights of shape `(B, H, Lq, Lk)`. Use your
-# `scaled_dot_product_attention`, vectorized over batch and heads (no loop over heads).
+# `scaled_dot_product_attention`, with the heads as one more batch dimension: a Python loop over the heads also
+# earns full marks, but it is slow (it runs $H$ small products one after another instead of one batched one).
 # It must agree with `nn.MultiheadAttention(E, H, batch_first=True)` called with
 # `need_weights=True, average_attn_weights=False` and `attn_mask=~mask` (or `key_padding_mask`).
 
@@ -396,17 +484,19 @@ with torch.no_grad():
 out, w = multi_head_attention(x, x, x, *args)
 expect_shape(w, (2, H, 5, 5), what="weights")
 expect_close(w, ref_w, what="per-head weights vs nn.MultiheadAttention",
-             hint="Split in_proj_weight into W_q, W_k, W_v (rows 0:E, E:2E, 2E:3E); reshape to (B, L, H, dh) and "
-                  "THEN transpose to (B, H, L, dh); scale by 1/sqrt(dh), the head width, not 1/sqrt(E).")
+             hint="Head h owns the features h*dh:(h+1)*dh of each projection: split the feature axis into "
+                  "(H, dh) first and only then move the heads in front of the positions; the scale is the HEAD "
+                  "width's, not E's. Which third of in_proj_weight is W_q?")
 expect_close(out, ref_out, what="out vs nn.MultiheadAttention",
-             hint="Concatenate the heads with transpose(1, 2).reshape(B, L, E), then out_proj: z @ W_out.T + b_out.")
+             hint="Undo the head split in the reverse order (positions back in front of the heads, then merge "
+                  "(H, dh) into E), then the output projection, applied like a PyTorch Linear layer.")
 with torch.no_grad():
     ref_out, _ = mha(x, x, x, attn_mask=~torch.ones(5, 5, dtype=torch.bool).tril())
 expect_close(multi_head_attention(x, x, x, *args, causal=True)[0], ref_out,
              what="out with causal=True vs nn.MultiheadAttention(attn_mask=~tril)",
              hint="Pass causal on to your scaled_dot_product_attention.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_multi_head_attention_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_multi_head_attention_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -433,10 +523,13 @@ assert _result.passed, _result.message
 #   \begin{pmatrix} \cos \omega s & \sin \omega s \\ -\sin \omega s & \cos \omega s \end{pmatrix}
 #   \begin{pmatrix} \sin \omega t \\ \cos \omega t \end{pmatrix},$$
 #
-# a linear map that depends on the offset $s$ only. So a query can learn to look "three tokens back", and
-# $PE_t \cdot PE_{t+s} = \sum_i \cos(\omega_i s)$ depends on $|s|$ alone.
+# a linear map that depends on the offset $s$ only. So a query can learn to look "three tokens back". For an
+# **even** width $d$ every column has its partner, and $PE_t \cdot PE_{t+s} = \sum_i \cos(\omega_i s)$ depends on
+# $|s|$ alone. For an odd width the last sine column has no cosine partner: it adds
+# $\sin(\omega t)\sin(\omega (t+s))$, which depends on $t$ too (the rotation argument still holds for every
+# complete pair).
 #
-# ### Exercise 5: `sinusoidal_positions`
+# ### Exercise 6: `sinusoidal_positions`
 #
 # Implement `sinusoidal_positions(length, d_model, dtype=torch.float32, device=None)` returning the tensor of
 # shape `(length, d_model)` defined above, for positions $t = 0, \dots, \text{length} - 1$, in the requested
@@ -505,7 +598,7 @@ assert _result.passed, _result.message
 # have their own parameters; each normalizes over the feature dimension with the biased variance and
 # $\varepsilon$ inside the square root, like `F.layer_norm`.
 #
-# ### Exercise 6: `transformer_block`
+# ### Exercise 7: `transformer_block`
 #
 # Implement `transformer_block(x, params, num_heads, mask=None, causal=False, eps=1e-5)` for `x` of shape
 # `(B, L, E)`, returning `y` of shape `(B, L, E)` by the pre-norm formulas above. `params` is a dict with exactly
@@ -560,12 +653,13 @@ with torch.no_grad():
     expected = layer(x)
     expected_causal = layer(x, src_mask=~torch.ones(6, 6, dtype=torch.bool).tril())
 expect_close(transformer_block(x, params, H), expected, what="transformer_block vs nn.TransformerEncoderLayer(norm_first=True)",
-             hint="Pre-norm: h = x + MHA(LN1(x)) (the residual adds x itself, not LN1(x)), then y = h + FFN(LN2(h)) "
-                  "with FFN(z) = relu(z W1^T + b1) W2^T + b2 and the second LayerNorm's own parameters.")
+             hint="Pre-norm: a LayerNorm normalizes only the INPUT of each sub-layer; the residual path carries "
+                  "x itself, untouched. The feed-forward network has its nonlinearity, and each LayerNorm has its "
+                  "own parameters.")
 expect_close(transformer_block(x, params, H, causal=True), expected_causal, what="transformer_block(..., causal=True)",
              hint="Pass causal on to the attention.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_transformer_block_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_transformer_block_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -661,11 +755,12 @@ with needs_exercises():
 # this is the Nadaraya-Watson estimator of statistics. It *is* dot-product attention: expand
 # $-\lVert q - k_j\rVert^2 = 2 q\cdot k_j - \lVert k_j\rVert^2 - \lVert q\rVert^2$; the last term is the same for
 # every key and cancels in the normalization, so the weights are $\operatorname{softmax}_j\big((q\cdot k_j -
-# \lVert k_j\rVert^2/2)/\sigma^2\big)$. The bandwidth $\sigma$ plays the role of the temperature $\sqrt d$: a small
+# \lVert k_j\rVert^2/2)/\sigma^2\big)$. The scores are divided by $\sigma^2$ where dot-product attention divides
+# them by $\sqrt d$: it is $\sigma^2$, not $\sigma$, that plays the role of the temperature $\sqrt d$. A small
 # $\sigma$ copies the value of the nearest key, a large one averages everything. (For unit-norm keys the
 # $\lVert k_j\rVert^2$ term is constant too, and the Gaussian kernel is exactly an exponentiated dot product.)
 #
-# ### Exercise 7: `gaussian_kernel_attention`
+# ### Exercise 8: `gaussian_kernel_attention`
 #
 # Implement `gaussian_kernel_attention(q, k, v, sigma)` for queries `q` of shape `(..., Lq, d)`, keys `k` of shape
 # `(..., Lk, d)`, values `v` of shape `(..., Lk, dv)` and a bandwidth `sigma > 0`, returning the estimate of shape
@@ -743,19 +838,239 @@ def kernel_regression(sigma=0.5):
 interact(kernel_regression, sigma=(0.05, 2.0, 0.05));
 
 # %% [markdown]
+# ## 8. Make it work: a Transformer that reverses sequences
+#
+# Time to put the pieces to work. The task: read a sequence of 6 tokens (values 0 to 7) and output it
+# backwards, so that position $i$ must produce the token at position $5 - i$. No token value helps here: the
+# answer is a lookup **by position**, exactly what attention over positionally encoded inputs can do. An RNN
+# would have to carry the whole sequence in its state; one attention layer can look straight at the right
+# place.
+#
+# The model is given at the top of the next cell (leave it as it is), built from *your* `sinusoidal_positions` and `transformer_block`: embed each token
+# ($8 \times 32$ table), add the positional encoding, run one pre-norm block (2 heads, feed-forward width 64,
+# no causal mask: every position may look at every other one), and read out 8 logits per position with a
+# linear layer. `init_reverser_params(generator)` (from `course.reversal`) returns its initial parameters as a
+# dict of tensors that require gradients: `"embed"`, `"head.weight"`, `"head.bias"`, and the block's under
+# `"block."` + the keys of exercise 7. `reversal_data(n, generator)` draws `n` random sequences.
+#
+# ### Exercise 9 (make it work): `train_reverser`
+#
+# Implement `train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64)`: start from
+# `init_reverser_params(torch.Generator().manual_seed(seed))`, and train on `train_tokens` (an int64 tensor
+# `(N, 6)`; the targets are the same sequences reversed) by minimizing the mean cross-entropy of
+# `reverser_logits` over all positions, with `torch.optim.Adam` on mini-batches drawn with that same generator.
+# Return the trained parameters as a dict with the same keys and shapes, detached. Autograd runs through your
+# own attention here, so the forward pieces must be differentiable (no in-place changes of tensors that
+# autograd needs).
+#
+# **Target:** at least **98% of the tokens right** on held-out sequences that the grader draws itself (the
+# grader evaluates your parameters with its own copy of the model). The reference reaches 99.9% or more in
+# about two seconds. The grader calls `train_reverser(train_tokens, seed)` with the default settings, so put
+# the settings that work for you in the defaults.
+#
+# <details><summary>Hint 1: the loop</summary>
+#
+# The training loop of chapter 05: draw the indices of a batch, compute the logits and the loss, zero the
+# gradients, backpropagate, step. `F.cross_entropy` wants the logits as `(batch * positions, classes)`.
+# </details>
+#
+# <details><summary>Hint 2: if it does not learn</summary>
+#
+# Look at the loss: it starts near $\ln 8 \approx 2.08$. If it stalls around 1.4 or above, the model cannot tell
+# positions apart (is the positional encoding added?). If training looks fine but the grader's score is
+# low, the model you trained differs from the one the grader runs: a piece of your attention (the scale, the
+# axis of the softmax, a mask) is not what the statement asks.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "train_reverser", "locked": false, "schema_version": 3, "solution": true}
+def reverser_logits(tokens, params, num_heads=REVERSER["heads"]):
+    """The given model (leave it as it is): logits (B, L, vocab) for int64 tokens (B, L)."""
+    embed = params["embed"]
+    x = embed[tokens] + sinusoidal_positions(tokens.shape[1], embed.shape[1], dtype=embed.dtype)
+    block = {name[len("block."):]: t for name, t in params.items() if name.startswith("block.")}
+    h = transformer_block(x, block, num_heads)
+    return F.linear(h, params["head.weight"], params["head.bias"])
+
+
+def train_reverser(train_tokens, seed, steps=150, lr=3e-3, batch_size=64):
+    """Train the reverser with Adam; return the trained parameters (detached).
+
+    Args:
+        train_tokens: int64 tensor (N, L); the targets are train_tokens.flip(1).
+        seed: seed of the initial parameters and of the batches.
+        steps, lr, batch_size: the optimization's settings.
+    Returns:
+        dict with the keys and shapes of init_reverser_params, detached tensors.
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    params = init_reverser_params(g)
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    targets = train_tokens.flip(1)
+    vocab = params["embed"].shape[0]
+    for _ in range(steps):
+        idx = torch.randint(0, train_tokens.shape[0], (batch_size,), generator=g)
+        loss = F.cross_entropy(reverser_logits(train_tokens[idx], params).reshape(-1, vocab),
+                               targets[idx].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {name: t.detach() for name, t in params.items()}
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_reverser", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_train = reversal_data(2000, torch.Generator().manual_seed(0))
+_held_out = reversal_data(1000, torch.Generator().manual_seed(1))
+_params = train_reverser(_train, seed=0)
+expect_true(isinstance(_params, dict) and set(_params) == set(init_reverser_params(torch.Generator())),
+            "train_reverser should return a dict with the keys of init_reverser_params.")
+with torch.no_grad():
+    _accuracy = (reverser_logits(_held_out, _params).argmax(-1) == _held_out.flip(1)).double().mean().item()
+print(f"held-out accuracy: {_accuracy:.4f} of the tokens (target 0.98)")
+expect_true(_accuracy >= 0.98, f"{_accuracy:.4f} of the held-out tokens are right, below the target 0.98: "
+                               "see the hints above.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_reverser_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests (another seed, other training data, fresh held-out sequences) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_reverser", train_reverser)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Where does each position look? The attention maps of the trained model, for one held-out sequence (row $i$ is
+# the output position, column $j$ the input position). Each head has learned part of the anti-diagonal.
+
+# %%
+with needs_exercises():
+    _tokens = reversal_data(1, torch.Generator().manual_seed(5))
+    _p = _params if "_params" in globals() else train_reverser(_train, seed=0)
+    _x = _p["embed"][_tokens] + sinusoidal_positions(6, REVERSER["width"])
+    _z = F.layer_norm(_x, (REVERSER["width"],), _p["block.norm1.weight"], _p["block.norm1.bias"])
+    _, _maps = multi_head_attention(_z, _z, _z, _p["block.self_attn.in_proj_weight"], _p["block.self_attn.in_proj_bias"],
+                                    _p["block.self_attn.out_proj.weight"], _p["block.self_attn.out_proj.bias"],
+                                    REVERSER["heads"])
+    with torch.no_grad():
+        _pred = reverser_logits(_tokens, _p).argmax(-1)
+    fig, axes = plt.subplots(1, REVERSER["heads"], figsize=(8, 3.5))
+    for _h, _ax in enumerate(axes):
+        _ax.imshow(_maps[0, _h].detach().numpy(), cmap="viridis", vmin=0, vmax=1)
+        _ax.set_xlabel("input position j"); _ax.set_ylabel("output position i"); _ax.set_title(f"head {_h}")
+    fig.suptitle(f"input {_tokens[0].tolist()} -> output {_pred[0].tolist()}")
+    plt.show()
+
+# %% [markdown]
+# ## 9. Concept questions
+#
+# ### Concept question 1: `scale_answer`
+#
+# Why are the scores divided by $\sqrt d$ before the softmax?
+#
+# - **a.** So that each row of attention weights sums to one.
+# - **b.** To turn the dot product into a cosine similarity, independent of the lengths of $q$ and $k$.
+# - **c.** To keep the spread of the scores of order one whatever the width $d$, so that the softmax does not
+#   saturate and the gradients through the other keys do not vanish.
+# - **d.** To reduce the cost of computing $QK^\top$ for wide heads.
+
+# %% nbgrader={"grade": false, "grade_id": "scale_answer", "locked": false, "schema_version": 3, "solution": true}
+def scale_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_scale_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(scale_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_scale_answer_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("scale_answer", scale_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 2: `permutation_answer`
+#
+# A self-attention layer **without** positional encodings reads a sequence $x_1, \dots, x_L$. You shuffle the
+# tokens (the same permutation for queries, keys and values). Its outputs are:
+#
+# - **a.** unchanged, position by position: attention averages over all the tokens, and an average does not
+#   depend on their order.
+# - **b.** the same vectors as before, shuffled by the same permutation.
+# - **c.** entirely different vectors: the weights of every query change when the keys move.
+# - **d.** the same vectors shuffled by the same permutation, and this stays true with a causal mask.
+
+# %% nbgrader={"grade": false, "grade_id": "permutation_answer", "locked": false, "schema_version": 3, "solution": true}
+def permutation_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_permutation_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(permutation_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_permutation_answer_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("permutation_answer", permutation_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 3: `causal_answer`
+#
+# A next-token language model is trained with teacher forcing (all positions at once), but the causal mask
+# was forgotten. What do you observe?
+#
+# - **a.** The training loss stays near $\ln V$: without the mask, the model cannot learn anything.
+# - **b.** The loss turns into NaN: unmasked scores overflow the softmax.
+# - **c.** Nothing: the mask only saves computation.
+# - **d.** The training loss falls far lower than any honest model could reach, and text generated one token
+#   at a time is poor: during training each position could read its own target one position ahead.
+
+# %% nbgrader={"grade": false, "grade_id": "causal_answer", "locked": false, "schema_version": 3, "solution": true}
+def causal_answer():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "d"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_causal_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(causal_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_causal_answer_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("causal_answer", causal_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
 # - `masked_softmax`: the softmax that leaves out masked entries (set to $-\infty$ before normalizing), safe
 #   for large scores and for rows with nothing to attend to.
 # - `scaled_dot_product_attention`: $\operatorname{softmax}(QK^\top/\sqrt d)V$ with padding masks (`True` =
 #   take part) and the causal rule "query $i$ sees keys $j \le i$".
-# - `attention_backward`: $dV = P^\top dO$, $dS = P \odot (dP - \operatorname{rowsum}(P \odot dP))$,
-#   $dQ = dS\,K/\sqrt d$, $dK = dS^\top Q/\sqrt d$, checked against autograd.
+# - `softmax_backward` and `attention_backward`: the softmax's Jacobian-vector product, derived by hand, and
+#   the gradients of attention with respect to queries, keys and values, checked against autograd.
 # - `multi_head_attention`: $H$ heads as one more batch dimension, with the parameters of
 #   `nn.MultiheadAttention`.
 # - `sinusoidal_positions`: sines and cosines at geometric frequencies, whose shifts are rotations.
 # - `transformer_block`: the pre-norm block $x + \operatorname{MHA}(\operatorname{LN}(x))$,
 #   $h + \operatorname{FFN}(\operatorname{LN}(h))$, equal to `nn.TransformerEncoderLayer(norm_first=True)`.
+# - `train_reverser`: a one-block Transformer built from your pieces that learns to reverse sequences, a
+#   task solved by looking up positions.
 #
 # Next, chapter 10 puts these blocks to work on text: token embeddings, pretraining objectives (masked and
 # next-token prediction) and how to measure a language model.

@@ -192,7 +192,8 @@ x = torch.tensor([-1000.0, -20.0, 0.0, 20.0, 1000.0], dtype=torch.float64)
 expected = torch.tensor([-1000.0, -20.0 - math.log1p(math.exp(-20.0)), -math.log(2.0),
                          -math.log1p(math.exp(-20.0)), 0.0], dtype=torch.float64)
 expect_close(log_sigmoid(x), expected, what="log_sigmoid([-1000, -20, 0, 20, 1000])",
-             hint="log(sigmoid(x)) gives -inf at -1000 and exp(1000) overflows: use min(x, 0) - log1p(exp(-|x|)).")
+             hint="Both naive forms fail at one end (log of an underflowed 0, or exp of a huge number): pull the "
+                  "large part out of the logarithm so that the exponential only ever sees non-positive numbers.")
 expect_true(log_sigmoid(torch.zeros(2, 3)).dtype == torch.float32, "log_sigmoid should keep the dtype (float32 here).")
 
 # %% nbgrader={"grade": true, "grade_id": "test_log_sigmoid_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
@@ -253,27 +254,108 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ### The gradients by hand
 #
-# Since $\frac{d}{ds}\log\sigma(s) = 1 - \sigma(s)$, the loss depends on the scores through
+# Training needs $\nabla_{v_c}\ell$, $\nabla_{u_o}\ell$ and $\nabla_{u_{w_k}}\ell$. The loss reaches the vectors only
+# through the $K + 1$ scores, so the derivation splits in two steps: first the derivative of $\ell$ with respect
+# to each score, then the chain rule through the dot products $s_o = u_o^\top v_c$, $s_k = u_{w_k}^\top v_c$.
 #
-# $$\frac{\partial \ell}{\partial s_o} = -(1 - \sigma(s_o)) = \sigma(s_o) - 1, \qquad
-#   \frac{\partial \ell}{\partial s_k} = -\frac{d}{ds_k}\log\sigma(-s_k) = 1 - \sigma(-s_k) = \sigma(s_k).$$
+# ### Exercise 4: `sgns_score_grads` (a stepping stone)
 #
-# Each score is a dot product, $\partial s_o/\partial v_c = u_o$, $\partial s_o/\partial u_o = v_c$, and the same for the
-# negatives, so by the chain rule
+# Derive $\partial\ell/\partial s_o$ and $\partial\ell/\partial s_k$ and implement `sgns_score_grads(center, context,
+# negatives)` (shapes as in Exercise 3) returning the pair `(d_pos, d_neg)` of shapes `(B,)` and `(B, K)`: the
+# derivative of example $b$'s loss with respect to its positive score and to each of its negative scores, in the
+# dtype of the inputs. `torch.sigmoid` is fine.
 #
-# $$\nabla_{v_c}\ell = (\sigma(s_o) - 1)\,u_o + \sum_{k} \sigma(s_k)\,u_{w_k}, \qquad
-#   \nabla_{u_o}\ell = (\sigma(s_o) - 1)\,v_c, \qquad \nabla_{u_{w_k}}\ell = \sigma(s_k)\,v_c .$$
+# <details><summary>Hint 1: the derivative of the log-sigmoid</summary>
 #
-# Read them as forces: gradient *descent* moves $u_o$ along $+(1 - \sigma(s_o))\,v_c$, towards the center vector,
-# by an amount that vanishes once the pair is confidently recognized; it moves each negative along
-# $-\sigma(s_k)\,v_c$, away from it. A sign slip on either term turns attraction into repulsion.
+# Write $\log\sigma(s) = -\log(1 + e^{-s})$ and differentiate. Express the result with $\sigma$ only (it helps to
+# notice that $e^{-s}/(1 + e^{-s}) = 1 - \sigma(s)$, and that $1 - \sigma(s) = \sigma(-s)$).
+# </details>
 #
-# ### Exercise 4: `sgns_grads`
+# <details><summary>Hint 2: the negative terms</summary>
 #
-# Implement `sgns_grads(center, context, negatives)` (shapes as in Exercise 3) returning the tuple
-# `(grad_center, grad_context, grad_negatives)` of shapes `(B, D)`, `(B, D)`, `(B, K, D)`: the gradients of
-# `sgns_loss(center, context, negatives).sum()`. Since every row is a separate example, row $b$ of each gradient
-# is example $b$'s own gradient. Use the formulas above (no autograd); `torch.sigmoid` is fine.
+# A negative score enters as $-\log\sigma(-s_k)$: one more chain rule through the minus sign inside. Check the
+# sign with intuition: raising a negative word's score makes it look like a real neighbour, so it must
+# *increase* the loss; the derivative is positive.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\frac{d}{ds}\log\sigma(s) = 1 - \sigma(s)$, so $\partial\ell/\partial s_o = \sigma(s_o) - 1$ (negative: raising
+# the true pair's score lowers the loss) and $\partial\ell/\partial s_k = \sigma(s_k)$.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "sgns_score_grads", "locked": false, "schema_version": 3, "solution": true}
+def sgns_score_grads(center, context, negatives):
+    """Derivatives of each example's skip-gram loss with respect to its scores.
+
+    Args:
+        center: tensor (B, D).
+        context: tensor (B, D).
+        negatives: tensor (B, K, D).
+    Returns:
+        (d_pos (B,), d_neg (B, K)): dl/ds_o and dl/ds_k for each example.
+    """
+    ### BEGIN SOLUTION
+    pos = (center * context).sum(-1)
+    neg = torch.einsum("bkd,bd->bk", negatives, center)
+    return torch.sigmoid(pos) - 1.0, torch.sigmoid(neg)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_sgns_score_grads", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# The oracle: autograd on the scores themselves, in float64.
+_s_o = torch.tensor([2.0, -1.0], dtype=torch.float64, requires_grad=True)
+_s_k = torch.tensor([[0.5, -3.0], [1.0, 0.0]], dtype=torch.float64, requires_grad=True)
+_l = (-F.logsigmoid(_s_o) - F.logsigmoid(-_s_k).sum(-1)).sum()
+_d_o, _d_k = torch.autograd.grad(_l, (_s_o, _s_k))
+# vectors whose dot products are exactly those scores: v = e_1, u_o = s_o e_1, u_k = s_k e_1
+_v = torch.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+_u = torch.stack([_s_o.detach(), torch.zeros(2, dtype=torch.float64)], dim=1)
+_n = torch.stack([_s_k.detach(), torch.zeros(2, 2, dtype=torch.float64)], dim=2)
+got = sgns_score_grads(_v, _u, _n)
+expect_true(isinstance(got, tuple) and len(got) == 2, "sgns_score_grads should return a pair (d_pos, d_neg).")
+expect_close(got[0], _d_o, what="d_pos for the scores s_o = (2, -1)",
+             hint="Differentiate -log sigmoid(s) (Hint 1): the result is negative, and small once s_o is large.")
+expect_close(got[1], _d_k, what="d_neg for the scores s_k = ((0.5, -3), (1, 0))",
+             hint="A negative score enters through log sigmoid(-s_k): mind the inner minus sign (Hint 2).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_sgns_score_grads_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("sgns_score_grads", sgns_score_grads)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 5: `sgns_grads`
+#
+# Now the chain rule through the dot products. Implement `sgns_grads(center, context, negatives)` (shapes as in
+# Exercise 3) returning the tuple `(grad_center, grad_context, grad_negatives)` of shapes `(B, D)`, `(B, D)`,
+# `(B, K, D)`: the gradients of `sgns_loss(center, context, negatives).sum()`. Since every row is a separate
+# example, row $b$ of each gradient is example $b$'s own gradient. No autograd: use your `sgns_score_grads`.
+#
+# <details><summary>Hint 1: one dot product</summary>
+#
+# For $s = u^\top v$: $\partial s/\partial v = u$ and $\partial s/\partial u = v$. Each gradient is a derivative
+# from Exercise 4 times the *other* vector of its dot product.
+# </details>
+#
+# <details><summary>Hint 2: who appears where</summary>
+#
+# $u_o$ appears in one score, each $u_{w_k}$ in one score, but $v_c$ appears in all $K + 1$ of them: its gradient
+# is a sum of $K + 1$ terms. Broadcasting `d_neg[:, :, None]` against `(B, K, D)` tensors does the bookkeeping.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\nabla_{v_c}\ell = (\sigma(s_o) - 1)\,u_o + \sum_{k} \sigma(s_k)\,u_{w_k}$, $\nabla_{u_o}\ell = (\sigma(s_o) - 1)\,v_c$,
+# $\nabla_{u_{w_k}}\ell = \sigma(s_k)\,v_c$.
+# </details>
+#
+# Once you have them, read them as forces: gradient *descent* pulls $u_o$ towards $v_c$ by an amount that
+# vanishes once the pair is confidently recognized, and pushes each negative away from it. A sign slip on either
+# term turns attraction into repulsion.
 
 # %% nbgrader={"grade": false, "grade_id": "sgns_grads", "locked": false, "schema_version": 3, "solution": true}
 def sgns_grads(center, context, negatives):
@@ -287,10 +369,7 @@ def sgns_grads(center, context, negatives):
         (grad_center (B, D), grad_context (B, D), grad_negatives (B, K, D)).
     """
     ### BEGIN SOLUTION
-    pos = (center * context).sum(-1)
-    neg = torch.einsum("bkd,bd->bk", negatives, center)
-    d_pos = torch.sigmoid(pos) - 1.0
-    d_neg = torch.sigmoid(neg)
+    d_pos, d_neg = sgns_score_grads(center, context, negatives)
     grad_center = d_pos[:, None] * context + torch.einsum("bk,bkd->bd", d_neg, negatives)
     grad_context = d_pos[:, None] * center
     grad_negatives = d_neg[:, :, None] * center[:, None, :]
@@ -298,7 +377,7 @@ def sgns_grads(center, context, negatives):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_sgns_grads", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sgns_grads", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 _g = torch.Generator().manual_seed(0)
 c0, o0, n0 = (torch.randn(*shape, generator=_g, dtype=torch.float64) for shape in [(3, 4), (3, 4), (3, 2, 4)])
 leaves = [t.clone().requires_grad_(True) for t in (c0, o0, n0)]
@@ -309,10 +388,10 @@ got = sgns_grads(c0, o0, n0)
 expect_true(isinstance(got, tuple) and len(got) == 3, "sgns_grads should return a tuple of three tensors.")
 for name, g_got, g_auto in zip(["grad_center", "grad_context", "grad_negatives"], got, auto):
     expect_close(g_got, g_auto, what=f"{name} (float64, against autograd)",
-                 hint="dl/ds_o = sigmoid(s_o) - 1, dl/ds_k = +sigmoid(s_k); grad_center collects the context "
-                      "term and every negative.")
+                 hint="Each gradient is a score derivative (Exercise 4) times the OTHER vector of its dot "
+                      "product; the center vector takes part in every score of its example.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_sgns_grads_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sgns_grads_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -325,43 +404,19 @@ assert _result.passed, _result.message
 #
 # With the pairs and the gradients we can train. Each step takes a mini-batch of pairs, draws $K = 5$ negatives per
 # pair from the unigram distribution raised to the power $3/4$ (the choice of the original word2vec, which
-# samples rare words a little more often than their frequency), computes your gradients and applies SGD. Because a
+# samples rare words a little more often than their frequency), computes the gradients and applies SGD. Because a
 # word can occur several times in a batch, the updates are accumulated with `index_add_`. The context vectors are
-# only a training device: we keep the center vectors $v_w$ as the embeddings.
+# only a training device: we keep the center vectors $v_w$ as the embeddings. You write this loop in Exercise 8,
+# once §3 has shown how to score embeddings.
 #
 # (A negative may by chance be the true context word itself. With 85 words this happens now and then; it only
 # weakens that one pair's pull a little, because the two terms push $u_o$ in opposite directions.)
-
-# %%
-with needs_exercises():
-    from tqdm.auto import tqdm
-
-    window, D, K, lr, batch, epochs = 4, 10, 5, 5.0, 256, 4
-    pairs_all = torch.cat([skipgram_pairs(s, window) for s in corpus.ids()])
-    counts = torch.bincount(corpus.flat_ids(), minlength=V).double()
-    noise_dist = counts ** 0.75 / (counts ** 0.75).sum()
-
-    gen = torch.Generator().manual_seed(0)
-    emb_center = 0.1 * torch.randn(V, D, generator=gen)
-    emb_context = 0.1 * torch.randn(V, D, generator=gen)
-    loss_curve = []
-    for epoch in tqdm(range(epochs), desc="skip-gram epochs"):
-        perm = torch.randperm(len(pairs_all), generator=gen)
-        for start in range(0, len(pairs_all), batch):
-            p = pairs_all[perm[start:start + batch]]
-            c_ids, o_ids = p[:, 0], p[:, 1]
-            n_ids = torch.multinomial(noise_dist, len(p) * K, replacement=True, generator=gen).view(len(p), K)
-            vc, uo, un = emb_center[c_ids], emb_context[o_ids], emb_context[n_ids]
-            loss_curve.append(sgns_loss(vc, uo, un).mean().item())
-            gc, go, gn = sgns_grads(vc, uo, un)
-            emb_center.index_add_(0, c_ids, -lr / len(p) * gc)
-            emb_context.index_add_(0, o_ids, -lr / len(p) * go)
-            emb_context.index_add_(0, n_ids.reshape(-1), -lr / len(p) * gn.reshape(-1, D))
-
-    plt.figure(figsize=(5, 3))
-    plt.plot(loss_curve)
-    plt.xlabel("step"); plt.ylabel("mean SGNS loss"); plt.title("Skip-gram training on the toy corpus")
-    plt.show()
+#
+# **Subsampling.** On real text, word2vec also *drops* each occurrence of a word $w$ from the training text with
+# probability $1 - \sqrt{t / f(w)}$ (for a word frequency $f(w)$ above a threshold $t \approx 10^{-5}$). Words like
+# "the" or "of" occur next to nearly every word; their pairs say little about the meaning of their neighbours,
+# yet they make up a large share of all pairs. Our toy corpus has only one determiner per sentence, so we skip
+# this step.
 
 # %% [markdown]
 # ## 3. Analogies by cosine similarity
@@ -382,7 +437,7 @@ with needs_exercises():
 # - *Exclude the query words.* The query is usually closest to $e_c$ itself (and sometimes to $e_b$), since the
 #   offset $e_b - e_a$ is small compared with $e_c$; the standard evaluation rules out a, b and c as answers.
 #
-# ### Exercise 5: `analogy`
+# ### Exercise 7: `analogy`
 #
 # Implement `analogy(embeddings, a, b, c, exclude=True)`: `embeddings` is a floating tensor `(V, D)` with non-zero
 # rows; `a`, `b`, `c` are int64 tensors `(Q,)` holding $Q$ questions "a[q] is to b[q] as c[q] is to ?". Return an
@@ -427,7 +482,7 @@ expect_true(int(ans[0]) == 3,
 expect_true(int(analogy(E_small, man, woman, king, exclude=False)[0]) == 2,
             "with exclude=False the query word king (2) is the nearest and should be returned.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_analogy_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_analogy_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -436,13 +491,101 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Now score the trained embeddings on every planted analogy of the corpus (man : woman :: king : queen,
+# ### Exercise 8 (make it work): `train_embeddings`
+#
+# Train skip-gram embeddings with **your own** `skipgram_pairs` and `sgns_grads`, well enough to solve the planted
+# analogies. Implement `train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0,
+# batch_size=512, epochs=4)`: `sentences` is a list of int64 tensors of word ids in `0 .. vocab_size - 1`; return
+# the center vectors, a floating tensor `(vocab_size, dim)` with non-zero rows. Follow the recipe of "Training the
+# embeddings" above: all the pairs of all the sentences, shuffled every epoch; negatives from the unigram counts to
+# the power 3/4; vectors initialized at `0.1 * torch.randn`; plain SGD with the step `-lr / len(batch) * gradient`,
+# accumulated with `index_add_`. Draw every random number from `torch.Generator().manual_seed(seed)`.
+#
+# **Target:** at least **85% of the planted analogies** solved by `analogy` (with the query words excluded). The
+# grader trains your function on a corpus it writes itself (2000 sentences from a seed you do not know) in which
+# the word ids are **shuffled** (only the ids of `[PAD]`, `[MASK]`, `[UNK]` stay 0, 1, 2), and scores the analogies
+# in its own process: your function sees ids, never words. The reference solves 98-100% of them in about three
+# seconds. The grader calls `train_embeddings(sentences, vocab_size, seed)`, so the defaults must be the settings
+# that work for you.
+#
+# <details><summary>Hint 1: the pieces</summary>
+#
+# The pairs: concatenate `skipgram_pairs` over the sentences. The noise distribution: `torch.bincount` of all
+# the ids (with `minlength=vocab_size`), to the power 3/4, normalized. The negatives of a batch:
+# `torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=...)`, reshaped.
+# </details>
+#
+# <details><summary>Hint 2: if the analogies fail</summary>
+#
+# Check the direction of each update (you descend the loss: a gradient step *subtracts*), that the negatives'
+# gradients go to the *context* table at the negatives' ids, and that a word occurring twice in a batch gets
+# both updates (plain indexed assignment `table[ids] -= ...` keeps only one of them).
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "train_embeddings", "locked": false, "schema_version": 3, "solution": true}
+def train_embeddings(sentences, vocab_size, seed, dim=10, window=4, num_negatives=5, lr=10.0, batch_size=512,
+                     epochs=4):
+    """Skip-gram with negative sampling, trained by SGD with your own gradients.
+
+    Args:
+        sentences: list of int64 tensors (T_i,) of word ids.
+        vocab_size: V.
+        seed: seed of the initial vectors, the shuffles and the negatives.
+        dim, window, num_negatives, lr, batch_size, epochs: the training's settings.
+    Returns:
+        the center vectors, a tensor (V, dim).
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    pairs = torch.cat([skipgram_pairs(s, window) for s in sentences])
+    counts = torch.bincount(torch.cat(list(sentences)), minlength=vocab_size).double()
+    noise = counts ** 0.75 / (counts ** 0.75).sum()
+    center = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    context = 0.1 * torch.randn(vocab_size, dim, generator=g)
+    for _ in range(epochs):
+        order = torch.randperm(len(pairs), generator=g)
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start:start + batch_size]]
+            c, o = batch[:, 0], batch[:, 1]
+            n = torch.multinomial(noise, len(batch) * num_negatives, replacement=True, generator=g)
+            n = n.view(len(batch), num_negatives)
+            gc, go, gn = sgns_grads(center[c], context[o], context[n])
+            step = lr / len(batch)
+            center.index_add_(0, c, -step * gc)
+            context.index_add_(0, o, -step * go)
+            context.index_add_(0, n.reshape(-1), -step * gn.reshape(-1, dim))
+    return center
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_embeddings", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.toy_corpus import make_toy_corpus
+_corpus = make_toy_corpus(n_sentences=2000, seed=0)
+_emb = train_embeddings(_corpus.ids(), len(_corpus.vocab), seed=0)
+expect_shape(_emb, (len(_corpus.vocab), _emb.shape[1]), what="train_embeddings(...) (one row per word)")
+_quads = _corpus.analogy_ids()
+_solved = (analogy(_emb.double(), _quads[:, 0], _quads[:, 1], _quads[:, 2]) == _quads[:, 3]).double().mean().item()
+print(f"planted analogies solved (scored with your analogy): {_solved:.1%} of {len(_quads)} (target 85%)")
+expect_true(_solved >= 0.85, f"{_solved:.1%} of the planted analogies solved, below the target 85%: see the hints "
+                             "(and make sure your analogy passes its own tests).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_embeddings_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests (another corpus with shuffled word ids, another seed) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_embeddings", train_embeddings)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The answers of your trained embeddings on the planted analogies of the corpus (man : woman :: king : queen,
 # france : paris :: italy : rome, and their permutations), and look at a 2-D projection. The PCA of the
 # people's embeddings shows the parallelograms: the arrows from each male word to its female counterpart are
 # nearly parallel and of equal length.
 
 # %%
 with needs_exercises():
+    emb_center = _emb if "_emb" in globals() else train_embeddings(make_toy_corpus(2000, seed=0).ids(), V, seed=0)
     quads = corpus.analogy_ids()
     try:
         answers = analogy(emb_center, quads[:, 0], quads[:, 1], quads[:, 2])
@@ -490,7 +633,7 @@ with needs_exercises():
 # Labels carry the original token at selected positions and `-100` elsewhere, which
 # `F.cross_entropy(..., ignore_index=-100)` skips.
 #
-# ### Exercise 6: `bert_mask`
+# ### Exercise 9: `bert_mask`
 #
 # Implement `bert_mask(ids, mask_id, vocab_size, generator, mask_prob=0.15)` for int64 `ids` of any shape. So that
 # the result can be graded exactly, draw the random numbers in **exactly this order**, each with the full shape of
@@ -544,7 +687,7 @@ expect_close(corrupted, torch.tensor([[1, 4, 1, 19, 1, 8, 9, 10, 1, 12],
              hint="Draw rand, rand, randint in this order with ids.shape; apply the 80/10/10 split only to the "
                   "selected positions. Position (0, 3) gets the random token, (0, 6) and (1, 1) stay unchanged.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_bert_mask_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_bert_mask_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -602,7 +745,7 @@ interact(show_masking, mask_prob=(0.0, 1.0, 0.05), seed=(0, 20, 1));
 # $\mathcal L = \log V$ and perplexity $V$; a perfect model has perplexity 1. Read it as the number of words the
 # model is still choosing between, on average (geometrically).
 #
-# ### Exercise 7: `next_token_loss`
+# ### Exercise 10: `next_token_loss`
 #
 # Implement `next_token_loss(logits, ids, pad_id=None)`: `logits` is floating `(B, T, V)`, `ids` is int64 `(B, T)`.
 # Return the 0-d mean negative log-likelihood $\mathcal L$ above in the dtype of `logits`, computed stably (large
@@ -655,7 +798,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 8: `perplexity`
+# ### Exercise 11: `perplexity`
 #
 # Implement `perplexity(token_nll, mask)`: `token_nll` is a floating tensor `(B, T)` of per-token negative
 # log-likelihoods, `mask` a bool tensor `(B, T)`, True where the token counts. Return the 0-d tensor
@@ -689,7 +832,7 @@ uniform = torch.full((2, 4), math.log(17.0), dtype=torch.float64)
 expect_close(perplexity(uniform, torch.ones(2, 4, dtype=torch.bool)), 17.0,
              what="perplexity of a uniform model over 17 words")
 
-# %% nbgrader={"grade": true, "grade_id": "test_perplexity_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_perplexity_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -728,11 +871,105 @@ except NotImplementedError:
     print("next_token_loss or perplexity is not implemented yet.")
 
 # %% [markdown]
+# ## 6. Concept questions
+#
+# ### Concept question 1: `negatives_answer`
+#
+# What do the $K$ negative samples of the skip-gram loss do?
+#
+# - **a.** They compute the softmax likelihood $p(o \mid c)$ exactly, only faster.
+# - **b.** They give the loss something to push away from: with the positive term alone, making every vector long
+#   and all of them aligned would drive the loss to 0, so the model would learn nothing. $K$ random words cost
+#   $K$ dot products instead of $|\mathcal V|$.
+# - **c.** They act as weight decay, keeping the embeddings short.
+# - **d.** Without them the gradient with respect to the center vector would be zero.
+
+# %% nbgrader={"grade": false, "grade_id": "negatives_answer", "locked": false, "schema_version": 3, "solution": true}
+def negatives_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_negatives_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(negatives_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_negatives_answer_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("negatives_answer", negatives_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 2: `subsampling_answer`
+#
+# Why does word2vec drop occurrences of very frequent words from its training text (§2, "Subsampling")?
+#
+# - **a.** Frequent words would otherwise need longer vectors than the others.
+# - **b.** Their gradients overflow: they appear in so many pairs that the sum of their updates becomes infinite.
+# - **c.** They co-occur with almost every word, so their pairs tell little about meaning while taking up a large
+#   share of the updates; dropping them saves time and lets the window reach further for the other words.
+# - **d.** It makes the noise distribution of the negatives uniform.
+
+# %% nbgrader={"grade": false, "grade_id": "subsampling_answer", "locked": false, "schema_version": 3, "solution": true}
+def subsampling_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_subsampling_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(subsampling_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_subsampling_answer_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("subsampling_answer", subsampling_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 3: `perplexity_meaning_answer`
+#
+# A language model over a vocabulary of 10 000 words has a perplexity of 4 on a test set. This means:
+#
+# - **a.** Its mean negative log-likelihood per token is $\ln 4$: on average (geometrically) it is as uncertain
+#   as a uniform choice among 4 words.
+# - **b.** It predicts the right next word one time in four.
+# - **c.** Its test loss is 4 nats per token.
+# - **d.** It is 4 times better than a uniform model over the vocabulary.
+
+# %% nbgrader={"grade": false, "grade_id": "perplexity_meaning_answer", "locked": false, "schema_version": 3, "solution": true}
+def perplexity_meaning_answer():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_perplexity_meaning_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(perplexity_meaning_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_perplexity_meaning_answer_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("perplexity_meaning_answer", perplexity_meaning_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
-# - `skipgram_pairs` turns text into (center, context) pairs; `log_sigmoid`, `sgns_loss` and `sgns_grads` are the
-#   whole of word2vec's skip-gram with negative sampling, gradients included, and they recovered the planted
-#   gender, role, nation and capital directions of the toy corpus.
+# - `skipgram_pairs` turns text into (center, context) pairs; `log_sigmoid`, `sgns_loss`, `sgns_score_grads` and
+#   `sgns_grads` are the whole of word2vec's skip-gram with negative sampling, gradients derived by hand, and
+#   `train_embeddings` put them together to recover the planted gender, role, nation and capital directions of
+#   the toy corpus from ids alone.
 # - `analogy` answers "a : b :: c : ?" by cosine similarity with the query words excluded, and exposed the
 #   parallelograms in the embeddings.
 # - `bert_mask` is BERT's 15% / 80-10-10 corruption with its `-100` labels; `next_token_loss` and `perplexity`
