@@ -23,7 +23,11 @@ __all__ = [
     "dual_jvp",
     "Value",
     "mlp_forward",
+    "linear_backward",
     "mlp_backward",
+    "train_mlp",
+    "reverse_mode_answer",
+    "accumulate_answer",
 ]
 
 
@@ -417,13 +421,41 @@ def mlp_forward(X, W1, b1, W2, b2):
     return out, (X, W1, b1, W2, b2, Z1, H1)
 
 
+def linear_backward(dout, X, W):
+    r"""Backward pass of one affine layer :math:`\mathrm{out} = X W + b` (the bias added to every row).
+
+    Introduced in chapter 04 (Finite differences, forward and reverse mode), as the step that
+    :func:`mlp_backward` takes twice. With :math:`G = \partial L / \partial\,\mathrm{out}`:
+    :math:`dX = G W^\top`, :math:`dW = X^\top G`, :math:`db = \sum_n G_n` (the bias is used once per row,
+    so its gradient sums over the batch). Each gradient has the shape of its variable.
+
+    Args:
+        dout: upstream gradient, shape ``(N, M)``.
+        X: the layer's input, shape ``(N, K)``.
+        W: the layer's weights, shape ``(K, M)``.
+
+    Returns:
+        ``(dX, dW, db)``, shapes ``(N, K)``, ``(K, M)``, ``(M,)``.
+
+    Example::
+
+        >>> dX, dW, db = linear_backward(torch.ones(2, 1), torch.tensor([[1.0, 2.0], [3.0, 4.0]]),
+        ...                              torch.tensor([[0.5], [-1.0]]))
+        >>> dX, dW.flatten(), db
+        (tensor([[ 0.5000, -1.0000],
+                [ 0.5000, -1.0000]]), tensor([4., 6.]), tensor([2.]))
+    """
+    return dout @ W.T, X.T @ dout, dout.sum(dim=0)
+
+
 def mlp_backward(dout, cache):
     r"""Backward pass of :func:`mlp_forward`: gradients of a loss :math:`L` given :math:`\partial L/\partial\,\mathrm{out}`.
 
-    Introduced in chapter 04 (Finite differences, forward and reverse mode). With
-    :math:`G = \partial L / \partial\,\mathrm{out}`: :math:`dW_2 = H_1^\top G`, :math:`db_2 = \sum_n G_n`,
-    :math:`dZ_1 = (G W_2^\top) \odot [Z_1 > 0]` (ReLU gradient 0 at 0, as in torch),
-    :math:`dW_1 = X^\top dZ_1`, :math:`db_1 = \sum_n dZ_{1,n}`, :math:`dX = dZ_1 W_1^\top`.
+    Introduced in chapter 04 (Finite differences, forward and reverse mode). The second layer's
+    :func:`linear_backward` gives :math:`dH_1 = G W_2^\top`, :math:`dW_2`, :math:`db_2`; the ReLU passes
+    the gradient where :math:`Z_1 > 0` (gradient 0 at 0, as in torch),
+    :math:`dZ_1 = dH_1 \odot [Z_1 > 0]`; the first layer's :func:`linear_backward` gives
+    :math:`dX, dW_1, db_1`.
 
     Args:
         dout: upstream gradient, shape ``(N, C)``.
@@ -441,10 +473,74 @@ def mlp_backward(dout, cache):
         (tensor([[1., 1.]]), tensor([2., 0.]))
     """
     X, W1, b1, W2, b2, Z1, H1 = cache
-    dW2 = H1.T @ dout
-    db2 = dout.sum(dim=0)
-    dZ1 = (dout @ W2.T) * (Z1 > 0).to(dout.dtype)
-    dW1 = X.T @ dZ1
-    db1 = dZ1.sum(dim=0)
-    dX = dZ1 @ W1.T
+    dH1, dW2, db2 = linear_backward(dout, H1, W2)
+    dZ1 = dH1 * (Z1 > 0).to(dout.dtype)
+    dX, dW1, db1 = linear_backward(dZ1, X, W1)
     return dX, dW1, db1, dW2, db2
+
+
+def train_mlp(X, y, num_classes, hidden=64, steps=1500, lr=1.0, seed=0):
+    r"""Train the two-layer ReLU network of :func:`mlp_forward` by full-batch gradient descent.
+
+    Introduced in chapter 04 (Finite differences, forward and reverse mode): the make-it-work task, where
+    the gradients come from the hand-written :func:`mlp_backward` (no autograd). The loss is the mean
+    softmax cross-entropy, whose gradient with respect to the outputs is
+    :math:`(\mathrm{softmax}(\mathrm{out}) - \mathrm{onehot}(y)) / N` (chapter 03). The weights start
+    He-scaled (:math:`W_1 \sim \mathcal N(0, 2/D)`, :math:`W_2 \sim \mathcal N(0, 1/H)`) from
+    ``torch.Generator().manual_seed(seed)``, the biases at zero.
+
+    Args:
+        X: training inputs, shape ``(N, D)``, float.
+        y: integer labels in ``0..num_classes-1``, shape ``(N,)``.
+        num_classes: the number of classes ``C``.
+        hidden: the width ``H`` of the hidden layer.
+        steps: the number of gradient steps.
+        lr: the learning rate.
+        seed: the seed of the initial weights.
+
+    Returns:
+        ``(W1, b1, W2, b2)`` in ``X``'s dtype, shapes ``(D, H)``, ``(H,)``, ``(H, C)``, ``(C,)``.
+
+    Example::
+
+        >>> from course.spirals import make_spirals
+        >>> X, y = make_spirals(400, torch.Generator().manual_seed(1))
+        >>> W1, b1, W2, b2 = train_mlp(X, y, 2)
+        >>> (mlp_forward(X, W1, b1, W2, b2)[0].argmax(1) == y).double().mean() > 0.95
+        tensor(True)
+    """
+    g = torch.Generator().manual_seed(seed)
+    N, D = X.shape
+    W1 = torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D)
+    b1 = torch.zeros(hidden, dtype=X.dtype)
+    W2 = torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden)
+    b2 = torch.zeros(num_classes, dtype=X.dtype)
+    onehot = torch.nn.functional.one_hot(y, num_classes).to(X.dtype)
+    for _ in range(steps):
+        out, cache = mlp_forward(X, W1, b1, W2, b2)
+        dout = (torch.softmax(out, dim=1) - onehot) / N
+        _, dW1, db1, dW2, db2 = mlp_backward(dout, cache)
+        W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
+    return W1, b1, W2, b2
+
+
+def reverse_mode_answer():
+    """Chapter 04, concept question 1 (why reverse mode for a scalar loss): the letter of the right answer.
+
+    Example::
+
+        >>> reverse_mode_answer()
+        'b'
+    """
+    return "b"
+
+
+def accumulate_answer():
+    """Chapter 04, concept question 2 (why a node's gradient accumulates with ``+=``): the right letter.
+
+    Example::
+
+        >>> accumulate_answer()
+        'c'
+    """
+    return "c"

@@ -10,6 +10,8 @@ and the small ``eps`` of the adaptive methods is added *outside* the square root
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -26,6 +28,9 @@ __all__ = [
     "adam_step",
     "gradient_noise_scale",
     "logistic_newton_step",
+    "train_digits_adam",
+    "bias_correction_answer",
+    "momentum_step_size_answer",
 ]
 
 
@@ -394,3 +399,73 @@ def logistic_newton_step(w, X, y, lr=1.0, damping=0.0):
     if damping:
         hess = hess + damping * torch.eye(X.shape[1], dtype=X.dtype, device=X.device)
     return w - lr * torch.linalg.solve(hess, grad)
+
+
+def train_digits_adam(X, y, num_classes, steps=40, hidden=64, lr=0.05, seed=0):
+    r"""Train a two-layer ReLU network with :func:`adam_step` on full batches, for a fixed budget of steps.
+
+    Introduced in chapter 05 (SGD and its descendants): the make-it-work task. The network is
+    :math:`\mathrm{relu}(X W_1 + b_1) W_2 + b_2`, the loss the mean softmax cross-entropy, the gradients come from
+    autograd, and every parameter is updated by :func:`adam_step` (default betas) with its own state. The
+    weights start He-scaled from ``torch.Generator().manual_seed(seed)``, the biases at zero. With only tens of
+    steps, the early steps matter: Adam without its bias correction takes steps several times too large at the
+    start and lands far from the target.
+
+    Args:
+        X: training inputs, shape ``(N, D)``, float.
+        y: integer labels in ``0..num_classes-1``, shape ``(N,)``.
+        num_classes: the number of classes ``C``.
+        steps: the number of full-batch Adam steps (the budget).
+        hidden: the width ``H`` of the hidden layer.
+        lr: Adam's learning rate.
+        seed: the seed of the initial weights.
+
+    Returns:
+        ``(W1, b1, W2, b2)``, shapes ``(D, H)``, ``(H,)``, ``(H, C)``, ``(C,)``, in ``X``'s dtype, detached.
+
+    Example::
+
+        >>> from course.data import load_digits
+        >>> X, y, X_test, y_test = load_digits(0.25, seed=0)
+        >>> W1, b1, W2, b2 = train_digits_adam(X, y, 10)
+        >>> float(((torch.relu(X_test @ W1 + b1) @ W2 + b2).argmax(1) == y_test).double().mean()) > 0.9
+        True
+    """
+    g = torch.Generator().manual_seed(seed)
+    D = X.shape[1]
+    params = [torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D),
+              torch.zeros(hidden, dtype=X.dtype),
+              torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden),
+              torch.zeros(num_classes, dtype=X.dtype)]
+    states = [{"step": 0, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)} for p in params]
+    for _ in range(steps):
+        leaves = [p.detach().requires_grad_(True) for p in params]
+        W1, b1, W2, b2 = leaves
+        loss = torch.nn.functional.cross_entropy(torch.relu(X @ W1 + b1) @ W2 + b2, y)
+        grads = torch.autograd.grad(loss, leaves)
+        updated = [adam_step(p.detach(), gr, st, lr) for p, gr, st in zip(leaves, grads, states)]
+        params = [new for new, _ in updated]
+        states = [st for _, st in updated]
+    return tuple(p.detach() for p in params)
+
+
+def bias_correction_answer():
+    """Chapter 05, concept question 1 (what Adam's bias correction fixes): the letter of the right answer.
+
+    Example::
+
+        >>> bias_correction_answer()
+        'b'
+    """
+    return "b"
+
+
+def momentum_step_size_answer():
+    """Chapter 05, concept question 2 (heavy ball's effective step under a constant gradient): the right letter.
+
+    Example::
+
+        >>> momentum_step_size_answer()
+        'c'
+    """
+    return "c"

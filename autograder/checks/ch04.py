@@ -245,8 +245,8 @@ def _dual_compare(got, expected, case) -> str | None:
 
 
 @check("Dual", by_hand=True, compare=_dual_compare, probe=_dual_probe,
-       hint="Check each rule: (a, a')(b, b') = (ab, a'b + ab'); (a/b)' = (a'b - ab')/b^2; (a^p)' = p a^(p-1) a'; "
-            "numbers are constants with tangent 0, on either side of an operator (__radd__, __rsub__, __rtruediv__).")
+       hint="Derive each rule by expanding the operation on a + b eps with eps^2 = 0; the tangent of every function "
+            "is its derivative times the input's tangent; a plain number is a constant, on either side of an operator.")
 def _dual_cases():
     yield Case("Dual(0.5, 1.0), a program of 6 operations", (0.5, 1.0), expected=None, spec=(11, 1, 6))
     yield Case("Dual(-1.25, 2.0), a program of 12 operations on 2 inputs", (-1.25, 2.0), expected=None, spec=(12, 2, 12))
@@ -281,8 +281,8 @@ def _program_f(seed: int, n_inputs: int, n_steps: int):
 
 
 @check("dual_jvp", by_hand=True, reference=None,
-       hint="Seed input i as Dual(x[i], v[i]) (not tangent 1 for every input); return (value, tangent) of the "
-            "output, with tangent 0 when f returns a plain number.")
+       hint="Each input carries its own component of the direction v as its tangent (not 1 for every input); "
+            "a plain number returned by f has no tangent, so its derivative along v is 0.")
 def _dual_jvp_cases():
     def slides(a, b):  # the example of the slides: log(x1) + x1 x2 - sin(x2)
         return a.log() + a * b - b.sin()
@@ -352,8 +352,9 @@ def _value_compare(got, expected, case) -> str | None:
 
 
 @check("Value", compare=_value_compare, probe=_value_probe, by_hand=True,
-       hint="Every _backward must ADD to .grad (+=), never assign: a node used twice gets two contributions; "
-            "backward() must run the closures in reverse topological order, starting from grad = 1 at the output.")
+       hint="A node used twice must receive two contributions (the chain rule sums over paths), and a node may "
+            "pass its gradient on only after every node that uses it has passed theirs; the output's own "
+            "gradient is dL/dL.")
 def _value_cases():
     yield Case("Value(0.5), a graph of 5 operations", (0.5,), expected=None, spec=(41, 1, 5))
     yield Case("Value(-2.0), a graph of 10 operations on 2 inputs", (-2.0,), expected=None, spec=(42, 2, 10))
@@ -391,7 +392,8 @@ def _mlp_forward_compare(got, expected, case) -> str | None:
 
 
 @check("mlp_forward", reference=ref.mlp_forward, compare=_mlp_forward_compare,
-       hint="out = relu(X @ W1 + b1) @ W2 + b2; cache = (X, W1, b1, W2, b2, Z1, H1) with Z1 before and H1 after the ReLU.")
+       hint="Two affine layers with a ReLU between them and none after; the cache keeps the pre-activations "
+            "(before the ReLU) and the activations (after it).")
 def _mlp_forward_cases():
     g = _gen(404)
     yield Case("float64, N=5, D=4, H=6, C=3", _mlp_params(g, 5, 4, 6, 3))
@@ -418,8 +420,8 @@ def _mlp_backward_case(label: str, params, g: torch.Generator) -> Case:
 
 @check("mlp_backward", by_hand=True, compare=lambda got, expected, case: diagnose_close(
            got, expected, what="(dX, dW1, db1, dW2, db2)"),
-       hint="dW2 = H1.T @ dout (shape (H, C)), db2 = dout.sum(0), dZ1 = (dout @ W2.T) * (Z1 > 0), "
-            "dW1 = X.T @ dZ1, db1 = dZ1.sum(0), dX = dZ1 @ W1.T.")
+       hint="Walk the layers backwards: the second layer's backward, then the ReLU (a unit that was off, "
+            "including exactly at 0, passes nothing back), then the first layer's backward.")
 def _mlp_backward_cases():
     g = _gen(405)
     yield _mlp_backward_case("float64, N=5, D=4, H=6, C=3, random upstream gradient", _mlp_params(g, 5, 4, 6, 3), g)
@@ -432,3 +434,121 @@ def _mlp_backward_cases():
     X[0] = 0.0
     yield _mlp_backward_case("pre-activations exactly 0 (a zero input row, zero bias): ReLU gradient 0 there",
                              (X, W1, torch.zeros_like(b1), W2, b2), g)
+
+
+def _linear_autograd(dout, X, W):
+    """Oracle: torch autograd in float64 for out = X @ W + b."""
+    leaves = [t.detach().to(F64).requires_grad_(True) for t in (X, W, torch.zeros(W.shape[1], dtype=W.dtype))]
+    out = leaves[0] @ leaves[1] + leaves[2]
+    return tuple(gr.to(dout.dtype) for gr in torch.autograd.grad((out * dout.to(F64)).sum(), leaves))
+
+
+def _linear_case(label: str, g: torch.Generator, N: int, K: int, M: int, dtype=F64) -> Case:
+    X = torch.randn(N, K, generator=g, dtype=dtype)
+    W = torch.randn(K, M, generator=g, dtype=dtype)
+    dout = torch.randn(N, M, generator=g, dtype=dtype)
+    return Case(label, (dout, X, W), expected=_linear_autograd(dout, X, W))
+
+
+@check("linear_backward", by_hand=True, compare=lambda got, expected, case: diagnose_close(
+           got, expected, what="(dX, dW, db)"),
+       hint="Differentiate one entry of out = X W + b with respect to one entry of each variable and sum over "
+            "every entry of out it touches; each gradient has its variable's shape, and the bias is used once per row.")
+def _linear_backward_cases():
+    g = _gen(406)
+    yield _linear_case("float64, N=5, K=3, M=4", g, 5, 3, 4)
+    yield _linear_case("float64, N=7, K=6, M=2", g, 7, 6, 2)
+    yield _linear_case("float32, N=9, K=4, M=5", g, 9, 4, 5, torch.float32)
+    yield _linear_case("one sample: N=1, K=3, M=2", g, 1, 3, 2)
+    yield _linear_case("square: N=K=M=5 (a transposed gradient has the right shape)", g, 5, 5, 5)
+    yield _linear_case("a batch of 32 (the bias gradient is a sum, not a mean)", g, 32, 3, 3)
+
+
+# ----------------------------------------------------------------------------------------------
+# Make it work: the two-layer network trained on two spirals with the hand-written backward pass
+# ----------------------------------------------------------------------------------------------
+
+SPIRALS_TARGET = 0.93
+"""The accuracy on held-out spiral points that ``train_mlp`` must reach (stated in the notebook)."""
+SPIRALS_MAX_HIDDEN = 256
+SPIRALS_TRAIN = 400
+SPIRALS_HELD_OUT = 2000
+
+
+def _train_mlp_probe(fn, case: Case):
+    """In the kernel: train on the case's training set, send back only the weights (plain tensors)."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is faster, and the machine's other cores stay free
+    try:
+        params = fn(*case.args, seed=case.spec["seed"])
+    finally:
+        torch.set_num_threads(n_threads)
+    if not isinstance(params, (tuple, list)) or len(params) != 4:
+        return {"params": None, "type": type(params).__name__}
+    if not all(isinstance(p, torch.Tensor) for p in params):
+        return {"params": None, "type": "a tuple of " + ", ".join(type(p).__name__ for p in params)}
+    return {"params": [p.detach().cpu().clone() for p in params], "type": "ok"}
+
+
+def heldout_accuracy(params, X, y) -> float:
+    """The grader's accuracy of the two-layer network ``params = (W1, b1, W2, b2)`` on ``(X, y)``, in float64."""
+    W1, b1, W2, b2 = (p.to(F64) for p in params)
+    with torch.no_grad():
+        out, _ = ref.mlp_forward(X.to(F64), W1, b1, W2, b2)
+    return float((out.argmax(dim=1) == y).double().mean())
+
+
+def _train_mlp_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, dict) or got.get("params") is None:
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"train_mlp should return the tuple (W1, b1, W2, b2) of tensors, got {kind}."
+    W1, b1, W2, b2 = got["params"]
+    D, C = 2, 2
+    H = W1.shape[1] if W1.dim() == 2 else -1
+    shapes = [tuple(p.shape) for p in (W1, b1, W2, b2)]
+    if shapes != [(D, H), (H,), (H, C), (C,)] or not 1 <= H <= SPIRALS_MAX_HIDDEN:
+        return (f"the weights have shapes {shapes}; expected (2, H), (H,), (H, 2), (2,) with "
+                f"1 <= H <= {SPIRALS_MAX_HIDDEN}.")
+    if not all(p.is_floating_point() and torch.isfinite(p).all() for p in (W1, b1, W2, b2)):
+        return "the trained weights are not all finite floating-point tensors (training diverged?)."
+    from course.spirals import make_spirals
+
+    X_test, y_test = make_spirals(SPIRALS_HELD_OUT, _gen(expected["test_seed"]))  # never sent to the kernel
+    accuracy = heldout_accuracy((W1, b1, W2, b2), X_test, y_test)
+    if accuracy < expected["target"]:
+        return (f"accuracy {accuracy:.3f} on {SPIRALS_HELD_OUT} held-out spiral points, below the target "
+                f"{expected['target']} (measured by the grader).")
+    return None
+
+
+@check("train_mlp", by_hand=True, compare=_train_mlp_compare, probe=_train_mlp_probe,
+       hint="Random (not zero) initial weights scaled to the layer's width; each step moves every parameter "
+            "against the gradient your backward pass computes for the mean cross-entropy.")
+def _train_mlp_cases():
+    from course.spirals import make_spirals
+
+    for k, seed in enumerate((5, 6)):
+        X, y = make_spirals(SPIRALS_TRAIN, _gen(470 + k))
+        yield Case(f"two spirals, {SPIRALS_TRAIN} training points of the grader's, seed {seed}: "
+                   f"held-out accuracy >= {SPIRALS_TARGET}", (X, y, 2),
+                   expected={"test_seed": 480 + k, "target": SPIRALS_TARGET}, spec={"seed": seed})
+
+
+# ----------------------------------------------------------------------------------------------
+# Concept questions
+# ----------------------------------------------------------------------------------------------
+
+def _answer_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("reverse_mode_answer", compare=_answer_compare)(_answer_cases(ref.reverse_mode_answer()))
+check("accumulate_answer", compare=_answer_compare)(_answer_cases(ref.accumulate_answer()))

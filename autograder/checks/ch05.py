@@ -64,7 +64,8 @@ def _sgd_expected(p, grad, lr, wd):
     return tp.detach()
 
 
-@check("sgd_step", hint="Move against the gradient: param - lr * (grad + weight_decay * param).")
+@check("sgd_step", hint="Move against the gradient by lr times it; weight decay adds a multiple of the parameter to "
+                        "the gradient first.")
 def _sgd_step_cases():
     g = _gen(501)
     for label, shape, dtype, lr, wd in [("float64 vector of 7", (7,), F64, 0.1, 0.0),
@@ -89,7 +90,8 @@ def _close_same_dtype(got, expected, case):
 
 
 @check("robbins_monro_schedule", reference=ref.robbins_monro_schedule, compare=_close_same_dtype,
-       hint="alpha_k = lr0 / (1 + decay * k) ** power for k = 0, 1, ..., n_steps - 1 (k starts at 0).")
+       hint="The step sizes decay as a power of (1 + decay * k), with k counting from 0 so that the first step is "
+            "lr0.")
 def _robbins_monro_schedule_cases():
     yield Case("closed form: lr0 0.5, decay 1, 4 steps", (0.5, 1.0, 4),
                expected=torch.tensor([0.5, 0.25, 0.5 / 3, 0.125], dtype=F64))
@@ -102,7 +104,8 @@ def _robbins_monro_schedule_cases():
 
 
 @check("sgd_trajectory", reference=ref.sgd_trajectory,
-       hint="theta_{k+1} = theta_k - lr_k * 2 * (theta_k - x_k); return theta_0 too, shape (n + 1, ...).")
+       hint="Differentiate the squared error with respect to theta (factor and sign), use sample k and step size k at "
+            "step k, and include the starting point.")
 def _sgd_trajectory_cases():
     g = _gen(503)
     x = torch.randn(20, generator=g, dtype=F64) * 3
@@ -139,15 +142,15 @@ def _sgd_momentum_cases(nesterov: bool, seed: int):
 
 
 @check("momentum_step",
-       hint="Update the velocity first, v = momentum * v + grad (no (1 - momentum) factor), then "
-            "param - lr * v with the NEW velocity; weight decay goes into grad before anything else.")
+       hint="The velocity adds the raw gradient to the decayed old velocity (no dampening), and the step uses the new "
+            "velocity; weight decay acts on the gradient first.")
 def _momentum_step_cases():
     yield from _sgd_momentum_cases(False, 510)
 
 
 @check("nesterov_step",
-       hint="Same velocity update as heavy ball, v = momentum * v + grad, but the step uses "
-            "grad + momentum * v (with the new v), as torch.optim.SGD(nesterov=True).")
+       hint="Nesterov updates the velocity as heavy ball does; only its step looks ahead, combining the gradient with "
+            "the momentum-scaled new velocity.")
 def _nesterov_step_cases():
     yield from _sgd_momentum_cases(True, 520)
 
@@ -159,8 +162,8 @@ def _eig_rate(lr, m, lam):
 
 
 @check("momentum_rate",
-       hint="The rate is the largest |eigenvalue| of [[1 - lr*lam, -lr*m], [lam, m]]; when the discriminant "
-            "(1 + m - lr*lam)^2 - 4m is negative the eigenvalues are complex with modulus sqrt(m).")
+       hint="The rate is the largest modulus of the update matrix's eigenvalues: mind the complex regime and a "
+            "negative trace.")
 def _momentum_rate_cases():
     g = _gen(530)
     yield Case("plain GD (m = 0): |1 - lr * lam|", (0.1, 0.0, 5.0), expected=torch.tensor(0.5, dtype=F64))
@@ -186,8 +189,8 @@ def _optimal_expected(lo, hi):
 
 
 @check("optimal_momentum",
-       hint="Make both discriminants vanish: lr = (2 / (sqrt(lam_min) + sqrt(lam_max)))^2 and "
-            "momentum = ((sqrt(lam_max) - sqrt(lam_min)) / (sqrt(lam_max) + sqrt(lam_min)))^2.")
+       hint="Put both ends of the spectrum on the edges of the complex-eigenvalue window and solve the two equations "
+            "for the step and the momentum.")
 def _optimal_momentum_cases():
     yield Case("closed form: lam in [1, 9]", (1.0, 9.0),
                expected=(torch.tensor(0.25, dtype=F64), torch.tensor(0.25, dtype=F64)))
@@ -203,8 +206,7 @@ def _optimal_momentum_cases():
 # ----------------------------------------------------------------------------- adaptive methods
 
 @check("adagrad_step",
-       hint="Accumulate: sum = sum + grad**2 (all past squared gradients, not just this one); then "
-            "param - lr * grad / (sqrt(sum) + eps), eps outside the square root.")
+       hint="AdaGrad's sum keeps every past squared gradient, and eps is added after the square root.")
 def _adagrad_step_cases():
     yield from _torch_cases("lr 0.1, float64 (3, 4)", torch.optim.Adagrad, dict(lr=0.1), dict(lr=0.1), ("sum",),
                             n_steps=8, seed=540)
@@ -220,8 +222,7 @@ def _adagrad_step_cases():
 
 
 @check("rmsprop_step",
-       hint="square_avg = alpha * square_avg + (1 - alpha) * grad**2 (alpha weighs the OLD average); then "
-            "param - lr * grad / (sqrt(square_avg) + eps), eps outside the square root.")
+       hint="alpha weighs the OLD average of the squared gradients, and eps is added after the square root.")
 def _rmsprop_step_cases():
     yield from _torch_cases("lr 0.01, alpha 0.99, float64 (3, 4)", torch.optim.RMSprop, dict(lr=0.01),
                             dict(lr=0.01), ("square_avg",), n_steps=8, seed=550)
@@ -239,8 +240,8 @@ _ADAM = ("exp_avg", "exp_avg_sq")
 
 
 @check("adam_step", free=("type@['step']", "dtype@['step']"),  # torch.optim keeps the step as a tensor
-       hint="With t = state['step'] + 1: m = b1*m + (1-b1)*g, v = b2*v + (1-b2)*g**2, m_hat = m/(1 - b1**t), "
-            "v_hat = v/(1 - b2**t), param - lr * m_hat / (sqrt(v_hat) + eps); return step t.")
+       hint="Both moving averages start at zero: correct each by the total weight it has given to the gradients so "
+            "far, with t counting this update; store the raw averages, add eps after the root.")
 def _adam_step_cases():
     yield from _torch_cases("default betas, lr 0.01, float64 (3, 4)", torch.optim.Adam, dict(lr=0.01),
                             dict(lr=0.01), _ADAM, n_steps=10, seed=560, with_step=True)
@@ -264,8 +265,8 @@ def _bsimple(grads):
 
 
 @check("gradient_noise_scale",
-       hint="B_simple = tr(Sigma) / |G|^2: G is the mean over examples (dim 0), tr(Sigma) the sum over parameters "
-            "of the per-example variances with Bessel's correction (N - 1), |G|^2 the squared norm.")
+       hint="The noise is the unbiased variance across examples summed over parameters; the signal is the squared "
+            "norm of the mean gradient.")
 def _gradient_noise_scale_cases():
     g = _gen(570)
     yield Case("closed form: two examples [1, 0], [3, 2]", (torch.tensor([[1.0, 0.0], [3.0, 2.0]], dtype=F64),),
@@ -293,8 +294,7 @@ def _newton_expected(w, X, y, lr=1.0, damping=0.0):
 
 
 @check("logistic_newton_step",
-       hint="g = X^T (sigmoid(Xw) - y) / N and H = X^T diag(p (1 - p)) X / N (both means); "
-            "return w - lr * solve(H + damping * I, g).")
+       hint="Newton's step solves a linear system with the Hessian of the mean loss (damping added to its diagonal).")
 def _logistic_newton_step_cases():
     g = _gen(580)
     for label, n, d, scale, lr, damping in [("N 40, D 3, pure Newton (oracle autograd Hessian)", 40, 3, 0.3, 1.0, 0.0),
@@ -312,3 +312,89 @@ def _logistic_newton_step_cases():
     y = (torch.rand(30, generator=g) < 0.5).float()
     w = 0.2 * torch.randn(3, generator=g)
     yield Case("float32 inputs", (w, X, y), expected=_newton_expected(w.double(), X.double(), y.double()).float())
+
+
+# ----------------------------------------------------------------------------- make it work: digits with Adam
+
+DIGITS_TARGET = 0.92
+"""The held-out accuracy that ``train_digits_adam`` must reach in ``DIGITS_STEPS`` steps (stated in the notebook)."""
+DIGITS_STEPS = 40
+DIGITS_MAX_HIDDEN = 256
+_DIGITS_SPLITS = {5: 31, 6: 32}  # weight seed -> the seed of the grader's train/test split
+
+
+def _train_digits_probe(fn, case: Case):
+    """In the kernel: train on the case's training split, send back only the weights (plain tensors)."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: one thread is about as fast, and the other cores stay free
+    try:
+        params = fn(*case.args, steps=DIGITS_STEPS, seed=case.spec["seed"])
+    finally:
+        torch.set_num_threads(n_threads)
+    if not isinstance(params, (tuple, list)) or len(params) != 4:
+        return {"params": None, "type": type(params).__name__}
+    if not all(isinstance(p, torch.Tensor) for p in params):
+        return {"params": None, "type": "a tuple of " + ", ".join(type(p).__name__ for p in params)}
+    return {"params": [p.detach().cpu().clone() for p in params], "type": "ok"}
+
+
+def heldout_digits_accuracy(params, X, y) -> float:
+    """The grader's accuracy of ``relu(X W1 + b1) W2 + b2`` with ``params = (W1, b1, W2, b2)``, in float64."""
+    W1, b1, W2, b2 = (p.to(F64) for p in params)
+    with torch.no_grad():
+        out = torch.relu(X.to(F64) @ W1 + b1) @ W2 + b2
+    return float((out.argmax(dim=1) == y).double().mean())
+
+
+def _train_digits_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, dict) or got.get("params") is None:
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"train_digits_adam should return the tuple (W1, b1, W2, b2) of tensors, got {kind}."
+    W1, b1, W2, b2 = got["params"]
+    D, C = 64, 10
+    H = W1.shape[1] if W1.dim() == 2 else -1
+    shapes = [tuple(p.shape) for p in (W1, b1, W2, b2)]
+    if shapes != [(D, H), (H,), (H, C), (C,)] or not 1 <= H <= DIGITS_MAX_HIDDEN:
+        return (f"the weights have shapes {shapes}; expected (64, H), (H,), (H, 10), (10,) with "
+                f"1 <= H <= {DIGITS_MAX_HIDDEN}.")
+    if not all(p.is_floating_point() and torch.isfinite(p).all() for p in (W1, b1, W2, b2)):
+        return "the trained weights are not all finite floating-point tensors (training diverged?)."
+    from course.data import load_digits
+
+    split = load_digits(0.25, seed=expected["split_seed"])  # the test part never goes to the kernel
+    accuracy = heldout_digits_accuracy((W1, b1, W2, b2), split.X_test, split.y_test)
+    if accuracy < expected["target"]:
+        return (f"accuracy {accuracy:.3f} on {split.X_test.shape[0]} held-out digits after {DIGITS_STEPS} steps, "
+                f"below the target {expected['target']} (measured by the grader).")
+    return None
+
+
+@check("train_digits_adam", compare=_train_digits_compare, probe=_train_digits_probe,
+       hint="Every parameter gets its own Adam state, carried from step to step; with a budget of a few tens of "
+            "steps, the size of the first steps decides the outcome.")
+def _train_digits_cases():
+    from course.data import load_digits
+
+    for seed, split_seed in _DIGITS_SPLITS.items():
+        split = load_digits(0.25, seed=split_seed)
+        yield Case(f"digits (a train/test split of the grader's), {DIGITS_STEPS} steps, seed {seed}: "
+                   f"held-out accuracy >= {DIGITS_TARGET}", (split.X_train, split.y_train, 10),
+                   expected={"split_seed": split_seed, "target": DIGITS_TARGET}, spec={"seed": seed})
+
+
+# ----------------------------------------------------------------------------- concept questions
+
+def _answer_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("bias_correction_answer", compare=_answer_compare)(_answer_cases(ref.bias_correction_answer()))
+check("momentum_step_size_answer", compare=_answer_compare)(_answer_cases(ref.momentum_step_size_answer()))

@@ -237,6 +237,23 @@ def mlp_backward(dout, cache):
     return dX, dW1, db1, dW2, db2
 '''
 
+_TRAIN_MLP = '''
+def train_mlp(X, y, num_classes, hidden=64, steps=1500, lr=1.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    N, D = X.shape
+    W1 = torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D)
+    b1 = torch.zeros(hidden, dtype=X.dtype)
+    W2 = torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden)
+    b2 = torch.zeros(num_classes, dtype=X.dtype)
+    onehot = torch.nn.functional.one_hot(y, num_classes).to(X.dtype)
+    for _ in range(steps):
+        out, cache = mlp_forward(X, W1, b1, W2, b2)
+        dout = (torch.softmax(out, dim=1) - onehot) / N
+        _, dW1, db1, dW2, db2 = mlp_backward(dout, cache)
+        W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
+    return W1, b1, W2, b2
+'''
+
 MUTANTS = {
     "forward_difference": {
         "divides by 2h": """
@@ -302,7 +319,7 @@ def numerical_gradient(f, x, h=1e-6):
 """,
     },
     "Dual": {
-        "product rule drops the cross term self.value * other.tangent": _edit(
+        "product rule keeps only one of its two terms": _edit(
             _DUAL, ("self.tangent * other.value + self.value * other.tangent)",
                     "self.tangent * other.value)")),
         "quotient rule with a + sign": _edit(
@@ -310,7 +327,7 @@ def numerical_gradient(f, x, h=1e-6):
                     "(self.tangent * other.value + self.value * other.tangent) / other.value ** 2")),
         "power rule forgets to multiply by the tangent": _edit(
             _DUAL, ("p * self.value ** (p - 1) * self.tangent", "p * self.value ** (p - 1)")),
-        "tanh derivative written as 1 - tanh(a)": _edit(
+        "tanh derivative missing its square": _edit(
             _DUAL, ("(1 - math.tanh(self.value) ** 2) * self.tangent", "(1 - math.tanh(self.value)) * self.tangent")),
     },
     "dual_jvp": {
@@ -367,15 +384,64 @@ def mlp_forward(X, W1, b1, W2, b2):
 """,
     },
     "mlp_backward": {
-        "transposed weight gradients (dout.T @ H1, dZ1.T @ X)": _edit(
+        "weight gradients transposed (shaped (out, in) instead of (in, out))": _edit(
             _MLP_BACKWARD, ("dW2 = H1.T @ dout", "dW2 = dout.T @ H1"), ("dW1 = X.T @ dZ1", "dW1 = dZ1.T @ X")),
         "missing the ReLU mask": _edit(_MLP_BACKWARD, ("dZ1 = (dout @ W2.T) * (Z1 > 0)", "dZ1 = dout @ W2.T")),
         "bias gradients averaged over the batch instead of summed": _edit(
             _MLP_BACKWARD, ("db2 = dout.sum(dim=0)", "db2 = dout.mean(dim=0)"), ("db1 = dZ1.sum(dim=0)", "db1 = dZ1.mean(dim=0)")),
-        "W2 not transposed on the way back (dout @ W2)": _edit(
+        "sends the gradient back through W2 untransposed": _edit(
             _MLP_BACKWARD, ("dZ1 = (dout @ W2.T) * (Z1 > 0)", "dZ1 = (dout @ W2) * (Z1 > 0)")),
-        "ReLU gradient 1 at Z1 = 0 (mask Z1 >= 0, against the stated convention)": _edit(
+        "lets the gradient through where Z1 is exactly 0, against the stated convention": _edit(
             _MLP_BACKWARD, ("(Z1 > 0)", "(Z1 >= 0)")),
+    },
+    "linear_backward": {
+        "weight gradient transposed (shaped (M, K))": """
+def linear_backward(dout, X, W):
+    return dout @ W.T, dout.T @ X, dout.sum(dim=0)
+""",
+        "averages the bias gradient over the batch": """
+def linear_backward(dout, X, W):
+    return dout @ W.T, X.T @ dout, dout.mean(dim=0)
+""",
+        "sends the gradient back through W untransposed": """
+def linear_backward(dout, X, W):
+    return dout @ W, X.T @ dout, dout.sum(dim=0)
+""",
+        "takes the bias gradient from one row (assigns instead of accumulating over the batch)": """
+def linear_backward(dout, X, W):
+    db = torch.zeros(dout.shape[1], dtype=dout.dtype)
+    for n in range(dout.shape[0]):
+        db = dout[n]
+    return dout @ W.T, X.T @ dout, db
+""",
+    },
+    "train_mlp": {
+        "climbs the loss: adds the gradient instead of subtracting it": _edit(
+            _TRAIN_MLP, ("W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2",
+                         "W1 + lr * dW1, b1 + lr * db1, W2 + lr * dW2, b2 + lr * db2")),
+        "back-propagates without the ReLU mask": _edit(
+            _TRAIN_MLP, ("_, dW1, db1, dW2, db2 = mlp_backward(dout, cache)",
+                         "Z1, H1 = cache[5], cache[6]\n"
+                         "        dW2, db2 = H1.T @ dout, dout.sum(dim=0)\n"
+                         "        dZ1 = dout @ W2.T\n"
+                         "        dW1, db1 = X.T @ dZ1, dZ1.sum(dim=0)")),
+        "starts from zero weights (every hidden unit stays the same)": _edit(
+            _TRAIN_MLP, ("torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D)",
+                         "torch.zeros(D, hidden, dtype=X.dtype)"),
+            ("torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden)",
+             "torch.zeros(hidden, num_classes, dtype=X.dtype)")),
+        "trains the output layer only": _edit(
+            _TRAIN_MLP, ("W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1,", "W2, b2 = ")),
+    },
+    "reverse_mode_answer": {
+        "a: forward mode suffers from round-off": 'def reverse_mode_answer():\n    return "a"\n',
+        "c: reverse mode stores nothing": 'def reverse_mode_answer():\n    return "c"\n',
+        "d: forward mode cannot handle the ReLU": 'def reverse_mode_answer():\n    return "d"\n',
+    },
+    "accumulate_answer": {
+        "a: averages over calls": 'def accumulate_answer():\n    return "a"\n',
+        "b: builds the product along a path": 'def accumulate_answer():\n    return "b"\n',
+        "d: no difference": 'def accumulate_answer():\n    return "d"\n',
     },
 }
 
@@ -521,6 +587,47 @@ def mlp_backward(dout, cache):
     return tuple(torch.from_numpy(np.ascontiguousarray(g)) for g in grads)
 """,
     },
+    "linear_backward": {
+        "einsum, one sum per index": """
+def linear_backward(dout, X, W):
+    dX = torch.einsum("nm,km->nk", dout, W)
+    dW = torch.einsum("nk,nm->km", X, dout)
+    db = torch.einsum("nm->m", dout)
+    return dX, dW, db
+""",
+    },
+    "train_mlp": {
+        "a wider network, Xavier-uniform weights, smaller steps for longer, float32 inside": """
+def train_mlp(X, y, num_classes, hidden=96, steps=1800, lr=0.8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    Xf = X.to(torch.float32)
+    N, D = Xf.shape
+    bound1, bound2 = math.sqrt(6.0 / (D + hidden)), math.sqrt(6.0 / (hidden + num_classes))
+    W1 = (2 * torch.rand(D, hidden, generator=g) - 1) * bound1 * 2
+    b1 = torch.zeros(hidden)
+    W2 = (2 * torch.rand(hidden, num_classes, generator=g) - 1) * bound2
+    b2 = torch.zeros(num_classes)
+    for _ in range(steps):
+        out, cache = mlp_forward(Xf, W1, b1, W2, b2)
+        out = out - out.max(dim=1, keepdim=True).values
+        p = out.exp() / out.exp().sum(dim=1, keepdim=True)
+        p[torch.arange(N), y] -= 1.0
+        _, dW1, db1, dW2, db2 = mlp_backward(p / N, cache)
+        W1 -= lr * dW1
+        b1 -= lr * db1
+        W2 -= lr * dW2
+        b2 -= lr * db2
+    return W1.to(X.dtype), b1.to(X.dtype), W2.to(X.dtype), b2.to(X.dtype)
+""",
+    },
+    "reverse_mode_answer": {
+        "capital letter": 'def reverse_mode_answer():\n    return "B"\n',
+    },
+    "accumulate_answer": {
+        "with spaces": 'def accumulate_answer():\n    return " c "\n',
+    },
 }
 
 SAMPLE_WRONG = ["Value", "central_difference"]
+
+JUDGED_ON_A_TARGET = ['train_mlp']

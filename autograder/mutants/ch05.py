@@ -2,6 +2,44 @@
 
 CHAPTER = "05-optimization"
 
+
+
+def _edit(source: str, *pairs: tuple[str, str], prefix: str = "") -> str:
+    """``prefix`` + ``source`` with each ``old`` replaced by ``new`` (each ``old`` must occur)."""
+    for old, new in pairs:
+        if old not in source:
+            raise ValueError(f"mutant edit not found: {old!r}")
+        source = source.replace(old, new)
+    return prefix + source
+
+
+_TRAIN_ADAM = '''
+def train_digits_adam(X, y, num_classes, steps=40, hidden=64, lr=0.05, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    D = X.shape[1]
+    params = [torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D),
+              torch.zeros(hidden, dtype=X.dtype),
+              torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden),
+              torch.zeros(num_classes, dtype=X.dtype)]
+    states = [{"step": 0, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)} for p in params]
+    for _ in range(steps):
+        leaves = [p.detach().requires_grad_(True) for p in params]
+        W1, b1, W2, b2 = leaves
+        loss = torch.nn.functional.cross_entropy(torch.relu(X @ W1 + b1) @ W2 + b2, y)
+        grads = torch.autograd.grad(loss, leaves)
+        updated = [adam_step(p.detach(), gr, st, lr) for p, gr, st in zip(leaves, grads, states)]
+        params = [new for new, _ in updated]
+        states = [st for _, st in updated]
+    return tuple(p.detach() for p in params)
+'''
+
+_NO_CORRECTION = '''
+def _no_correction(param, grad, state, lr, betas=(0.9, 0.999), eps=1e-8):
+    m = betas[0] * state["exp_avg"] + (1 - betas[0]) * grad
+    v = betas[1] * state["exp_avg_sq"] + (1 - betas[1]) * grad * grad
+    return param - lr * m / (v.sqrt() + eps), {"step": state["step"] + 1, "exp_avg": m, "exp_avg_sq": v}
+'''
+
 MUTANTS = {
     "sgd_step": {
         "steps uphill (adds the gradient)": """
@@ -334,6 +372,28 @@ def logistic_newton_step(w, X, y, lr=1.0, damping=0.0):
     return w - lr * torch.linalg.solve(fisher, grad)
 """,
     },
+    "train_digits_adam": {
+        "Adam without its bias correction": _edit(_TRAIN_ADAM, ("adam_step(p.detach()", "_no_correction(p.detach()"),
+                                                 prefix=_NO_CORRECTION),
+        "climbs the loss: adds Adam's step instead of subtracting it": _edit(
+            _TRAIN_ADAM, ("params = [new for new, _ in updated]",
+                          "params = [2 * p.detach() - new for p, (new, _) in zip(leaves, updated)]")),
+        "starts from zero weights (every hidden unit silent)": _edit(
+            _TRAIN_ADAM, ("torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D)",
+                          "torch.zeros(D, hidden, dtype=X.dtype)"),
+            ("torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden)",
+             "torch.zeros(hidden, num_classes, dtype=X.dtype)")),
+    },
+    "bias_correction_answer": {
+        "a: removes mini-batch noise": 'def bias_correction_answer():\n    return "a"\n',
+        "c: compensates for eps": 'def bias_correction_answer():\n    return "c"\n',
+        "d: matters late in training": 'def bias_correction_answer():\n    return "d"\n',
+    },
+    "momentum_step_size_answer": {
+        "a: momentum only turns the steps": 'def momentum_step_size_answer():\n    return "a"\n',
+        "b: momentum damps the step": 'def momentum_step_size_answer():\n    return "b"\n',
+        "d: grows without bound": 'def momentum_step_size_answer():\n    return "d"\n',
+    },
 }
 
 ALTERNATIVES = {
@@ -529,6 +589,23 @@ def logistic_newton_step(w, X, y, lr=1.0, damping=0.0):
     return w - lr * torch.linalg.solve(H, g)
 """,
     },
+    "train_digits_adam": {
+        "a wider network, a smaller learning rate, explicit loops over the parameters": _edit(
+            _TRAIN_ADAM, ("steps=40, hidden=64, lr=0.05, seed=0", "steps=40, hidden=128, lr=0.03, seed=0"),
+            ("        updated = [adam_step(p.detach(), gr, st, lr) for p, gr, st in zip(leaves, grads, states)]\n"
+             "        params = [new for new, _ in updated]\n"
+             "        states = [st for _, st in updated]\n",
+             "        for i in range(4):\n"
+             "            params[i], states[i] = adam_step(leaves[i].detach(), grads[i], states[i], lr)\n")),
+    },
+    "bias_correction_answer": {
+        "capital letter": 'def bias_correction_answer():\n    return "B"\n',
+    },
+    "momentum_step_size_answer": {
+        "with spaces": 'def momentum_step_size_answer():\n    return " c "\n',
+    },
 }
 
-SAMPLE_WRONG = ["adam_step", "momentum_step"]
+SAMPLE_WRONG = ["rmsprop_step", "momentum_step"]
+
+JUDGED_ON_A_TARGET = ["train_digits_adam"]

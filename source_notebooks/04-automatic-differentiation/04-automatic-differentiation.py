@@ -25,7 +25,8 @@
 #   (Jacobian-vector products) with it.
 # - Build a small **reverse-mode engine**: a computation graph of scalar nodes, a local chain-rule step
 #   per operation, a topological sort, and gradients that *accumulate* when a node is used more than once.
-# - Backpropagate through a two-layer ReLU network with matrix calculus, and check it against autograd.
+# - Derive the backward pass of an affine layer and of a two-layer ReLU network with matrix calculus,
+#   check it against autograd, and train the network with it on data no linear model can fit.
 # - Explain why reverse mode wins for a scalar loss of many parameters, and when forward mode wins instead.
 #
 # **Notes followed.** Kaplan, *Notes on Contemporary Machine Learning for Physicists*, §1.4
@@ -130,7 +131,7 @@ got = forward_difference(torch.sin, torch.tensor([0.0, 1.0], dtype=torch.float64
 expect_close(got, torch.cos(torch.tensor([0.0, 1.0], dtype=torch.float64)), rtol=1e-5,
              what="forward_difference(sin, [0, 1], h=1e-6) against cos")
 
-# %% nbgrader={"grade": true, "grade_id": "test_forward_difference_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_forward_difference_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -170,7 +171,7 @@ expect_close(central_difference(lambda t: 5 * t ** 2 - t, x, 0.3), 10 * x - 1,
              what="central_difference(5x^2 - x, [1, 2], h=0.3) (exact for a quadratic)",
              hint="Use f(x - h), not f(x), as the second point.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_central_difference_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_central_difference_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -317,7 +318,34 @@ assert _result.passed, _result.message
 #
 # (the second is the Taylor series, cut off by $\varepsilon^2 = 0$). The $\varepsilon$ part obeys
 # exactly the rules of the tangent column: sum rule, product rule, chain rule. So a dual number is a pair
-# (`value`, `tangent`), and each operation updates the pair:
+# (`value`, `tangent`), and each operation updates the pair. Working out *how* it updates the pair, for
+# each operation, is the exercise: expand the operation on $u = a + b\varepsilon$ (and
+# $w = c + d\varepsilon$), use $\varepsilon^2 = 0$, and read off the part without $\varepsilon$ (the
+# value) and the coefficient of $\varepsilon$ (the tangent). A plain number $c$ in an expression is a
+# constant: the dual number $c + 0\varepsilon$.
+#
+# <details><summary>Hint 1: sums, products, powers</summary>
+#
+# Multiply out $(a + b\varepsilon)(c + d\varepsilon)$ and drop the $bd\,\varepsilon^2$ term: that is
+# the product rule. A power $u^p$ with a number $p$ is a function of $u$ like any other: use the
+# Taylor rule $g(a + b\varepsilon) = g(a) + g'(a)\,b\,\varepsilon$ with $g(t) = t^p$.
+# </details>
+#
+# <details><summary>Hint 2: division without a new rule</summary>
+#
+# Call the quotient $q = u / w = q_0 + q_1\varepsilon$. Then $u = q\,w$: expand the right-hand side with
+# the product rule and match the $\varepsilon$ parts of both sides to solve for $q_1$. (Or write
+# $u/w = u \cdot w^{-1}$ and combine the rules you already have.)
+# </details>
+#
+# <details><summary>Hint 3: the elementary functions</summary>
+#
+# Each one is the Taylor rule with its own derivative $g'$: the value is $g(a)$, the tangent is
+# $g'(a)$ times the input's tangent $b$, not $g'(a)$ alone (the chain rule). For $\tanh$, its derivative
+# can be written with $\tanh$ itself.
+# </details>
+#
+# <details><summary>Hint 4: the whole table</summary>
 #
 # | operation | value | tangent |
 # |---|---|---|
@@ -327,9 +355,7 @@ assert _result.passed, _result.message
 # | $u^p$ ($p$ a number) | $a^p$ | $p\, a^{p-1} b$ |
 # | $e^u,\ \log u$ | $e^a,\ \log a$ | $e^a b,\ b / a$ |
 # | $\sin u,\ \cos u,\ \tanh u$ | $\sin a,\ \cos a,\ \tanh a$ | $b \cos a,\ -b \sin a,\ (1 - \tanh^2 a)\, b$ |
-#
-# with $u = a + b\varepsilon$, $w = c + d\varepsilon$. A plain number $c$ in an expression is a constant:
-# the dual number $c + 0\varepsilon$.
+# </details>
 #
 # ### Exercise 4: the class `Dual`
 #
@@ -443,7 +469,7 @@ class Dual:
 x1, x2 = Dual(2.0, 1.0), Dual(5.0, 0.0)
 y = x1.log() + x1 * x2 - x2.sin()
 expect_close((y.value, y.tangent), (math.log(2) + 10 - math.sin(5), 5.5), what="(value, tangent) of the slides' example",
-             hint="Product rule: the tangent of u * w is u.tangent * w.value + u.value * w.tangent.")
+             hint="Expand (a + b eps)(c + d eps) with eps^2 = 0: the tangent of a product has two terms.")
 # Each rule once, against the derivative worked out by hand at u = 0.7 (tangent 1).
 u, a = Dual(0.7, 1.0), 0.7
 rules = {
@@ -469,7 +495,7 @@ for name, (out, slope) in {"w ** 3": (w ** 3, 6 * a ** 2), "exp(w)": (w.exp(), 2
     expect_close(out.tangent, slope, what=f"the tangent of {name} for w = Dual(0.7, 2.0)",
                  hint="Every rule multiplies the local derivative by the input's tangent.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_Dual_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_Dual_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -522,7 +548,7 @@ value = math.log(2) + 10 - math.sin(5)
 expect_close(dual_jvp(slides_example, [2.0, 5.0], [1.0, 0.0]), (value, 5.5),
              what="dual_jvp(slides example, x=(2, 5), v=(1, 0))", hint="Return the pair (value, tangent) of the output.")
 expect_close(dual_jvp(slides_example, [2.0, 5.0], [0.0, 1.0]), (value, 2.0 - math.cos(5)),
-             what="dual_jvp(slides example, x=(2, 5), v=(0, 1))", hint="Input i enters as Dual(x[i], v[i]).")
+             what="dual_jvp(slides example, x=(2, 5), v=(0, 1))", hint="Each input carries its own component of v as its tangent.")
 expect_close(dual_jvp(slides_example, [2.0, 5.0], [2.0, -1.0]), (value, 2 * 5.5 - (2.0 - math.cos(5))),
              what="dual_jvp(slides example, x=(2, 5), v=(2, -1))",
              hint="The tangent is linear in v: grad f . v = 2 * df/dx1 - df/dx2 here.")
@@ -559,20 +585,41 @@ assert _result.passed, _result.message
 #    walking that order **backwards** from the output guarantees this.
 #
 # Each operation knows its own local derivatives, so it leaves behind a closure `_backward` that, when
-# called, reads `out.grad` and adds to its inputs' `.grad`:
+# called, reads `out.grad` ($\bar w$) and adds $\bar w\,\partial w / \partial v$ to the `.grad` of each
+# of its inputs $v$. Which local derivative $\partial w / \partial v$ each operation contributes is
+# yours to work out (the ReLU's derivative at exactly 0 is taken to be 0, as in torch). Subtraction,
+# negation and division need no rules of their own: `a - b = a + (-1) * b` and `a / b = a * b ** -1`
+# (given below).
+#
+# <details><summary>Hint 1: where the local derivatives come from</summary>
+#
+# They are the derivatives the dual numbers of Exercise 4 carry, read the other way round: forward mode
+# multiplies $\partial w/\partial v$ by the input's *tangent*, reverse mode multiplies it by the output's
+# *adjoint* and sends the product back to the input. For $w = a + b$ both partial derivatives are 1;
+# for $w = a\,b$, $\partial w/\partial a$ is the *other* factor.
+# </details>
+#
+# <details><summary>Hint 2: reuse the output</summary>
+#
+# Several derivatives are cheapest in terms of the node's own output `out.data`, which the closure can
+# see: $\frac{d}{dx} e^x = e^x$ and $\frac{d}{dx}\tanh x = 1 - \tanh^2 x$. For the ReLU, the derivative
+# is 1 where the input was positive and 0 elsewhere.
+# </details>
+#
+# <details><summary>Hint 3: the whole table</summary>
 #
 # | `out =` | adds to the inputs' grad |
 # |---|---|
-# | `a + b` | `a.grad += out.grad`, `b.grad += out.grad` |
-# | `a * b` | `a.grad += b.data * out.grad`, `b.grad += a.data * out.grad` |
-# | `a ** p` | `a.grad += p * a.data ** (p - 1) * out.grad` |
-# | `a.tanh()` | `a.grad += (1 - out.data ** 2) * out.grad` |
-# | `a.exp()` | `a.grad += out.data * out.grad` |
-# | `a.log()` | `a.grad += out.grad / a.data` |
-# | `a.relu()` | `a.grad += (a.data > 0) * out.grad` (gradient 0 at 0, as in torch) |
+# | `a + b` | $\bar a \mathrel{+}= \bar w$, $\bar b \mathrel{+}= \bar w$ |
+# | `a * b` | $\bar a \mathrel{+}= b\,\bar w$, $\bar b \mathrel{+}= a\,\bar w$ |
+# | `a ** p` | $\bar a \mathrel{+}= p\,a^{p-1}\,\bar w$ |
+# | `a.tanh()` | $\bar a \mathrel{+}= (1 - w^2)\,\bar w$ |
+# | `a.exp()` | $\bar a \mathrel{+}= w\,\bar w$ |
+# | `a.log()` | $\bar a \mathrel{+}= \bar w / a$ |
+# | `a.relu()` | $\bar a \mathrel{+}= [a > 0]\,\bar w$ |
 #
-# Subtraction, negation and division need no rules of their own: `a - b = a + (-1) * b` and
-# `a / b = a * b ** -1` (given below).
+# with $w$ the output's `data`, $\bar w$ its `grad`, and $a, b$ the inputs' `data`.
+# </details>
 #
 # ### Exercise 6: the class `Value`
 #
@@ -583,7 +630,7 @@ assert _result.passed, _result.message
 # - `__add__`, `__mul__` (the other operand may be a `Value` or a number; `_lift` wraps numbers),
 #   `__pow__` for a number exponent, `tanh`, `exp`, `log`, `relu`: each computes the new node's `data`,
 #   creates `out = Value(data, (inputs...), op_name)`, sets `out._backward` to a closure that **adds**
-#   to the inputs' `grad` as in the table, and returns `out`;
+#   to the inputs' `grad` (the local derivative times `out.grad`), and returns `out`;
 # - `backward()`: list every node the output depends on in topological order (a depth-first search
 #   that appends a node after all of its `_prev`), set `self.grad = 1.0`, then call `_backward()` on the
 #   nodes in **reverse** order. Call it once, on a freshly built graph. (An iterative search avoids
@@ -744,7 +791,8 @@ a = Value(3.0)
 y = a * a + a
 y.backward()
 expect_close((y.data, a.grad), (12.0, 7.0), what="(y.data, a.grad) for y = a * a + a at a = 3",
-             hint="Every _backward must ADD to .grad (+=): a is used three times and gets three contributions.")
+             hint="a is used three times, so it must receive three contributions: an assignment keeps only "
+                  "the last one.")
 # A shared node used at two depths: L = s + tanh(3 s) with s = 2 x at x = 0.5 (both orders of the sum).
 for order in ("s + tanh(3 s)", "tanh(3 s) + s"):
     x = Value(0.5)
@@ -752,8 +800,8 @@ for order in ("s + tanh(3 s)", "tanh(3 s) + s"):
     L = s + (s * 3.0).tanh() if order == "s + tanh(3 s)" else (s * 3.0).tanh() + s
     L.backward()
     expect_close(x.grad, 2 * (1 + 3 * (1 - math.tanh(3.0) ** 2)), what=f"x.grad for L = {order}, s = 2x",
-                 hint="backward() must call _backward in REVERSE topological order, so that s has collected the "
-                      "gradient from both of its uses before passing it on to x.")
+                 hint="s may pass its gradient on to x only once it has collected the gradient of both of its "
+                      "uses: think about the order in which backward() visits the nodes.")
 # Every operation once, against torch autograd on the same expression.
 def expression(p, q):
     return (p * q).relu() + (p / q).exp() - (2.0 - p) ** 3 + 1.0 / (q.tanh() + 3.0) + (p * p).log() - (-q).relu()
@@ -767,9 +815,10 @@ tout.backward()
 expect_close(out.data, tout.item(), what="the value of the expression with every operation")
 expect_close([leaf.grad for leaf in leaves], [t.grad.item() for t in tp],
              what="the gradients of the expression with every operation (vs torch autograd)",
-             hint="Check the local derivative of each operation in the table above.")
+             hint="One operation's local derivative is off: test them one at a time (e.g. (p * q).backward() "
+                  "alone) against torch.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_Value_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_Value_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -914,25 +963,6 @@ with needs_exercises():
 # $b_2 \in \mathbb R^{C}$ (the biases are added to every row). This is torch's row layout; the CS 182
 # worksheet writes $W x + b$ for one column vector, which is the transpose of the same thing.
 #
-# Backward, we are handed $G = \partial L / \partial\, \mathrm{out} \in \mathbb R^{N \times C}$ for some
-# scalar loss $L$ and want the gradient with respect to everything. For $\mathrm{out} = H_1 W_2 + b_2$,
-# entrywise $\mathrm{out}_{nc} = \sum_h (H_1)_{nh} (W_2)_{hc} + (b_2)_c$, so
-#
-# $$\frac{\partial L}{\partial (W_2)_{hc}} = \sum_n (H_1)_{nh} G_{nc}, \qquad
-#   \frac{\partial L}{\partial (H_1)_{nh}} = \sum_c G_{nc} (W_2)_{hc}, \qquad
-#   \frac{\partial L}{\partial (b_2)_c} = \sum_n G_{nc},$$
-#
-# that is $dW_2 = H_1^\top G$, $dH_1 = G W_2^\top$, $db_2 = \sum_n G_{n\cdot}$. Every gradient has the
-# shape of its variable, which is a good way to remember where the transposes go. The bias gradient
-# sums over the batch because $b_2$ was used once per row (the accumulation rule again). The ReLU
-# passes the gradient where $Z_1 > 0$ and blocks it elsewhere (the worksheet's diagonal matrix
-# $R(z)$), and the first layer repeats the pattern:
-#
-# $$dZ_1 = dH_1 \odot [Z_1 > 0], \quad dW_1 = X^\top dZ_1, \quad db_1 = \sum_n dZ_{1,n\cdot}, \quad
-#   dX = dZ_1 W_1^\top.$$
-#
-# As in torch, the ReLU's gradient at exactly $Z_1 = 0$ is taken to be 0.
-#
 # ### Exercise 7: `mlp_forward`
 #
 # Implement `mlp_forward(X, W1, b1, W2, b2)` returning `(out, cache)`, where `out` has shape `(N, C)`
@@ -966,14 +996,14 @@ out, cache = mlp_forward(X, W1, b1, W2, b2)
 # Z1 = [[2, 0, -2.5], [-0.75, 0.5, -0.5]], H1 = [[2, 0, 0], [0, 0.5, 0]]
 expect_shape(out, (2, 1), what="out")
 expect_close(out, torch.tensor([[0.5], [-0.5]], dtype=torch.float64), what="out",
-             hint="out = relu(X @ W1 + b1) @ W2 + b2, with no ReLU on the output layer.")
+             hint="The ReLU sits between the two layers only: the output layer has no activation.")
 expect_true(isinstance(cache, tuple) and len(cache) == 7, "cache should be the tuple (X, W1, b1, W2, b2, Z1, H1).")
 expect_close(cache[5], torch.tensor([[2.0, 0.0, -2.5], [-0.75, 0.5, -0.5]], dtype=torch.float64),
              what="cache[5] = Z1 (before the ReLU)")
 expect_close(cache[6], torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.5, 0.0]], dtype=torch.float64),
              what="cache[6] = H1 (after the ReLU)")
 
-# %% nbgrader={"grade": true, "grade_id": "test_mlp_forward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_mlp_forward_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -982,11 +1012,110 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 8: `mlp_backward`
+# ### Exercise 8: `linear_backward`, one layer
 #
-# Implement `mlp_backward(dout, cache)`: given `dout` $= G$ of shape `(N, C)` and the `cache` of
-# `mlp_forward`, return `(dX, dW1, db1, dW2, db2)`, each with the shape of the tensor it is the gradient
-# of, using the formulas above (vectorized: matrix products and sums, no loops over the batch).
+# Backward, we are handed $G = \partial L / \partial\, \mathrm{out}$ for some scalar loss $L$, with the
+# shape of `out`, and want the gradient with respect to everything that made `out`. Start with one
+# affine layer $\mathrm{out} = X W + b$, with $X \in \mathbb R^{N \times K}$, $W \in \mathbb R^{K \times M}$,
+# $b \in \mathbb R^M$ added to every row, so $G \in \mathbb R^{N \times M}$. Entrywise,
+#
+# $$\mathrm{out}_{nm} = \sum_k X_{nk} W_{km} + b_m .$$
+#
+# Derive $\partial L / \partial W_{km}$, $\partial L / \partial X_{nk}$ and $\partial L / \partial b_m$ with
+# the multivariate chain rule of section 3 ($L$ depends on each variable through every entry of `out`
+# that it touches), then write the three sums as matrix products and reductions.
+#
+# Implement `linear_backward(dout, X, W)` returning `(dX, dW, db)` with the shapes `(N, K)`, `(K, M)`,
+# `(M,)` of `X`, `W` and `b`, in `dout`'s dtype. The bias itself is not needed. Vectorize: matrix
+# products and sums, no loops over the batch.
+#
+# <details><summary>Hint 1: one entry at a time</summary>
+#
+# $W_{km}$ appears in $\mathrm{out}_{nm}$ for every row $n$ (and in no other column), with coefficient
+# $X_{nk}$. So $\partial L/\partial W_{km} = \sum_n \frac{\partial L}{\partial\,\mathrm{out}_{nm}}
+# \frac{\partial\,\mathrm{out}_{nm}}{\partial W_{km}}$. Do the same for $X_{nk}$, which appears in every
+# column $m$ of row $n$.
+# </details>
+#
+# <details><summary>Hint 2: let the shapes place the transposes</summary>
+#
+# A sum over a shared index is a matrix product; which factor is transposed follows from the shape the
+# result must have. $dW$ must be $K \times M$ and is built from $X$ ($N \times K$) and $G$ ($N \times M$):
+# only one arrangement fits. The bias was used once per row, so its gradient collects one contribution per
+# row (the accumulation rule of section 3 again).
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $dX = G W^\top$, $\ dW = X^\top G$, $\ db = \sum_n G_{n\cdot}$ (a sum over the batch, not a mean).
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "linear_backward", "locked": false, "schema_version": 3, "solution": true}
+def linear_backward(dout, X, W):
+    """Backward pass of out = X @ W + b.
+
+    Args:
+        dout: (N, M) gradient of the loss with respect to out.
+        X: (N, K) the layer's input; W: (K, M) its weights.
+    Returns:
+        (dX, dW, db), shapes (N, K), (K, M), (M,).
+    """
+    ### BEGIN SOLUTION
+    return dout @ W.T, X.T @ dout, dout.sum(dim=0)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_linear_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Against torch autograd in float64, K = 3 and M = 2 (different, so a misplaced transpose shows).
+g = torch.Generator().manual_seed(0)
+X, W, b = (torch.randn(s, generator=g, dtype=torch.float64) for s in [(4, 3), (3, 2), (2,)])
+dout = torch.randn(4, 2, generator=g, dtype=torch.float64)
+grads = linear_backward(dout, X, W)
+leaves = [t.clone().requires_grad_(True) for t in (X, W, b)]
+expected = torch.autograd.grad(((leaves[0] @ leaves[1] + leaves[2]) * dout).sum(), leaves)
+expect_true(isinstance(grads, (tuple, list)) and len(grads) == 3, "linear_backward should return (dX, dW, db).")
+for name, got, exp in zip(["dX", "dW", "db"], grads, expected):
+    expect_shape(got, tuple(exp.shape), what=name)
+    expect_close(got, exp, what=name, hint="Every gradient has the shape of its variable, and the bias is used "
+                                           "once per row of the batch.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_linear_backward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("linear_backward", linear_backward)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 9: `mlp_backward`
+#
+# Now the whole network. Given `dout` $= G$ of shape `(N, C)` and the `cache` of `mlp_forward`, return
+# `(dX, dW1, db1, dW2, db2)`, each with the shape of the tensor it is the gradient of. Walk the forward
+# pass backwards: each step receives the gradient with respect to its output and hands on the gradient
+# with respect to its input. Your `linear_backward` does the two affine layers; what is left to derive is
+# the step through the ReLU (whose derivative at exactly $Z_1 = 0$ is taken to be 0, as in torch).
+# Vectorized: no loops over the batch.
+#
+# <details><summary>Hint 1: the order</summary>
+#
+# The last operation is the second affine layer, with input $H_1$: its backward gives $dW_2$, $db_2$ and
+# $dH_1 = \partial L / \partial H_1$. Then the ReLU turns $dH_1$ into $dZ_1$, and the first affine layer,
+# with input $X$, turns $dZ_1$ into $dX$, $dW_1$, $db_1$.
+# </details>
+#
+# <details><summary>Hint 2: the ReLU is elementwise</summary>
+#
+# $(H_1)_{nh}$ depends on $(Z_1)_{nh}$ alone, so $\partial L/\partial (Z_1)_{nh} = \partial L/\partial (H_1)_{nh}
+# \cdot \mathrm{relu}'((Z_1)_{nh})$: no matrix product, an elementwise factor. The worksheet writes it as a
+# diagonal matrix $R(z)$. What is $\mathrm{relu}'$ where the unit was off?
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $dW_2 = H_1^\top G$, $db_2 = \sum_n G_{n\cdot}$, $dH_1 = G W_2^\top$, $dZ_1 = dH_1 \odot [Z_1 > 0]$,
+# $dW_1 = X^\top dZ_1$, $db_1 = \sum_n dZ_{1,n\cdot}$, $dX = dZ_1 W_1^\top$.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "mlp_backward", "locked": false, "schema_version": 3, "solution": true}
 def mlp_backward(dout, cache):
@@ -1000,12 +1129,9 @@ def mlp_backward(dout, cache):
     """
     ### BEGIN SOLUTION
     X, W1, b1, W2, b2, Z1, H1 = cache
-    dW2 = H1.T @ dout
-    db2 = dout.sum(dim=0)
-    dZ1 = (dout @ W2.T) * (Z1 > 0).to(dout.dtype)
-    dW1 = X.T @ dZ1
-    db1 = dZ1.sum(dim=0)
-    dX = dZ1 @ W1.T
+    dH1, dW2, db2 = linear_backward(dout, H1, W2)
+    dZ1 = dH1 * (Z1 > 0).to(dout.dtype)
+    dX, dW1, db1 = linear_backward(dZ1, X, W1)
     return dX, dW1, db1, dW2, db2
     ### END SOLUTION
 
@@ -1023,10 +1149,10 @@ expected = torch.autograd.grad((Z * dout).sum(), leaves)
 expect_true(isinstance(grads, (tuple, list)) and len(grads) == 5, "mlp_backward should return (dX, dW1, db1, dW2, db2).")
 for name, got, exp in zip(["dX", "dW1", "db1", "dW2", "db2"], grads, expected):
     expect_shape(got, tuple(exp.shape), what=name)
-    expect_close(got, exp, what=name, hint="dW2 = H1.T @ dout; dZ1 = (dout @ W2.T) * (Z1 > 0); dW1 = X.T @ dZ1; "
-                                           "biases sum dout (or dZ1) over the batch; dX = dZ1 @ W1.T.")
+    expect_close(got, exp, what=name, hint="If only the first layer's gradients are off, look at the step through "
+                                           "the ReLU: a unit that was off passes no gradient back.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_mlp_backward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_mlp_backward_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -1035,14 +1161,12 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Demo: gradient check, then training
+# ### Demo: gradient check
 #
 # The standard test of a hand-written backward pass: choose a random upstream gradient $G$, define the
 # scalar $L = \sum G \odot \mathrm{out}$ (whose gradient with respect to `out` is exactly $G$), and
 # compare with `numerical_gradient` entry by entry. The relative errors should be near $10^{-9}$ or
-# below in float64; an error near 1 means a wrong formula. Then the two functions train the network on
-# scikit-learn's two moons with the softmax cross-entropy of the previous chapter
-# ($\partial L/\partial\,\mathrm{out} = (\mathrm{softmax}(\mathrm{out}) - \mathrm{onehot}(y))/N$).
+# below in float64; an error near 1 means a wrong formula.
 
 # %%
 with needs_exercises():
@@ -1059,42 +1183,190 @@ with needs_exercises():
         rel = ((analytic[k] - numeric).abs().max() / (analytic[k].abs().max() + numeric.abs().max())).item()
         print(f"{name:>4}: max relative error {rel:.1e}")
 
+# %% [markdown]
+# ### Exercise 10 (make it work): `train_mlp` on two spirals
+#
+# Time to train with your own gradients. The data are two interleaved spiral arms in the plane
+# (`course.spirals.make_spirals`), one class per arm: no straight line separates them (a linear
+# classifier stays near 50-70%), so the hidden layer has to earn its keep.
+#
+# Implement `train_mlp(X, y, num_classes, hidden=64, steps=1500, lr=1.0, seed=0)`: build the weights of a
+# two-layer ReLU network with `hidden` units from `torch.Generator().manual_seed(seed)`, then take `steps`
+# full-batch gradient-descent steps on the mean softmax cross-entropy, with the gradients from **your**
+# `mlp_forward` and `mlp_backward` (no autograd). Return `(W1, b1, W2, b2)` in `X`'s dtype. From chapter 03,
+# the gradient of the mean cross-entropy with respect to the logits is
+# $(\mathrm{softmax}(\mathrm{out}) - \mathrm{onehot}(y))/N$.
+#
+# **Target.** Trained on 400 points, the network must classify **at least 93%** of fresh points from
+# the same spirals correctly. The grader trains it under two seeds of its own, on training sets of its own,
+# and measures the accuracy on held-out points your notebook never sees. Keep the run under 5 seconds
+# (the reference takes about a second); the choice of initialization, width, step count and learning rate
+# is yours, within `hidden <= 256`.
+#
+# <details><summary>Hint 1: initialization</summary>
+#
+# Zero weights make every hidden unit identical forever (they all get the same gradient). Draw them at
+# random, scaled so that the pre-activations start of order one: a standard deviation of
+# $\sqrt{2/D}$ for $W_1$ and $\sqrt{1/H}$ for $W_2$ works well; biases can start at zero.
+# </details>
+#
+# <details><summary>Hint 2: one step</summary>
+#
+# Forward, softmax of the outputs, subtract the one-hot labels and divide by $N$, backward, then move
+# every parameter *against* its gradient by `lr` times it. Full batch and `lr` around 1 converge in a
+# thousand or so steps here.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "train_mlp", "locked": false, "schema_version": 3, "solution": true}
+def train_mlp(X, y, num_classes, hidden=64, steps=1500, lr=1.0, seed=0):
+    """Train relu(X @ W1 + b1) @ W2 + b2 by full-batch gradient descent on the mean cross-entropy.
+
+    Args:
+        X: (N, D) float training inputs; y: (N,) int64 labels in 0..num_classes-1.
+        num_classes: C; hidden: H; steps: gradient steps; lr: learning rate; seed: seed of the initial weights.
+    Returns:
+        (W1, b1, W2, b2), shapes (D, H), (H,), (H, C), (C,), in X's dtype.
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    N, D = X.shape
+    W1 = torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D)
+    b1 = torch.zeros(hidden, dtype=X.dtype)
+    W2 = torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden)
+    b2 = torch.zeros(num_classes, dtype=X.dtype)
+    onehot = torch.nn.functional.one_hot(y, num_classes).to(X.dtype)
+    for _ in range(steps):
+        out, cache = mlp_forward(X, W1, b1, W2, b2)
+        dout = (torch.softmax(out, dim=1) - onehot) / N
+        _, dW1, db1, dW2, db2 = mlp_backward(dout, cache)
+        W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
+    return W1, b1, W2, b2
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_mlp", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.spirals import make_spirals
+
+X_spiral, y_spiral = make_spirals(400, torch.Generator().manual_seed(1))
+X_check, y_check = make_spirals(1000, torch.Generator().manual_seed(2))
+n_threads = torch.get_num_threads()
+torch.set_num_threads(1)  # the matrices are tiny: one thread is faster than several
+try:
+    start = time.perf_counter()
+    trained = train_mlp(X_spiral, y_spiral, 2, seed=0)
+    seconds = time.perf_counter() - start
+finally:
+    torch.set_num_threads(n_threads)
+expect_true(isinstance(trained, (tuple, list)) and len(trained) == 4, "train_mlp should return (W1, b1, W2, b2).")
+check_accuracy = (mlp_forward(X_check, *trained)[0].argmax(dim=1) == y_check).double().mean().item()
+print(f"trained in {seconds:.2f} s; accuracy on 1000 fresh spiral points: {check_accuracy:.1%} (target 93%)")
+expect_true(check_accuracy >= 0.93,
+            f"accuracy {check_accuracy:.1%} on fresh points is below the 93% target: check the direction of the "
+            "update and the gradient check above, then the initialization and the number of steps.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_mlp_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_mlp", train_mlp)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Demo: what the network learned
+#
+# The probability of class 1 over the plane, for the network you just trained, with the training points
+# on top. Move the slider to stop training earlier: the boundary starts almost straight and winds itself
+# around the arms as the steps go by.
+
 # %%
-with needs_exercises():
-    from sklearn.datasets import make_moons
-
-    Xn, yn = make_moons(n_samples=300, noise=0.15, random_state=0)
-    Xt, yt = torch.tensor(Xn), torch.tensor(yn)
-    g = torch.Generator().manual_seed(2)
-    W1, b1 = torch.randn(2, 32, generator=g, dtype=torch.float64), torch.zeros(32, dtype=torch.float64)
-    W2, b2 = torch.randn(32, 2, generator=g, dtype=torch.float64) * 0.1, torch.zeros(2, dtype=torch.float64)
-    losses = []
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the matrices are tiny: one thread is faster than several
-    try:
-        for step in range(800):
-            out, cache = mlp_forward(Xt, W1, b1, W2, b2)
-            logp = torch.log_softmax(out, dim=1)
-            losses.append(-logp[torch.arange(len(yt)), yt].mean().item())
-            dout = (logp.exp() - torch.nn.functional.one_hot(yt, 2)) / len(yt)
-            _, dW1, db1, dW2, db2 = mlp_backward(dout, cache)
-            W1, b1, W2, b2 = W1 - 1.0 * dW1, b1 - 1.0 * db1, W2 - 1.0 * dW2, b2 - 1.0 * db2
-    finally:
-        torch.set_num_threads(n_threads)
-
-    grid = torch.stack(torch.meshgrid(torch.linspace(-1.5, 2.5, 150, dtype=torch.float64),
-                                      torch.linspace(-1.0, 1.5, 150, dtype=torch.float64), indexing="xy"), dim=-1)
-    prob = torch.softmax(mlp_forward(grid.reshape(-1, 2), W1, b1, W2, b2)[0], dim=1)[:, 1].reshape(150, 150)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ax1.plot(losses)
-    ax1.set_xlabel("gradient step")
-    ax1.set_ylabel("cross-entropy")
-    ax1.set_yscale("log")
-    ax2.contourf(grid[..., 0], grid[..., 1], prob, levels=20, cmap="RdBu_r", alpha=0.6)
-    ax2.scatter(Xn[:, 0], Xn[:, 1], c=yn, cmap="RdBu_r", s=8, edgecolors="k", linewidths=0.3)
-    accuracy = (mlp_forward(Xt, W1, b1, W2, b2)[0].argmax(dim=1) == yt).double().mean().item()
-    ax2.set_title(f"two moons, training accuracy {accuracy:.1%}")
+def show_spiral_fit(steps=1500):
+    trained = train_mlp(X_spiral, y_spiral, 2, steps=steps, seed=0)
+    grid = torch.stack(torch.meshgrid(torch.linspace(-1.4, 1.4, 150, dtype=torch.float64),
+                                      torch.linspace(-1.4, 1.4, 150, dtype=torch.float64), indexing="xy"), dim=-1)
+    prob = torch.softmax(mlp_forward(grid.reshape(-1, 2), *trained)[0], dim=1)[:, 1].reshape(150, 150)
+    accuracy = (mlp_forward(X_check, *trained)[0].argmax(dim=1) == y_check).double().mean().item()
+    plt.figure(figsize=(5, 4.5))
+    plt.contourf(grid[..., 0], grid[..., 1], prob, levels=20, cmap="RdBu_r", alpha=0.6)
+    plt.scatter(X_spiral[:, 0], X_spiral[:, 1], c=y_spiral, cmap="RdBu_r", s=8, edgecolors="k", linewidths=0.3)
+    plt.title(f"{steps} steps: accuracy on fresh points {accuracy:.1%}")
+    plt.gca().set_aspect("equal")
     plt.show()
+
+
+interact(show_spiral_fit, steps=widgets.IntSlider(value=1500, min=100, max=1500, step=200));
+
+# %% [markdown]
+# ### Concept question 1: `reverse_mode_answer`
+#
+# A network has $n = 10^7$ parameters and one scalar loss. Why do training libraries differentiate it in
+# reverse mode rather than forward mode?
+#
+# - **a.** Reverse mode is exact, while forward mode, like finite differences, suffers from round-off
+#   that grows with the number of operations.
+# - **b.** One reverse sweep delivers all $n$ partial derivatives for a small multiple of the cost of
+#   evaluating the loss, while forward mode delivers one directional derivative per pass and would need
+#   $n$ passes.
+# - **c.** Reverse mode needs less memory, because it does not have to keep the intermediate values of
+#   the forward pass.
+# - **d.** Forward mode cannot differentiate through functions without a closed-form derivative, such as
+#   the ReLU at 0.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "reverse_mode_answer", "locked": false, "schema_version": 3, "solution": true}
+def reverse_mode_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_reverse_mode_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(reverse_mode_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_reverse_mode_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("reverse_mode_answer", reverse_mode_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 2: `accumulate_answer`
+#
+# Every `_backward` closure of your `Value` *adds* to its inputs' `.grad` (`+=`) instead of assigning it.
+# Why?
+#
+# - **a.** So that calling `backward()` several times averages the gradients over the calls, like a
+#   mini-batch.
+# - **b.** Because the chain rule multiplies the local derivatives along a path, and accumulating into
+#   `.grad` is how that product is built up.
+# - **c.** Because a node used by several operations influences the output along several paths, and the
+#   multivariate chain rule sums the contributions of all of them.
+# - **d.** It makes no difference to the result: `+=` only avoids allocating a new float.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "accumulate_answer", "locked": false, "schema_version": 3, "solution": true}
+def accumulate_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_accumulate_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(accumulate_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_accumulate_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("accumulate_answer", accumulate_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What you built
@@ -1108,8 +1380,11 @@ with needs_exercises():
 # - **Reverse mode**: the `Value` engine, a graph of scalar nodes whose `backward()` visits the nodes in
 #   reverse topological order and *accumulates* every node's gradient over all of its uses; it matches
 #   torch autograd.
-# - **Backprop with tensors**: `mlp_forward` and `mlp_backward` for a two-layer ReLU network, where each
-#   gradient has its variable's shape, biases sum over the batch and the ReLU masks the gradient.
+# - **Backprop with tensors**: `linear_backward` for one affine layer and `mlp_backward` for a two-layer
+#   ReLU network, derived entry by entry: each gradient has its variable's shape, biases sum over the
+#   batch and the ReLU masks the gradient.
+# - **A network that works**: `train_mlp`, gradient descent with your own backward pass, which winds a
+#   decision boundary around two spirals that no linear model can separate.
 #
 # Next, chapter 05 (*SGD and its descendants*) takes these gradients as given and asks how best to
 # step with them: gradient descent, momentum, AdaGrad, RMSProp and Adam.

@@ -111,14 +111,14 @@ def sgd_step(param, grad, lr, weight_decay=0.0):
 p = torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64)
 g = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
 expect_close(sgd_step(p, g, 0.1), torch.tensor([0.95, 2.1, -1.2], dtype=torch.float64),
-             what="sgd_step(p, g, lr=0.1)", hint="Step against the gradient: param - lr * grad.")
+             what="sgd_step(p, g, lr=0.1)", hint="Gradient descent moves against the gradient, by the learning rate times it.")
 expect_close(sgd_step(p, g, 0.1, weight_decay=0.5), torch.tensor([0.9, 2.0, -1.15], dtype=torch.float64),
              what="sgd_step(p, g, lr=0.1, weight_decay=0.5)",
              hint="Weight decay adds weight_decay * param to the gradient before the step.")
 expect_close(p, torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64), what="param after the call",
              hint="Return a new tensor; do not update param in place (no -=).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_sgd_step_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sgd_step_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -186,11 +186,11 @@ expect_close(lrs, torch.tensor([0.5, 0.25, 0.5 / 3, 0.125], dtype=torch.float64)
              what="robbins_monro_schedule(0.5, 1.0, 4)", hint="k starts at 0, so the first step size is lr0.")
 expect_close(robbins_monro_schedule(1.0, 1.0, 3, power=0.5),
              torch.tensor([1.0, 1 / math.sqrt(2), 1 / math.sqrt(3)], dtype=torch.float64),
-             what="robbins_monro_schedule(1.0, 1.0, 3, power=0.5)", hint="Raise (1 + decay * k) to `power`.")
+             what="robbins_monro_schedule(1.0, 1.0, 3, power=0.5)", hint="The power applies to the whole denominator of the schedule.")
 expect_true(robbins_monro_schedule(1.0, 1.0, 3, dtype=torch.float32).dtype == torch.float32,
             "robbins_monro_schedule(..., dtype=torch.float32) should return float32.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_robbins_monro_schedule_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_robbins_monro_schedule_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -236,7 +236,7 @@ path = sgd_trajectory(-20.0, x, torch.full((4,), 0.25, dtype=torch.float64))
 expect_shape(path, (5,), what="sgd_trajectory with 4 samples (theta_0 included)")
 expect_close(path, torch.tensor([-20.0, -9.5, -3.25, 0.875, -0.0625], dtype=torch.float64),
              what="sgd_trajectory(-20, [1, 3, 5, -1], lr 0.25)",
-             hint="The gradient of (x - theta)^2 with respect to theta is 2 * (theta - x): keep the 2, mind the sign.")
+             hint="Differentiate (x - theta)^2 with respect to theta carefully: the factor and the sign both matter.")
 expect_close(sgd_trajectory(-20.0, x, robbins_monro_schedule(0.5, 1.0, 4)),
              torch.tensor([-20.0, 1.0, 2.0, 3.0, 2.0], dtype=torch.float64),
              what="sgd_trajectory with steps 0.5 / (1 + k) (should give the running mean)",
@@ -349,9 +349,9 @@ def momentum_step(param, grad, state, lr, momentum, weight_decay=0.0):
 p, s = momentum_step(torch.tensor([1.0], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64),
                      {"momentum_buffer": torch.tensor([1.0], dtype=torch.float64)}, lr=0.1, momentum=0.5)
 expect_close(s["momentum_buffer"], torch.tensor([2.5], dtype=torch.float64), what="the new momentum_buffer",
-             hint="v = momentum * v + grad, with no (1 - momentum) factor on grad.")
+             hint="The velocity adds the raw gradient to the decayed old velocity: torch's default has no dampening.")
 expect_close(p, torch.tensor([0.75], dtype=torch.float64), what="the new param",
-             hint="Step with the NEW velocity: param - lr * (momentum * v_old + grad).")
+             hint="The step uses the velocity that already contains the current gradient.")
 # Six steps side by side with torch.optim.SGD on the same gradients.
 gen = torch.Generator().manual_seed(0)
 p = torch.randn(2, 3, generator=gen, dtype=torch.float64)
@@ -364,7 +364,7 @@ for step in range(6):
     tp.grad = g.clone()
     opt.step()
     expect_close(p, tp.detach(), what=f"param after step {step + 1} (vs torch.optim.SGD, momentum 0.9, weight_decay 0.05)",
-                 hint="Weight decay first (g = grad + weight_decay * param), then v = momentum * v + g, then param - lr * v.")
+                 hint="Weight decay changes the gradient before it enters the velocity.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_momentum_step_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -404,9 +404,9 @@ def nesterov_step(param, grad, state, lr, momentum, weight_decay=0.0):
 p, s = nesterov_step(torch.tensor([1.0], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64),
                      {"momentum_buffer": torch.tensor([1.0], dtype=torch.float64)}, lr=0.1, momentum=0.5)
 expect_close(s["momentum_buffer"], torch.tensor([2.5], dtype=torch.float64), what="the new momentum_buffer",
-             hint="The velocity update is the heavy-ball one: v = momentum * v + grad.")
+             hint="Nesterov updates the velocity exactly as heavy ball does; only the step differs.")
 expect_close(p, torch.tensor([0.675], dtype=torch.float64), what="the new param",
-             hint="Nesterov steps along grad + momentum * v_new, not along v_new.")
+             hint="Nesterov's step looks ahead: it combines the current gradient with the momentum-scaled new velocity.")
 gen = torch.Generator().manual_seed(1)
 p = torch.randn(4, generator=gen, dtype=torch.float64)
 tp = p.clone().requires_grad_(True)
@@ -418,7 +418,7 @@ for step in range(6):
     tp.grad = g.clone()
     opt.step()
     expect_close(p, tp.detach(), what=f"param after step {step + 1} (vs torch.optim.SGD(nesterov=True))",
-                 hint="Weight decay first, then v = momentum * v + g, then param - lr * (g + momentum * v).")
+                 hint="Weight decay changes the gradient before it enters the velocity and the look-ahead step.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_nesterov_step_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -441,37 +441,36 @@ assert _result.passed, _result.message
 #   \begin{pmatrix}\theta_n\\ v_n\end{pmatrix}.$$
 #
 # The iterates shrink like $\rho(A)^n$, where the **rate** $\rho(A)$ is the largest modulus of $A$'s
-# eigenvalues. Since $\operatorname{tr} A = 1 + m - \epsilon\lambda$ and $\det A = m$, the eigenvalues are
-#
-# $$e_\pm = \tfrac12\Big(1 + m - \epsilon\lambda \pm \sqrt{(1 + m - \epsilon\lambda)^2 - 4m}\Big)$$
-#
-# (Kaplan's eq. 4.3.8). Two cases:
-# - discriminant $\ge 0$: both are real, and $\rho = \frac12\big(|1+m-\epsilon\lambda| + \sqrt{(1+m-\epsilon\lambda)^2-4m}\big)$;
-# - discriminant $< 0$: they are complex conjugates with $|e_\pm|^2 = e_+e_- = \det A = m$, so $\rho = \sqrt m$,
-#   whatever $\lambda$ is.
-#
-# **The best settings.** The discriminant is negative when $(1-\sqrt m)^2 < \epsilon\lambda < (1+\sqrt m)^2$.
-# Choose $\epsilon$ and $m$ so that the whole spectrum $[\lambda_{\min}, \lambda_{\max}]$ just fits into this
-# window, $\epsilon\lambda_{\min} = (1-\sqrt m)^2$ and $\epsilon\lambda_{\max} = (1+\sqrt m)^2$ (both
-# discriminants vanish, Kaplan's eq. 4.3.12). Taking square roots,
-# $\sqrt{\epsilon}\,(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}}) = 2$ and
-# $\sqrt{\epsilon}\,(\sqrt{\lambda_{\max}} - \sqrt{\lambda_{\min}}) = 2\sqrt m$, so
-#
-# $$\epsilon^\star = \frac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}, \qquad
-#   m^\star = \left(\frac{\sqrt{\lambda_{\max}} - \sqrt{\lambda_{\min}}}{\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}}}\right)^2,
-#   \qquad \rho = \sqrt{m^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$$
-#
-# for *every* curvature in the range. Compared with $\frac{\kappa-1}{\kappa+1}$ for GD, momentum has
-# effectively replaced $\kappa$ by $\sqrt\kappa$: for $\kappa = 100$ the rate drops from $0.98$ to $0.82$, about
-# 11 steps per factor of 10 instead of 115. (Kaplan's eq. 4.3.14 defines $\kappa = \lambda_1/\lambda_2$ right
-# after assuming $\lambda_1 \ll \lambda_2$; the condition number is of course the large over the small one.)
+# eigenvalues. Finding it in closed form, for every $\epsilon$, $m$ and $\lambda$, is the next exercise.
 #
 # ### Exercise 6: `momentum_rate`
 #
-# Implement `momentum_rate(lr, momentum, lam)`: the rate $\rho(A)$ above. The arguments are Python floats
-# or float64 tensors that broadcast together; return a float64 tensor of the broadcast shape (a 0-d tensor
-# for three floats). Handle both cases of the discriminant without Python branches on tensor values
-# (`torch.where`, or a complex square root). With `momentum = 0` it must reduce to $|1 - \epsilon\lambda|$.
+# Implement `momentum_rate(lr, momentum, lam)`: the rate $\rho(A)$, derived by hand. The arguments are Python
+# floats or float64 tensors that broadcast together; return a float64 tensor of the broadcast shape (a 0-d
+# tensor for three floats). Your formula will have two regimes: handle both without Python branches on tensor
+# values (`torch.where`, or a complex square root). With `momentum = 0` it must reduce to $|1 - \epsilon\lambda|$.
+#
+# <details><summary>Hint 1: trace and determinant</summary>
+#
+# A $2\times2$ matrix's eigenvalues solve $e^2 - (\operatorname{tr} A)\,e + \det A = 0$. Read the trace and
+# the determinant off $A$: both are short expressions in $\epsilon\lambda$ and $m$.
+# </details>
+#
+# <details><summary>Hint 2: two regimes</summary>
+#
+# The quadratic formula has a discriminant $(\operatorname{tr} A)^2 - 4\det A$. When it is non-negative both
+# roots are real and the larger *modulus* is the one whose sign matches the trace's (mind a negative trace,
+# where the step overshoots). When it is negative the roots are complex conjugates: what is the modulus of
+# each, given that their product is $\det A$?
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\operatorname{tr} A = 1 + m - \epsilon\lambda$, $\det A = m$ (Kaplan's eq. 4.3.8), so with
+# $\Delta = (1 + m - \epsilon\lambda)^2 - 4m$:
+# $\rho = \frac12\big(|1+m-\epsilon\lambda| + \sqrt{\Delta}\big)$ if $\Delta \ge 0$, and $\rho = \sqrt m$
+# (whatever $\lambda$ is) if $\Delta < 0$.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "momentum_rate", "locked": false, "schema_version": 3, "solution": true}
 def momentum_rate(lr, momentum, lam):
@@ -497,15 +496,15 @@ expect_close(momentum_rate(0.3, 0.0, 10.0), 2.0, what="momentum_rate(0.3, 0, 10)
              hint="Take the absolute value: an eigenvalue -2 diverges.")
 expect_close(momentum_rate(1.0, 0.25, 1.0), 0.5, what="momentum_rate(1, 0.25, 1) (double eigenvalue 1/2)")
 expect_close(momentum_rate(0.1, 0.9, 5.0), math.sqrt(0.9), what="momentum_rate(0.1, 0.9, 5) (complex eigenvalues)",
-             hint="When (1 + m - lr*lam)^2 < 4m the eigenvalues are complex and their modulus is sqrt(m).")
+             hint="Here the eigenvalues are complex conjugates: their common modulus follows from their product.")
 # lr = 0.5, m = 0.1: trace = 1.1 - lam / 2 is 0.85, 0.1, -2.9 and the discriminant trace^2 - 0.4 is
 # 0.3225 (real), -0.39 (complex: rate sqrt(0.1)), 8.01 (real, negative trace).
 lam = torch.tensor([0.5, 2.0, 8.0], dtype=torch.float64)
 expected = torch.tensor([(0.85 + math.sqrt(0.3225)) / 2, math.sqrt(0.1), (2.9 + math.sqrt(8.01)) / 2], dtype=torch.float64)
 expect_close(momentum_rate(0.5, 0.1, lam), expected, what="momentum_rate(0.5, 0.1, lam) for lam = [0.5, 2, 8]",
-             hint="With a negative trace (overshooting) the larger modulus is (|trace| + sqrt(disc)) / 2.")
+             hint="With a negative trace (overshooting) the eigenvalue of largest modulus is the negative one.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_momentum_rate_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_momentum_rate_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -516,8 +515,36 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ### Exercise 7: `optimal_momentum`
 #
+# **The best settings.** In the complex regime of Exercise 6 the rate is $\sqrt m$ *whatever the curvature*. So
+# the best heavy-ball settings for a spectrum $[\lambda_{\min}, \lambda_{\max}]$ are the ones that fit the
+# whole spectrum into that regime with the smallest possible $m$. Derive them, and with them the rate, in terms
+# of the condition number $\kappa = \lambda_{\max}/\lambda_{\min}$; compare with GD's
+# $\frac{\kappa-1}{\kappa+1}$.
+#
 # Implement `optimal_momentum(lam_min, lam_max)`: return the pair `(lr, momentum)` $= (\epsilon^\star, m^\star)$
-# derived above, as float64 tensors (Python floats or float64 tensors in, broadcast together).
+# as float64 tensors (Python floats or float64 tensors in, broadcast together).
+#
+# <details><summary>Hint 1: the window</summary>
+#
+# The discriminant of Exercise 6 is negative exactly when $(1-\sqrt m)^2 < \epsilon\lambda < (1+\sqrt m)^2$.
+# The tightest fit puts the two ends of the spectrum on the two edges of this window (Kaplan's eq. 4.3.12).
+# </details>
+#
+# <details><summary>Hint 2: two equations, two unknowns</summary>
+#
+# Take square roots of $\epsilon\lambda_{\min} = (1-\sqrt m)^2$ and $\epsilon\lambda_{\max} = (1+\sqrt m)^2$,
+# then add and subtract them: one gives $\sqrt\epsilon$, the other $\sqrt m$.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\epsilon^\star = \dfrac{4}{(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2}$,
+# $m^\star = \left(\dfrac{\sqrt{\lambda_{\max}} - \sqrt{\lambda_{\min}}}{\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}}}\right)^2$,
+# and $\rho = \sqrt{m^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$ for *every* curvature in the range:
+# momentum has replaced $\kappa$ by $\sqrt\kappa$. For $\kappa = 100$ the rate drops from $0.98$ to $0.82$, about
+# 11 steps per factor of 10 instead of 115. (Kaplan's eq. 4.3.14 defines $\kappa = \lambda_1/\lambda_2$ right
+# after assuming $\lambda_1 \ll \lambda_2$; the condition number is of course the large over the small one.)
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "optimal_momentum", "locked": false, "schema_version": 3, "solution": true}
 def optimal_momentum(lam_min, lam_max):
@@ -538,12 +565,13 @@ def optimal_momentum(lam_min, lam_max):
 # %% nbgrader={"grade": true, "grade_id": "test_optimal_momentum", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 result = optimal_momentum(1.0, 9.0)
 expect_true(isinstance(result, tuple) and len(result) == 2, "optimal_momentum should return a pair (lr, momentum).")
-expect_close(result[0], 0.25, what="lr for lam in [1, 9]", hint="lr = 4 / (sqrt(lam_min) + sqrt(lam_max))^2.")
+expect_close(result[0], 0.25, what="lr for lam in [1, 9]",
+             hint="Both ends of the spectrum sit on the edges of the complex window: solve the two equations.")
 expect_close(result[1], 0.25, what="momentum for lam in [1, 9]",
-             hint="momentum = ((sqrt(lam_max) - sqrt(lam_min)) / (sqrt(lam_max) + sqrt(lam_min)))^2: squared.")
+             hint="The equations give sqrt(m), not m.")
 expect_close(optimal_momentum(4.0, 4.0)[1], 0.0, what="momentum when lam_min = lam_max (no ill-conditioning)")
 
-# %% nbgrader={"grade": true, "grade_id": "test_optimal_momentum_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_optimal_momentum_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -617,19 +645,39 @@ except NotImplementedError:
 # customary, which is the rule above.) Kaplan §4.4 observes that the ratio $g/\sqrt{r}$ is dimensionless: the
 # learning rate now has the units of $\theta$, and rescaling the loss changes nothing.
 #
-# **Adam** is RMSProp with momentum in the numerator, both averages corrected for their start at zero:
+# **Adam** is RMSProp with momentum in the numerator: two exponential moving averages, of the gradient and of
+# its square, started at zero,
 #
-# $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
-#   \hat m_t = \frac{m_t}{1-\beta_1^t}, \quad \hat v_t = \frac{v_t}{1-\beta_2^t}, \quad
-#   \theta_t = \theta_{t-1} - \epsilon\,\frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon},$$
+# $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \qquad m_0 = v_0 = 0,$$
 #
-# with $t = 1, 2, \dots$ counting the updates *including the current one*. Why $1 - \beta^t$: unrolling from
-# $m_0 = 0$, $m_t = (1-\beta_1)\sum_{j=1}^t \beta_1^{t-j} g_j$, whose weights sum to $1 - \beta_1^t$, not 1. If the
-# gradients were constant, $m_t = (1-\beta_1^t)\,g$; dividing by $1 - \beta_1^t$ recovers $g$ exactly. Without
-# the correction the very first step would use $m_1/\sqrt{v_1} = (1-\beta_1)/\sqrt{1-\beta_2} \approx 3$ times the
-# intended size with the default betas, and $v$ would be underestimated for the first thousand steps.
-# (Kaplan's eq. 4.4.2 divides $V^{(n+1)}$ by $1-\beta^n$: one power short; after $n+1$ updates the weights sum
-# to $1-\beta^{n+1}$, so use the number of updates made, including this one.)
+# with $t = 1, 2, \dots$ counting the updates *including the current one*. The step is
+# $\theta_t = \theta_{t-1} - \epsilon\,\hat m_t / (\sqrt{\hat v_t} + \varepsilon)$, where $\hat m_t$ and $\hat v_t$
+# are $m_t$ and $v_t$ **corrected for their start at zero**. Because $m_0 = 0$, the early averages are pulled
+# toward zero: $m_1 = (1-\beta_1) g_1$ is a tenth of the gradient with $\beta_1 = 0.9$. Deriving the correction
+# (a factor that depends on $\beta$ and $t$ only) is part of Exercise 10: find $\hat m_t = m_t / c_1(t)$ such
+# that, if every gradient were the same $g$, $\hat m_t = g$ exactly at every $t$; likewise for $v$.
+#
+# <details><summary>Hint 1: unroll the recursion</summary>
+#
+# Substitute $m_{t-1}$, then $m_{t-2}$, ... down to $m_0 = 0$. You get $m_t$ as a weighted sum
+# $\sum_{j=1}^t w_j\, g_j$. What is the weight $w_j$ of the gradient from step $j$?
+# </details>
+#
+# <details><summary>Hint 2: the weights do not sum to 1</summary>
+#
+# With constant gradients, $m_t = g \sum_j w_j$. The sum is a geometric series: sum it. Dividing by it makes
+# the weights a proper average. Note what happens to the correction as $t \to \infty$.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $m_t = (1-\beta_1)\sum_{j=1}^t \beta_1^{t-j} g_j$, whose weights sum to $1 - \beta_1^t$; so
+# $\hat m_t = m_t / (1-\beta_1^t)$ and $\hat v_t = v_t / (1-\beta_2^t)$. Without the correction the very first
+# step would use $m_1/\sqrt{v_1} = (1-\beta_1)/\sqrt{1-\beta_2} \approx 3$ times the intended size with the
+# default betas, and $v$ would be underestimated for the first thousand steps. (Kaplan's eq. 4.4.2 divides
+# $V^{(n+1)}$ by $1-\beta^n$: one power short; after $n+1$ updates the weights sum to $1-\beta^{n+1}$, so use
+# the number of updates made, including this one.)
+# </details>
 #
 # **Epsilon.** Torch adds $\varepsilon$ to the square root, $\sqrt{\cdot} + \varepsilon$; CS 182 puts it
 # inside, $\sqrt{\cdot + \varepsilon}$. With $\varepsilon = 10^{-8}$ and gradients of order 1 the two agree to
@@ -674,7 +722,7 @@ def adagrad_step(param, grad, state, lr, eps=1e-10, weight_decay=0.0):
 p, s = adagrad_step(torch.tensor([1.0], dtype=torch.float64), torch.tensor([3.0], dtype=torch.float64),
                     {"sum": torch.tensor([16.0], dtype=torch.float64)}, lr=0.5, eps=0.0)
 expect_close(s["sum"], torch.tensor([25.0], dtype=torch.float64), what="the new sum",
-             hint="Accumulate: sum = old sum + grad**2 (do not forget the old sum).")
+             hint="AdaGrad's sum keeps every past squared gradient: the new one is added to the old sum.")
 expect_close(p, torch.tensor([0.7], dtype=torch.float64), what="the new param")
 # Six steps side by side with torch.optim.Adagrad, with gradients of size 1e-3 and eps = 1e-4.
 gen = torch.Generator().manual_seed(2)
@@ -688,7 +736,7 @@ for step in range(6):
     tp.grad = g.clone()
     opt.step()
     expect_close(p, tp.detach(), what=f"param after step {step + 1} (vs torch.optim.Adagrad)",
-                 hint="eps goes outside the square root: grad / (sqrt(sum) + eps).")
+                 hint="torch adds eps after taking the square root, not inside it.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_adagrad_step_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -728,7 +776,7 @@ def rmsprop_step(param, grad, state, lr, alpha=0.99, eps=1e-8, weight_decay=0.0)
 p, s = rmsprop_step(torch.tensor([1.0], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64),
                     {"square_avg": torch.tensor([0.0], dtype=torch.float64)}, lr=0.1, alpha=0.75, eps=0.0)
 expect_close(s["square_avg"], torch.tensor([1.0], dtype=torch.float64), what="the new square_avg",
-             hint="square_avg = alpha * square_avg + (1 - alpha) * grad**2: alpha weighs the OLD average.")
+             hint="alpha is the weight of the OLD average in the moving average.")
 expect_close(p, torch.tensor([0.8], dtype=torch.float64), what="the new param")
 gen = torch.Generator().manual_seed(3)
 p = torch.randn(5, generator=gen, dtype=torch.float64)
@@ -787,10 +835,11 @@ z = torch.zeros(2, dtype=torch.float64)
 p, s = adam_step(torch.tensor([1.0, 1.0], dtype=torch.float64), torch.tensor([-3.0, 0.5], dtype=torch.float64),
                  {"step": 0, "exp_avg": z, "exp_avg_sq": z}, lr=0.1, eps=0.0)
 expect_close(p, torch.tensor([1.1, 0.9], dtype=torch.float64), what="param after Adam's first step",
-             hint="Bias correction with t = step + 1 = 1 makes the first step exactly lr * sign(grad).")
+             hint="After one update, the corrected averages must be exactly the gradient and its square: "
+                  "check the correction factor and which t it uses.")
 expect_close(s["step"], 1, what="the returned step counter")
 expect_close(s["exp_avg"], torch.tensor([-0.3, 0.05], dtype=torch.float64), what="exp_avg after one step",
-             hint="Store the raw averages m and v in the state, not the bias-corrected ones.")
+             hint="The state carries the raw moving averages; the correction is applied only to compute the step.")
 # Eight steps side by side with torch.optim.Adam, small gradients so that eps matters.
 gen = torch.Generator().manual_seed(4)
 p = torch.randn(2, 3, generator=gen, dtype=torch.float64)
@@ -803,9 +852,10 @@ for step in range(8):
     tp.grad = g.clone()
     opt.step()
     expect_close(p, tp.detach(), what=f"param after step {step + 1} (vs torch.optim.Adam)",
-                 hint="t = step + 1 in both corrections; eps outside the square root of v_hat.")
+                 hint="t counts the updates including this one, in both corrections; eps is added after the "
+                      "square root.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_adam_step_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_adam_step_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -980,7 +1030,8 @@ def gradient_noise_scale(per_example_grads):
 # By hand: G = [2, 1], |G|^2 = 5; variances (N - 1 = 1): [2, 2], trace 4; B_simple = 4 / 5.
 grads = torch.tensor([[1.0, 0.0], [3.0, 2.0]], dtype=torch.float64)
 expect_close(gradient_noise_scale(grads), 0.8, what="gradient_noise_scale([[1, 0], [3, 2]])",
-             hint="Variance over the examples (dim 0) with N - 1, summed over parameters, over the SQUARED norm of the mean.")
+             hint="The noise is the unbiased variance across examples, summed over parameters; the signal is the squared "
+                  "norm of the mean gradient.")
 grads = torch.tensor([[[1.0, 2.0]], [[1.0, 4.0]], [[4.0, 0.0]]], dtype=torch.float64)
 # G = [2, 2], |G|^2 = 8; variances: [3, 4], trace 7.
 expect_close(gradient_noise_scale(grads), 7.0 / 8.0, what="gradient_noise_scale of three (1, 2)-shaped gradients",
@@ -1105,7 +1156,7 @@ X = torch.tensor([[1.0], [-1.0]], dtype=torch.float64)
 y = torch.tensor([1.0, 0.0], dtype=torch.float64)
 expect_close(logistic_newton_step(torch.zeros(1, dtype=torch.float64), X, y), torch.tensor([2.0], dtype=torch.float64),
              what="logistic_newton_step(0, X=[[1], [-1]], y=[1, 0])",
-             hint="g = X^T (sigmoid(Xw) - y) / N and H = X^T diag(p (1 - p)) X / N; new w = w - solve(H, g).")
+             hint="Newton's step solves a linear system with the Hessian of the mean loss; it does not multiply by it.")
 expect_close(logistic_newton_step(torch.zeros(1, dtype=torch.float64), X, y, lr=0.5, damping=0.25),
              torch.tensor([0.5], dtype=torch.float64), what="the same with lr=0.5, damping=0.25",
              hint="Damping adds damping * I to H before solving.")
@@ -1117,7 +1168,7 @@ expected = w - torch.linalg.solve(torch.autograd.functional.hessian(loss, w), to
 expect_close(logistic_newton_step(w, X, y), expected, what="Newton step on 3 points (vs autograd Hessian)",
              hint="Weight each x_i x_i^T by p_i (1 - p_i) in the Hessian.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_logistic_newton_step_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_logistic_newton_step_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -1183,6 +1234,207 @@ def show_newton(scale=10.0):
 interact(show_newton, scale=widgets.FloatLogSlider(value=10.0, base=10, min=0, max=2));
 
 # %% [markdown]
+# ## 8. Make it work: a digit classifier on a budget of 40 Adam steps
+#
+# ### Exercise 13 (make it work): `train_digits_adam`
+#
+# Your `adam_step` now trains a real network. Implement
+# `train_digits_adam(X, y, num_classes, steps=40, hidden=64, lr=0.05, seed=0)`: a two-layer ReLU network
+# $\mathrm{relu}(X W_1 + b_1) W_2 + b_2$ with weights drawn from `torch.Generator().manual_seed(seed)`, trained
+# on the whole training set at every step (full batch) for exactly `steps` steps on the mean softmax
+# cross-entropy (`torch.nn.functional.cross_entropy`). Take the gradients from autograd (this chapter is about
+# the update, not the gradient), and update **every** parameter with **your** `adam_step`, each with its own
+# state. Return `(W1, b1, W2, b2)`, detached, in `X`'s dtype.
+#
+# **Target.** The data are the 8x8 digits (`course.data.load_digits`). With a budget of **40 steps** (the
+# grader passes `steps=40`), the network must classify **at least 92%** of held-out digits correctly. The
+# grader trains it under two seeds of its own, on train/test splits of its own, and measures the accuracy on
+# test digits your notebook never receives. The width, the initialization and the learning rate are yours
+# (`hidden <= 256`); the reference, with the defaults above, scores about 96% and takes well under a second.
+#
+# With so few steps, the start matters: this is where Adam's bias correction earns its place.
+#
+# <details><summary>Hint 1: the loop</summary>
+#
+# Keep the parameters as plain tensors. At each step make leaves that require gradients from them, compute the
+# loss, get the four gradients with `torch.autograd.grad`, and replace each parameter (detached) by what your
+# `adam_step` returns, keeping the state it returns for the next step.
+# </details>
+#
+# <details><summary>Hint 2: the start</summary>
+#
+# Random weights scaled to the layer's width (a standard deviation of $\sqrt{2/D}$ for $W_1$, $\sqrt{1/H}$ for
+# $W_2$) and zero biases. Zero weights would leave every hidden unit identical, and with a ReLU, silent.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "train_digits_adam", "locked": false, "schema_version": 3, "solution": true}
+def train_digits_adam(X, y, num_classes, steps=40, hidden=64, lr=0.05, seed=0):
+    """Train relu(X @ W1 + b1) @ W2 + b2 for `steps` full-batch steps of your adam_step on the cross-entropy.
+
+    Args:
+        X: (N, D) float training inputs; y: (N,) int64 labels in 0..num_classes-1.
+        num_classes: C; steps: the budget; hidden: H; lr: Adam's learning rate; seed: seed of the initial weights.
+    Returns:
+        (W1, b1, W2, b2), shapes (D, H), (H,), (H, C), (C,), detached, in X's dtype.
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    D = X.shape[1]
+    params = [torch.randn(D, hidden, generator=g, dtype=X.dtype) * math.sqrt(2.0 / D),
+              torch.zeros(hidden, dtype=X.dtype),
+              torch.randn(hidden, num_classes, generator=g, dtype=X.dtype) * math.sqrt(1.0 / hidden),
+              torch.zeros(num_classes, dtype=X.dtype)]
+    states = [{"step": 0, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)} for p in params]
+    for _ in range(steps):
+        leaves = [p.detach().requires_grad_(True) for p in params]
+        W1, b1, W2, b2 = leaves
+        loss = torch.nn.functional.cross_entropy(torch.relu(X @ W1 + b1) @ W2 + b2, y)
+        grads = torch.autograd.grad(loss, leaves)
+        updated = [adam_step(p.detach(), gr, st, lr) for p, gr, st in zip(leaves, grads, states)]
+        params = [new for new, _ in updated]
+        states = [st for _, st in updated]
+    return tuple(p.detach() for p in params)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_digits_adam", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course.data import load_digits
+
+X_digits, y_digits, X_digits_test, y_digits_test = load_digits(0.25, seed=0)
+n_threads = torch.get_num_threads()
+torch.set_num_threads(1)  # small matrices: one thread is about as fast, and leaves the other cores free
+try:
+    trained = train_digits_adam(X_digits, y_digits, 10, steps=40, seed=0)
+finally:
+    torch.set_num_threads(n_threads)
+expect_true(isinstance(trained, (tuple, list)) and len(trained) == 4, "train_digits_adam should return (W1, b1, W2, b2).")
+W1, b1, W2, b2 = trained
+digits_accuracy = ((torch.relu(X_digits_test @ W1 + b1) @ W2 + b2).argmax(dim=1) == y_digits_test).double().mean().item()
+print(f"accuracy on 450 test digits after 40 Adam steps: {digits_accuracy:.1%} (target 92%)")
+expect_true(digits_accuracy >= 0.92,
+            f"accuracy {digits_accuracy:.1%} after 40 steps is below the 92% target: check that every parameter "
+            "gets its own state, that the state is carried from step to step, and Adam's first steps.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_digits_adam_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_digits_adam", train_digits_adam)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Demo: the first steps, with and without the correction
+#
+# The test accuracy after each of the 40 steps, for your Adam and for the same update with the bias correction
+# removed (written out below, not yours). Without the correction the first steps are several times too large
+# (up to about $6.5\times$ with the default betas around step 10), and the network spends its budget recovering.
+
+# %%
+def _adam_without_correction(param, grad, state, lr, betas=(0.9, 0.999), eps=1e-8):
+    m = betas[0] * state["exp_avg"] + (1 - betas[0]) * grad
+    v = betas[1] * state["exp_avg_sq"] + (1 - betas[1]) * grad * grad
+    return param - lr * m / (v.sqrt() + eps), {"step": state["step"] + 1, "exp_avg": m, "exp_avg_sq": v}
+
+
+def accuracy_curve(step_fn, lr=0.05, steps=40, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    D = X_digits.shape[1]
+    params = [torch.randn(D, 64, generator=g) * math.sqrt(2.0 / D), torch.zeros(64),
+              torch.randn(64, 10, generator=g) * math.sqrt(1.0 / 64), torch.zeros(10)]
+    states = [{"step": 0, "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)} for p in params]
+    curve = []
+    for _ in range(steps):
+        leaves = [p.detach().requires_grad_(True) for p in params]
+        loss = torch.nn.functional.cross_entropy(torch.relu(X_digits @ leaves[0] + leaves[1]) @ leaves[2] + leaves[3],
+                                                 y_digits)
+        grads = torch.autograd.grad(loss, leaves)
+        updated = [step_fn(p.detach(), gr, st, lr) for p, gr, st in zip(leaves, grads, states)]
+        params, states = [u[0] for u in updated], [u[1] for u in updated]
+        W1, b1, W2, b2 = params
+        curve.append(((torch.relu(X_digits_test @ W1 + b1) @ W2 + b2).argmax(1) == y_digits_test).double().mean().item())
+    return curve
+
+
+with needs_exercises():
+    plt.figure(figsize=(6, 3.5))
+    plt.plot(range(1, 41), accuracy_curve(adam_step), label="your adam_step")
+    plt.plot(range(1, 41), accuracy_curve(_adam_without_correction), label="without bias correction")
+    plt.axhline(0.92, color="gray", ls=":", label="target 92%")
+    plt.xlabel("Adam step")
+    plt.ylabel("test accuracy")
+    plt.title("digits, full batch, lr = 0.05")
+    plt.legend()
+    plt.show()
+
+# %% [markdown]
+# ### Concept question 1: `bias_correction_answer`
+#
+# What does dividing Adam's moving averages by $1 - \beta^t$ fix?
+#
+# - **a.** The noise of mini-batch gradients: it turns the noisy average into an unbiased estimate of the full
+#   gradient.
+# - **b.** The averages start at zero, so during the first steps they are pulled toward zero; the division turns
+#   them back into proper weighted averages of the gradients seen so far.
+# - **c.** The bias that the small $\varepsilon$ in the denominator introduces into the step.
+# - **d.** Adam's tendency to converge to a slightly wrong point in the long run; the correction matters most
+#   late in training.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "bias_correction_answer", "locked": false, "schema_version": 3, "solution": true}
+def bias_correction_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_bias_correction_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(bias_correction_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_bias_correction_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("bias_correction_answer", bias_correction_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 2: `momentum_step_size_answer`
+#
+# Heavy ball (`momentum_step`) with learning rate $\epsilon$ and momentum $m = 0.9$ rolls down a long, straight
+# slope where the gradient is the same $g$ at every step. After many steps, how far does each step move?
+#
+# - **a.** $\epsilon g$: momentum only changes the direction of the steps, not their length.
+# - **b.** $\epsilon g\,(1 - m) = 0.1\,\epsilon g$: the velocity is an average of the gradients, which damps
+#   the step.
+# - **c.** $\epsilon g / (1 - m) = 10\,\epsilon g$: the velocity sums a geometric series of the same gradient.
+# - **d.** It keeps growing without bound, since the velocity adds a new gradient at every step.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "momentum_step_size_answer", "locked": false, "schema_version": 3, "solution": true}
+def momentum_step_size_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_momentum_step_size_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(momentum_step_size_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_momentum_step_size_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("momentum_step_size_answer", momentum_step_size_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
 # - `sgd_step`: the update every other optimizer decorates; its step size has awkward units, and on a quadratic it
@@ -1195,6 +1447,8 @@ interact(show_newton, scale=widgets.FloatLogSlider(value=10.0, base=10, min=0, m
 #   bias correction with $t$ counting the current update, matching `torch.optim` to rounding.
 # - `gradient_noise_scale`: $\operatorname{tr}\Sigma/|G|^2$, the batch size beyond which bigger batches stop paying off.
 # - `logistic_newton_step`: Newton's method, here also the natural gradient, blind to how the features are scaled.
+# - `train_digits_adam`: your Adam training a digit classifier to 92% in 40 steps, where the bias correction you
+#   derived decides whether the first steps help or hurt.
 #
 # **Next:** chapter 06 (training deep networks) puts these optimizers to work on deeper models and meets the
 # other half of the conditioning story: initialization and normalization layers, which shape the loss landscape
