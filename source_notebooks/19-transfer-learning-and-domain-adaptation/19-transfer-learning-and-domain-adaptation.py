@@ -675,8 +675,9 @@ assert _result.passed, _result.message
 # target images. Feature alignment is the idea: an encoder whose features of source and target batches are close
 # in MMD (your `mmd2_biased` or `mmd2_unbiased` on the features, added to the source cross-entropy with a
 # weight), or adversarially indistinguishable (your `grad_reverse` and `dann_loss` with a small discriminator).
-# On this small problem the MMD penalty is the more forgiving of the two; DANN needs its reversal weight
-# ramped up slowly.
+# On this small problem, in a few hundred steps, the adversarial game is unstable: the discriminator and the
+# encoder chase each other, and DANN can end below the source-only network even with its reversal weight ramped
+# up slowly. The MMD penalty, a fixed and differentiable distance, is the dependable choice here.
 #
 # ### Exercise 9: `adapt_to_target`
 # Given source images `X_s` `(n, 64)` (float32), their digits `y_s` `(n,)`, unlabelled target images `X_t`
