@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from autograder.checks import Case, check
+from autograder.checks.ch17 import _concept_compare  # one letter per question, case and spaces ignored
 from course.checks import diagnose_close
 from course.transfer import domain_split, small_cnn
 from solutions_lib import transfer as ref
@@ -331,16 +332,6 @@ def _adapt_cases():
 
 
 # ----------------------------------------------------------------------------- concept questions
-
-def _concept_compare(got, expected, case):
-    if not isinstance(got, dict) or set(got) != set(expected):
-        return f"return a dict with the keys {sorted(expected)}."
-    wrong = [k for k in sorted(expected)
-             if not isinstance(got[k], str) or got[k].strip().lower() != expected[k]]
-    if wrong:
-        return f"{len(wrong)} of {len(expected)} answers are not right: {', '.join(wrong)}."
-    return None
-
 
 @check("transfer_concepts", reference=ref.transfer_concepts, compare=_concept_compare,
        hint="Reread the sections each question is about.")
