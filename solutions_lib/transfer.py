@@ -54,7 +54,8 @@ def freeze_and_replace_head(model, n_classes):
     for p in body.parameters():
         p.requires_grad_(False)
     old = model[-1]
-    head = torch.nn.Linear(old.in_features, n_classes, bias=old.bias is not None).to(old.weight.dtype)
+    head = torch.nn.Linear(old.in_features, n_classes, bias=old.bias is not None,
+                           device=old.weight.device, dtype=old.weight.dtype)
     return torch.nn.Sequential(*body, head)
 
 

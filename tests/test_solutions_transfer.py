@@ -132,3 +132,14 @@ def test_adapt_to_target_beats_the_source_only_network():
     with torch.no_grad():
         acc = float((classifier(encoder(d.X_target_test)).argmax(1) == d.y_target_test).double().mean())
     assert acc >= 0.62
+
+
+def test_device_agnostic_on_the_meta_device():
+    meta = torch.device("meta")
+    X, Y = torch.empty(5, 3, device=meta), torch.empty(7, 3, device=meta)
+    for out in (transfer.mmd2_biased(X, Y, 1.0), transfer.mmd2_unbiased(X, Y, 1.0),
+                transfer.h_divergence_1d(X[:, 0], Y[:, 0]), transfer.total_variation(X, X),
+                transfer.dann_loss(X, torch.zeros(5, dtype=torch.int64, device=meta), X[:, 0], Y[:, 0])):
+        assert out.device == meta
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)).to(meta)
+    assert transfer.freeze_and_replace_head(net, 6)[-1].weight.device == meta
