@@ -51,7 +51,7 @@ def _members(m: int, device=None) -> Tensor:
     return (_masks(m, device)[:, None] & bits) != 0
 
 
-def shapley_subsets(values: Tensor) -> Tensor:
+def shapley_subsets(values):
     """Exact Shapley values by the subsets formula (chapter 20).
 
     phi_i = sum over S not containing i of |S|! (M - |S| - 1)! / M! * (v(S + i) - v(S)).
@@ -89,7 +89,7 @@ def _permutation_contributions(values: Tensor, order: Tensor) -> Tensor:
     return contrib
 
 
-def shapley_permutations(values: Tensor) -> Tensor:
+def shapley_permutations(values):
     """Exact Shapley values as the average marginal contribution over all M! orders of arrival (chapter 20).
 
     Args:
@@ -97,6 +97,10 @@ def shapley_permutations(values: Tensor) -> Tensor:
 
     Returns:
         (M,) Shapley values, dtype of ``values``.
+
+    Example:
+        >>> shapley_permutations(torch.tensor([0.0, 1.0, 0.5, 1.0]))
+        tensor([0.7500, 0.2500])
     """
     import itertools
 
@@ -107,7 +111,7 @@ def shapley_permutations(values: Tensor) -> Tensor:
     return total / math.factorial(m)
 
 
-def shapley_monte_carlo(values: Tensor, n_permutations: int, generator: torch.Generator) -> Tensor:
+def shapley_monte_carlo(values, n_permutations, generator):
     """Monte Carlo Shapley values: the average marginal contribution over random orders (chapter 20).
 
     Draws, in this order, ``torch.randperm(M, generator=generator)`` once per permutation.
@@ -117,6 +121,10 @@ def shapley_monte_carlo(values: Tensor, n_permutations: int, generator: torch.Ge
 
     Returns:
         (M,) estimate, dtype of ``values``; efficiency holds exactly for every draw.
+
+    Example:
+        >>> shapley_monte_carlo(torch.tensor([0.0, 1.0, 0.5, 1.0]), 10, torch.Generator().manual_seed(0)).sum()
+        tensor(1.)
     """
     m = _num_players(values)
     total = torch.zeros(m, dtype=values.dtype, device=values.device)
@@ -125,7 +133,7 @@ def shapley_monte_carlo(values: Tensor, n_permutations: int, generator: torch.Ge
     return total / n_permutations
 
 
-def axiom_violations(values: Tensor, phi: Tensor, tol: float = 1e-9) -> list[str]:
+def axiom_violations(values, phi, tol=1e-9):
     """Which of Shapley's axioms an allocation ``phi`` of the game ``values`` breaks (chapter 20).
 
     * efficiency: sum(phi) = v(all players) - v(empty);
@@ -139,6 +147,10 @@ def axiom_violations(values: Tensor, phi: Tensor, tol: float = 1e-9) -> list[str
 
     Returns:
         the names violated, in the order ["efficiency", "symmetry", "dummy"] (empty list if none).
+
+    Example:
+        >>> axiom_violations(torch.tensor([0.0, 1.0, 0.5, 1.0]), torch.tensor([0.5, 0.25]))
+        ['efficiency']
     """
     m = _num_players(values)
     eps = tol * (1 + float(values.abs().max()))
@@ -166,21 +178,25 @@ def axiom_violations(values: Tensor, phi: Tensor, tol: float = 1e-9) -> list[str
     return broken
 
 
-def shapley_kernel_weights(m: int, dtype: torch.dtype = torch.float64) -> Tensor:
+def shapley_kernel_weights(m):
     """The Shapley kernel of Kernel SHAP for coalition sizes s = 1 .. M-1 (chapter 20).
 
     pi(s) = (M - 1) / (C(M, s) s (M - s)); sizes 0 and M have infinite weight and are left out.
 
     Args:
-        m: number of players (>= 2); dtype: the output's dtype.
+        m: number of players (>= 2).
 
     Returns:
-        (M - 1,) tensor, entry s - 1 the weight of one coalition of size s.
+        (M - 1,) float64 tensor, entry s - 1 the weight of one coalition of size s.
+
+    Example:
+        >>> shapley_kernel_weights(3)
+        tensor([0.3333, 0.3333], dtype=torch.float64)
     """
-    return torch.tensor([(m - 1) / (math.comb(m, s) * s * (m - s)) for s in range(1, m)], dtype=dtype)
+    return torch.tensor([(m - 1) / (math.comb(m, s) * s * (m - s)) for s in range(1, m)], dtype=torch.float64)
 
 
-def kernel_shap(values: Tensor) -> Tensor:
+def kernel_shap(values):
     """Kernel SHAP with every coalition: the Shapley-kernel weighted least-squares fit (chapter 20).
 
     Fits g(z) = v(empty) + phi . z to v over every coalition z of size 1 .. M-1 with the Shapley kernel's
@@ -192,13 +208,17 @@ def kernel_shap(values: Tensor) -> Tensor:
 
     Returns:
         (M,) attributions, dtype of ``values``.
+
+    Example:
+        >>> kernel_shap(torch.tensor([0.0, 1.0, 0.5, 1.0]))
+        tensor([0.7500, 0.2500])
     """
     m = _num_players(values)
     members = _members(m, values.device).to(values.dtype)
     size = members.sum(1).long()
     keep = (size > 0) & (size < m)
     z, y = members[keep], (values - values[0])[keep]
-    w = shapley_kernel_weights(m, values.dtype).to(values.device)[size[keep] - 1]
+    w = shapley_kernel_weights(m).to(values.device, values.dtype)[size[keep] - 1]
     total = values[-1] - values[0]
     # Eliminate the last coefficient with the constraint: phi_M = total - sum(phi_1..M-1).
     a = z[:, :-1] - z[:, -1:]
@@ -207,7 +227,7 @@ def kernel_shap(values: Tensor) -> Tensor:
     return torch.cat([head, (total - head.sum()).reshape(1)])
 
 
-def interventional_values(model: Callable[[Tensor], Tensor], x: Tensor, background: Tensor) -> Tensor:
+def interventional_values(model, x, background):
     """The interventional value function of ``model`` at ``x`` (chapter 20).
 
     v(S) = mean over background rows b of model(z), with z_i = x_i for i in S and z_i = b_i otherwise.
@@ -217,6 +237,10 @@ def interventional_values(model: Callable[[Tensor], Tensor], x: Tensor, backgrou
 
     Returns:
         (2**M,) game table, dtype of ``model``'s output.
+
+    Example:
+        >>> interventional_values(lambda z: z.sum(1), torch.ones(2), torch.zeros(1, 2))
+        tensor([0., 1., 1., 2.])
     """
     m = x.shape[0]
     members = _members(m, x.device)                       # (2**M, M)
@@ -225,7 +249,7 @@ def interventional_values(model: Callable[[Tensor], Tensor], x: Tensor, backgrou
     return out.reshape(1 << m, background.shape[0]).mean(1)
 
 
-def linear_shap(weight: Tensor, bias: float, x: Tensor, background: Tensor) -> Tensor:
+def linear_shap(weight, bias, x, background):
     """Shapley values of the linear model f(x) = weight . x + bias under the interventional game (chapter 20).
 
     phi_i = weight_i (x_i - mean of background[:, i]); the bias never matters.
@@ -235,6 +259,10 @@ def linear_shap(weight: Tensor, bias: float, x: Tensor, background: Tensor) -> T
 
     Returns:
         (M,) attributions, dtype of ``x``.
+
+    Example:
+        >>> linear_shap(torch.tensor([2.0, -1.0]), 3.0, torch.ones(2), torch.zeros(4, 2))
+        tensor([ 2., -1.])
     """
     return weight * (x - background.mean(0))
 
@@ -247,7 +275,7 @@ def _target_logit_grad(model: Callable[[Tensor], Tensor], inputs: Tensor, target
     return grad
 
 
-def gradient_x_input(model: Callable[[Tensor], Tensor], x: Tensor, target: Tensor) -> Tensor:
+def gradient_x_input(model, x, target):
     """Gradient times input: x * d logit_target / dx, row by row (chapter 20).
 
     Args:
@@ -255,12 +283,15 @@ def gradient_x_input(model: Callable[[Tensor], Tensor], x: Tensor, target: Tenso
 
     Returns:
         (B, D) attributions, dtype of x.
+
+    Example:
+        >>> gradient_x_input(lambda z: z ** 2, torch.tensor([[3.0]]), torch.tensor([0]))
+        tensor([[18.]])
     """
     return (x * _target_logit_grad(model, x, target)).detach()
 
 
-def integrated_gradients(model: Callable[[Tensor], Tensor], x: Tensor, baseline: Tensor, target: Tensor,
-                         steps: int = 32) -> Tensor:
+def integrated_gradients(model, x, baseline, target, steps=32):
     """Integrated gradients of the target logits with the midpoint rule (chapter 20).
 
     IG = (x - baseline) * (1/steps) sum_k grad f_target(baseline + a_k (x - baseline)), a_k = (k + 1/2)/steps.
@@ -272,6 +303,10 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Tensor, baseline:
 
     Returns:
         (B, D) attributions, dtype of x.
+
+    Example:
+        >>> integrated_gradients(lambda z: z ** 2, torch.tensor([[3.0]]), torch.zeros(1), torch.tensor([0]))
+        tensor([[9.]])
     """
     baseline = baseline.expand_as(x)
     diff = x - baseline
@@ -282,7 +317,7 @@ def integrated_gradients(model: Callable[[Tensor], Tensor], x: Tensor, baseline:
     return (diff * total / steps).detach()
 
 
-def deletion_attribution(model: Callable[[Tensor], Tensor], x: Tensor, target: Tensor) -> Tensor:
+def deletion_attribution(model, x, target):
     """Pixel attributions whose deletion curve falls fast: integrated gradients from a black image (chapter 20).
 
     Args:
@@ -290,10 +325,19 @@ def deletion_attribution(model: Callable[[Tensor], Tensor], x: Tensor, target: T
 
     Returns:
         (B, 64) attributions (larger = more important for the target class).
+
+    Example:
+        >>> deletion_attribution(torch.nn.Linear(64, 10), torch.rand(2, 64), torch.tensor([0, 1])).shape
+        torch.Size([2, 64])
     """
     return integrated_gradients(model, x, torch.zeros_like(x), target, steps=32)
 
 
-def concept_attributions() -> dict[str, str]:
-    """The answers to chapter 20's concept questions."""
+def concept_attributions():
+    """The answers to chapter 20's concept questions (chapter 20).
+
+    Example:
+        >>> sorted(concept_attributions())
+        ['q1', 'q2', 'q3']
+    """
     return {"q1": "c", "q2": "b", "q3": "d"}
