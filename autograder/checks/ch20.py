@@ -133,6 +133,9 @@ def _axiom_cases():
     yield _axiom_case("a null player (1) given 0.25 of the others' shares", null,
                       ref.shapley_subsets(null) + torch.tensor([-0.25, 0.25, 0.0], dtype=F64))
     yield _axiom_case("everything broken: efficiency, symmetry and dummy", base, torch.tensor([3.0, 1.0, 0.0], dtype=F64))
+    big = 1e4 * base
+    yield _axiom_case("the same game times 10^4, symmetric shares off by 1e-7 (equal within tol * (1 + max |v|))",
+                      big, ref.shapley_subsets(big) + torch.tensor([1e-7, -1e-7, 0.0], dtype=F64))
     yield _axiom_case("a difference of 1e-4 with tol 1e-3 counts as equal", base,
                       phi + torch.tensor([1e-4, -1e-4, 0.0], dtype=F64), tol=1e-3)
 
