@@ -1,7 +1,6 @@
 """solutions_lib.attribution (chapter 20) against brute force, the axioms, closed forms and autograd, in float64."""
 from __future__ import annotations
 
-import itertools
 import math
 
 import pytest

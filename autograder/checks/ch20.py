@@ -22,7 +22,6 @@ import functools
 import torch
 
 from autograder.checks import Case, check
-from course.checks import diagnose_close
 from course.xai import attribution_digits, deletion_auc, deletion_curve, random_deletion_curve, train_digit_classifier
 from solutions_lib import attribution as ref
 
