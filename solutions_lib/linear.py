@@ -19,10 +19,15 @@ __all__ = [
     "softmax",
     "log_softmax",
     "cross_entropy",
+    "softmax_backward",
     "softmax_cross_entropy_grad",
+    "gradient_rows_answer",
     "accuracy",
     "linear_softmax_loss_and_grads",
     "train_softmax_classifier",
+    "separable_answer",
+    "expected_calibration_error",
+    "temperature_answer",
 ]
 
 
@@ -154,6 +159,33 @@ def cross_entropy(logits, targets):
     return (log_sum - picked.squeeze(1)).mean()
 
 
+def softmax_backward(probs, grad_probs, dim=-1):
+    r"""Backward pass of the softmax: the gradient w.r.t. the logits from the gradient w.r.t. the probabilities.
+
+    Introduced in chapter 03 (From logistic regression to softmax classifiers). With
+    :math:`p = \mathrm{softmax}(z)` along ``dim``, the Jacobian is
+    :math:`\partial p_i/\partial z_k = p_i(\delta_{ik} - p_k)` (symmetric), so for an upstream gradient
+    :math:`g = \partial L/\partial p`
+
+    .. math:: \frac{\partial L}{\partial z_k} = \sum_i g_i\, p_i(\delta_{ik} - p_k) = p_k\Big(g_k - \sum_i g_i p_i\Big),
+
+    a Jacobian-vector product that never builds the :math:`C \times C` Jacobian.
+
+    Args:
+        probs: softmax outputs, any shape, the classes along ``dim``.
+        grad_probs: :math:`\partial L/\partial p`, same shape as ``probs``.
+        dim: the dimension of the classes (default: the last one).
+
+    Returns:
+        :math:`\partial L/\partial z`, shape and dtype of ``probs``; it sums to 0 along ``dim``.
+
+    Example:
+        >>> softmax_backward(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 0.0]))
+        tensor([ 0.2500, -0.2500])
+    """
+    return probs * (grad_probs - (grad_probs * probs).sum(dim=dim, keepdim=True))
+
+
 def softmax_cross_entropy_grad(logits, targets):
     r"""Gradient of :func:`cross_entropy` w.r.t. the logits: :math:`(\mathrm{softmax}(Z) - Y) / N`.
 
@@ -279,3 +311,72 @@ def train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator):
         W = W - lr * dW
         b = b - lr * db
     return W, b, losses
+
+
+def gradient_rows_answer():
+    """Concept question of chapter 03: why every row of the cross-entropy gradient sums to zero.
+
+    Example::
+
+        >>> gradient_rows_answer()
+        'c'
+    """
+    return "c"
+
+
+def separable_answer():
+    """Concept question of chapter 03: unregularized softmax regression on separable data.
+
+    Example::
+
+        >>> separable_answer()
+        'b'
+    """
+    return "b"
+
+
+def expected_calibration_error(probs, targets, n_bins=10):
+    r"""Expected calibration error of predicted class probabilities, with equal-width confidence bins.
+
+    Introduced in chapter 03 (From logistic regression to softmax classifiers). Each row's
+    *confidence* is its largest probability and its prediction the class of that probability (ties to
+    the lowest index). Bin ``k`` (``k = 0 .. n_bins - 1``) holds the rows whose confidence lies in
+    :math:`(k/B, (k+1)/B]`; with :math:`n_k` rows, accuracy :math:`a_k` and mean confidence
+    :math:`c_k` in bin ``k``,
+
+    .. math:: \mathrm{ECE} = \sum_k \frac{n_k}{N}\,|a_k - c_k|,
+
+    empty bins contributing nothing.
+
+    Args:
+        probs: predicted probabilities, shape ``(N, C)``, rows summing to 1.
+        targets: integer labels, shape ``(N,)``.
+        n_bins: the number ``B`` of equal-width bins on ``[0, 1]``.
+
+    Returns:
+        The ECE as a Python float in ``[0, 1]``.
+
+    Example:
+        >>> probs = torch.tensor([[0.9, 0.1], [0.9, 0.1]], dtype=torch.float64)
+        >>> round(expected_calibration_error(probs, torch.tensor([0, 1]), 10), 6)
+        0.4
+    """
+    confidence, predicted = probs.max(dim=1)
+    correct = (predicted == targets).to(torch.float64)
+    confidence = confidence.to(torch.float64)
+    bins = torch.ceil(confidence * n_bins).long() - 1  # confidence > 0, so bins lie in 0 .. n_bins - 1
+    n = probs.shape[0]
+    counts = torch.zeros(n_bins, dtype=torch.float64, device=probs.device).index_add_(0, bins, torch.ones_like(correct))
+    gap = torch.zeros(n_bins, dtype=torch.float64, device=probs.device).index_add_(0, bins, correct - confidence)
+    return float(gap.abs().sum() / n)
+
+
+def temperature_answer():
+    """Concept question of chapter 03: what temperature scaling does to the accuracy.
+
+    Example::
+
+        >>> temperature_answer()
+        'a'
+    """
+    return "a"

@@ -22,6 +22,10 @@ __all__ = [
     "gaussian_nll",
     "standardized_means",
     "empirical_risk",
+    "shrink_group_means",
+    "consistency_answer",
+    "cramer_rao_answer",
+    "robust_loss_answer",
 ]
 
 
@@ -174,6 +178,9 @@ def gaussian_mle(x, dim=-1):
     Returns:
         ``(mu_hat, var_hat)``, each of the shape of ``x`` without ``dim``.
 
+    The variance estimate is biased (by :math:`-\sigma^2/n`) but consistent: it converges to
+    :math:`\sigma^2` as ``n`` grows, because both its bias and its variance vanish.
+
     Example::
 
         >>> gaussian_mle(torch.tensor([1.0, 2.0, 3.0, 6.0]))
@@ -275,3 +282,80 @@ def empirical_risk(predictions, targets, loss="squared", dim=-1):
     if loss == "absolute":
         return errors.abs().mean(dim=dim)
     raise ValueError(f"loss must be 'squared' or 'absolute', got {loss!r}")
+
+
+def shrink_group_means(x):
+    r"""Empirical-Bayes (James–Stein) estimates of the true means of ``K`` groups of noisy measurements.
+
+    Introduced in chapter 01 (The learning recipe, probability, estimators), as its make-it-work task.
+    Group ``k`` holds ``n`` measurements :math:`x_{kj} = \theta_k + \varepsilon_{kj}` with noise of one
+    common variance :math:`\sigma^2`. The plain estimate of :math:`\theta_k` is the group mean
+    :math:`\bar x_k`, whose error has variance :math:`s^2 = \sigma^2/n`. Under a Gaussian prior
+    :math:`\theta_k \sim \mathcal N(m, \tau^2)` the MAP (here also the posterior mean) estimate is
+    :math:`m + c\,(\bar x_k - m)` with :math:`c = \tau^2/(\tau^2 + s^2)`. Every unknown is estimated
+    from the data themselves:
+
+    * :math:`m` by the mean of the group means;
+    * :math:`s^2` by the pooled Bessel-corrected within-group variance, divided by ``n``;
+    * :math:`\tau^2 + s^2` by the Bessel-corrected variance of the ``K`` group means,
+
+    and the factor is clamped at 0 (a negative estimate of :math:`\tau^2` means "no spread at all").
+    The estimates are biased towards ``m`` and have a smaller mean squared error than the group means
+    whenever ``K >= 4``.
+
+    Args:
+        x: measurements, shape ``(..., K, n)``: ``K >= 4`` groups of ``n >= 2`` measurements, in a batch
+            of any leading shape (each batch entry is its own problem).
+
+    Returns:
+        The estimates of the ``K`` true means, shape ``(..., K)``, dtype of ``x``.
+
+    Example::
+
+        >>> g = torch.Generator().manual_seed(0)
+        >>> theta = 2.0 + torch.randn(50, generator=g, dtype=torch.float64)
+        >>> x = theta[:, None] + 3.0 * torch.randn(50, 4, generator=g, dtype=torch.float64)
+        >>> plain, shrunk = x.mean(-1), shrink_group_means(x)
+        >>> bool(((shrunk - theta) ** 2).mean() < ((plain - theta) ** 2).mean())
+        True
+    """
+    n = x.shape[-1]
+    means = sample_mean(x, dim=-1)
+    noise = unbiased_variance(x, dim=-1).mean(dim=-1, keepdim=True) / n
+    spread = unbiased_variance(means, dim=-1).unsqueeze(-1)
+    factor = (1 - noise / spread).clamp(min=0)
+    grand = means.mean(dim=-1, keepdim=True)
+    return grand + factor * (means - grand)
+
+
+def consistency_answer():
+    """Concept question of chapter 01: what the plug-in (maximum-likelihood) variance is.
+
+    Example::
+
+        >>> consistency_answer()
+        'c'
+    """
+    return "c"
+
+
+def cramer_rao_answer():
+    """Concept question of chapter 01: a biased estimator below the Cramér–Rao bound.
+
+    Example::
+
+        >>> cramer_rao_answer()
+        'b'
+    """
+    return "b"
+
+
+def robust_loss_answer():
+    """Concept question of chapter 01: which loss survives a corrupted label.
+
+    Example::
+
+        >>> robust_loss_answer()
+        'a'
+    """
+    return "a"

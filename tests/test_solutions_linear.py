@@ -233,3 +233,47 @@ def test_train_reaches_the_stated_digits_accuracy():
     assert acc >= ch03.DIGITS_MIN_ACCURACY + 0.02  # the threshold sits a few points below the reference
     assert acc == pytest.approx(0.962, abs=0.01)
     assert losses.dtype == torch.float32 and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_backward_matches_autograd(dim):
+    g = torch.Generator().manual_seed(7)
+    z = (3.0 * torch.randn(4, 5, generator=g, dtype=torch.float64)).requires_grad_(True)
+    up = torch.randn(4, 5, generator=g, dtype=torch.float64)
+    (torch.softmax(z, dim=dim) * up).sum().backward()
+    got = lin.softmax_backward(torch.softmax(z.detach(), dim=dim), up, dim=dim)
+    torch.testing.assert_close(got, z.grad)
+    torch.testing.assert_close(got.sum(dim=dim), torch.zeros(got.shape[1 - dim % 2], dtype=torch.float64))
+
+
+def test_cross_entropy_gradient_is_the_softmax_backward_of_minus_one_over_p_y():
+    g = torch.Generator().manual_seed(8)
+    z = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 4, (6,), generator=g)
+    p = torch.softmax(z, dim=1)
+    up = torch.zeros_like(p)
+    up[torch.arange(6), y] = -1.0 / (6 * p[torch.arange(6), y])
+    torch.testing.assert_close(lin.softmax_backward(p, up), lin.softmax_cross_entropy_grad(z, y))
+
+
+def test_concept_answers():
+    assert (lin.gradient_rows_answer(), lin.separable_answer()) == ("c", "b")
+
+
+def test_expected_calibration_error_against_a_loop_over_the_bins():
+    g = torch.Generator().manual_seed(9)
+    probs = torch.softmax(3.0 * torch.randn(300, 6, generator=g, dtype=torch.float64), dim=1)
+    y = torch.randint(0, 6, (300,), generator=g)
+    conf, pred = probs.max(dim=1)
+    for n_bins in (1, 5, 10, 40):
+        expected = 0.0
+        for k in range(n_bins):
+            in_bin = (conf > k / n_bins) & (conf <= (k + 1) / n_bins)
+            if in_bin.any():
+                gap = (pred[in_bin] == y[in_bin]).double().mean() - conf[in_bin].mean()
+                expected += in_bin.double().mean().item() * abs(gap.item())
+        assert math.isclose(lin.expected_calibration_error(probs, y, n_bins), expected, rel_tol=1e-12, abs_tol=1e-15)
+    # temperature scaling changes the calibration, never the predictions
+    z = torch.randn(50, 4, generator=g, dtype=torch.float64)
+    assert torch.equal(lin.softmax(z / 0.3).argmax(1), lin.softmax(z * 2.0).argmax(1))
+    assert lin.temperature_answer() == "a"

@@ -232,3 +232,37 @@ def test_mean_minimizes_squared_risk_and_median_absolute_risk():
     assert abs(c[absolute.argmin()].item() - y.median().item()) <= step
     # the squared risk is the variance plus the squared distance to the mean
     torch.testing.assert_close(squared, torch.var(y, correction=0) + (y.mean() - c) ** 2)
+
+
+def _group_problems(seed, m, tau, sigma, B=30, K=100, n=10):
+    g = torch.Generator().manual_seed(seed)
+    theta = m + tau * torch.randn(B, K, generator=g, dtype=torch.float64)
+    x = theta[..., None] + sigma * torch.randn(B, K, n, generator=g, dtype=torch.float64)
+    return theta, x
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("m, tau, sigma", [(5.0, 0.3, 3.0), (-3.0, 1.0, 10 ** 0.5), (1.0, 3.0, 10 ** 0.5)])
+def test_shrinkage_closes_most_of_the_gap_to_the_ideal_map_estimate(seed, m, tau, sigma):
+    theta, x = _group_problems(seed, m, tau, sigma)
+    plain = x.mean(dim=-1)
+    s2 = sigma ** 2 / x.shape[-1]
+    ideal = m + tau ** 2 / (tau ** 2 + s2) * (plain - m)  # the MAP estimate under the true prior
+    mse = lambda est: ((est - theta) ** 2).mean().item()
+    closed = (mse(plain) - mse(st.shrink_group_means(x))) / (mse(plain) - mse(ideal))
+    assert closed > 0.85
+
+
+def test_shrinkage_is_per_problem_shift_equivariant_and_keeps_dtype():
+    _, x = _group_problems(0, 2.0, 1.0, 2.0, B=3)
+    est = st.shrink_group_means(x)
+    torch.testing.assert_close(st.shrink_group_means(x[1]), est[1])
+    torch.testing.assert_close(st.shrink_group_means(x + 50.0), est + 50.0)
+    assert st.shrink_group_means(x.float()).dtype == torch.float32
+    # no spread in the group means beyond their noise: everything goes to the grand mean
+    flat = torch.zeros(6, 4, dtype=torch.float64) + torch.tensor([1.0, -1.0, 1.0, -1.0], dtype=torch.float64)
+    torch.testing.assert_close(st.shrink_group_means(flat), torch.zeros(6, dtype=torch.float64))
+
+
+def test_concept_answers_are_letters():
+    assert [st.consistency_answer(), st.cramer_rao_answer(), st.robust_loss_answer()] == ["c", "b", "a"]

@@ -8,6 +8,7 @@ import torch
 
 from autograder.checks import Case, check
 from solutions_lib import statistics as ref
+from course.checks import as_array
 
 F64 = torch.float64
 
@@ -17,7 +18,7 @@ def _gen(seed: int) -> torch.Generator:
 
 
 @check("sample_mean", reference=ref.sample_mean,
-       hint="Average over `dim` only (the last one by default): divide the sum by n = x.shape[dim].")
+       hint="An average runs over the samples of one data set only: the dimension `dim` (the last one by default).")
 def _sample_mean_cases():
     g = _gen(101)
     yield Case("float64 vector of 50", (torch.randn(50, generator=g, dtype=F64),))
@@ -31,7 +32,8 @@ def _sample_mean_cases():
 
 
 @check("sample_variance", reference=ref.sample_variance,
-       hint="The plug-in variance averages the squared deviations from the mean: divide by n, not n - 1.")
+       hint="The plug-in variance is the definition of the variance with the sample standing in for the "
+            "distribution: the plain average of the squared deviations from the sample's own mean.")
 def _sample_variance_cases():
     g = _gen(102)
     yield Case("float64 vector of 50", (torch.randn(50, generator=g, dtype=F64),))
@@ -52,7 +54,8 @@ def _sample_variance_cases():
 
 
 @check("unbiased_variance", reference=ref.unbiased_variance,
-       hint="Bessel's correction: divide the sum of squared deviations from the mean by n - 1.")
+       hint="Rescale the plug-in estimate so that its expectation is exactly sigma^2: your plugin_variance_bias "
+            "says by how much it falls short.")
 def _unbiased_variance_cases():
     g = _gen(103)
     yield Case("float64 vector of 50", (torch.randn(50, generator=g, dtype=F64),))
@@ -72,7 +75,8 @@ def _unbiased_variance_cases():
 
 
 @check("plugin_variance_bias", reference=ref.plugin_variance_bias,
-       hint="E[plug-in] = (n - 1)/n * sigma^2, so the bias E[plug-in] - sigma^2 is -sigma^2 / n.")
+       hint="Split each deviation at the true mean and take expectations term by term; the bias is estimate "
+            "minus truth, so it is negative when the estimate falls short.")
 def _plugin_variance_bias_cases():
     g = _gen(104)
     yield Case("numbers: sigma^2 = 2.5, n = 10", (2.5, 10), expected=-0.25)
@@ -105,8 +109,9 @@ def _first(x):
 
 
 @check("bias_variance_mse", reference=ref.bias_variance_mse,
-       hint="Draw once with sampler(n_trials, generator); bias = mean(estimates) - truth, variance divides by "
-            "n_trials, mse = mean((estimates - truth)^2).")
+       hint="One draw of all data sets through the sampler with the generator you are given; the bias is the "
+            "average estimate minus the truth, the variance the spread around the average estimate (over T, "
+            "not T - 1), the MSE the average squared distance to the truth.")
 def _bias_variance_mse_cases():
     # estimators from torch itself: the cases travel to the student's kernel, so they carry no reference code
     yield Case("plug-in variance, Gaussian n = 5, float64",
@@ -130,7 +135,8 @@ def _bias_variance_mse_cases():
 
 
 @check("gaussian_mle", reference=ref.gaussian_mle,
-       hint="Return (mu_hat, var_hat): the sample mean and the variance with division by n (not n - 1, not a std).")
+       hint="Set both partial derivatives of the mean negative log-likelihood to zero and solve; return the "
+            "variance sigma^2 (not sigma) as the second element.")
 def _gaussian_mle_cases():
     g = _gen(105)
     yield Case("float64 vector of 40", (3.0 + 2.0 * torch.randn(40, generator=g, dtype=F64),))
@@ -153,7 +159,8 @@ def _normal_nll(x, mu, var):
 
 
 @check("gaussian_nll", reference=ref.gaussian_nll,
-       hint="Per element: 0.5 * log(2 pi var) + (x - mu)^2 / (2 var), averaged over all elements.")
+       hint="The negative log of the Gaussian density, its constant included, averaged over every element of the "
+            "broadcast shape; `var` is the variance, not the standard deviation.")
 def _gaussian_nll_cases():
     g = _gen(106)
     x = torch.randn(3, 4, generator=g, dtype=F64)
@@ -177,7 +184,7 @@ def _gaussian_nll_cases():
 
 
 @check("standardized_means", reference=ref.standardized_means,
-       hint="The mean of n draws has standard deviation sigma / sqrt(n): z = (mean - mu) * sqrt(n) / sigma.")
+       hint="Standardize with the spread of the mean of n draws, which is smaller than the spread of one draw.")
 def _standardized_means_cases():
     g = _gen(107)
     yield Case("float64 (200, 10) exponential draws, mu = sigma = 1",
@@ -197,7 +204,8 @@ def _standardized_means_cases():
 
 
 @check("empirical_risk", reference=ref.empirical_risk,
-       hint="Average (y - prediction)^2 (squared, no 1/2) or |y - prediction| (absolute) over `dim`.")
+       hint="The squared loss has no factor 1/2; the absolute loss keeps the sign out; the average runs over `dim` "
+            "of the broadcast shape.")
 def _empirical_risk_cases():
     g = _gen(108)
     y = torch.randn(30, generator=g, dtype=F64)
@@ -217,3 +225,71 @@ def _empirical_risk_cases():
                (torch.tensor([1.0, 1.0, 1.0], dtype=F64), torch.tensor([0.0, 4.0, 1.0], dtype=F64)),
                {"loss": "absolute"}, expected=4.0 / 3.0)
     yield Case("perfect predictions give zero risk", (y, y.clone(), "absolute"), expected=0.0)
+
+
+# -- the make-it-work task: shrinkage of group means --------------------------------------------------------
+
+SHRINKAGE_GROUPS, SHRINKAGE_SIZE, SHRINKAGE_BATCH = 100, 10, 40
+"""K groups of n measurements, and how many independent problems one case holds (stated in the notebook)."""
+
+# (typical grand mean m, spread of the true means tau, noise sigma): tau^2 / (sigma^2 / n) = 0.1, 1 and 9, so
+# that no fixed shrinkage factor can close half the gap on all three.
+_SHRINKAGE_SETTINGS = [(5.0, 0.3, 3.0), (-3.0, 1.0, 10 ** 0.5), (1.0, 3.0, 10 ** 0.5)]
+
+
+def _shrinkage_compare(got, expected, case: Case) -> str | None:
+    theta = expected["theta"]
+    try:
+        estimates = torch.as_tensor(as_array(got), dtype=F64)
+    except Exception as err:  # noqa: BLE001
+        return f"should return a tensor of estimates ({type(err).__name__}: {err})."
+    if tuple(estimates.shape) != tuple(theta.shape):
+        return f"returned shape {tuple(estimates.shape)}, expected {tuple(theta.shape)} (one estimate per group)."
+    if not torch.isfinite(estimates).all():
+        return "the estimates contain NaN or inf."
+    mse = float(((estimates - theta) ** 2).mean())
+    plain, ideal = expected["plain"], expected["ideal"]
+    target = 0.5 * (plain + ideal)
+    if mse > target:
+        return (f"mean squared error {mse:.4f} against the true means (which stay with the grader): the plain group "
+                f"means reach {plain:.4f}, the ideal shrinkage {ideal:.4f}; the target is their midpoint {target:.4f}.")
+    return None
+
+
+@check("shrink_group_means", compare=_shrinkage_compare,
+       hint="Shrink every group mean towards the mean of all groups, by a factor estimated from the data: compare "
+            "the noise of one group mean with the spread of the group means around each other.")
+def _shrink_group_means_cases():
+    K, n, B = SHRINKAGE_GROUPS, SHRINKAGE_SIZE, SHRINKAGE_BATCH
+    for i, (m, tau, sigma) in enumerate(_SHRINKAGE_SETTINGS):
+        g = _gen(500 + i)
+        m = m + 2.0 * torch.randn(B, 1, generator=g, dtype=F64)  # each problem its own grand mean
+        theta = m + tau * torch.randn(B, K, generator=g, dtype=F64)
+        x = theta[..., None] + sigma * torch.randn(B, K, n, generator=g, dtype=F64)
+        plain_means = x.mean(dim=-1)
+        s2 = sigma ** 2 / n
+        ideal = m + tau ** 2 / (tau ** 2 + s2) * (plain_means - m)
+        r = tau ** 2 / s2
+        yield Case(f"{B} problems of {K} groups x {n} measurements, tau^2 / (sigma^2 / n) = {r:.3g}",
+                   (x,), expected={"theta": theta,
+                                   "plain": float(((plain_means - theta) ** 2).mean()),
+                                   "ideal": float(((ideal - theta) ** 2).mean())})
+
+
+# -- concept questions -----------------------------------------------------------------------------------------
+
+def _answer_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("consistency_answer", compare=_answer_compare)(_answer_cases(ref.consistency_answer()))
+check("cramer_rao_answer", compare=_answer_compare)(_answer_cases(ref.cramer_rao_answer()))
+check("robust_loss_answer", compare=_answer_compare)(_answer_cases(ref.robust_loss_answer()))

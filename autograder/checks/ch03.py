@@ -34,7 +34,8 @@ def _labels(n: int, c: int, g: torch.Generator) -> torch.Tensor:
 
 
 @check("sigmoid", reference=torch.sigmoid,
-       hint="Only exponentiate -|z|: sigmoid(z) = 1/(1+e) for z >= 0 and e/(1+e) for z < 0, with e = exp(-|z|).")
+       hint="Never exponentiate a large positive number: write the sigmoid separately for z >= 0 and z < 0 so "
+            "that only exp(-|z|) appears.")
 def _sigmoid_cases():
     g = _gen(301)
     yield Case("float64 (3, 4), scale 10", (10.0 * torch.randn(3, 4, generator=g, dtype=F64),))
@@ -55,8 +56,8 @@ def _logistic_oracle(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch
 
 
 @check("logistic_loss_and_grad", by_hand=True,
-       hint="loss = mean(softplus(z) - t*z) with softplus(z) = max(z, 0) + log1p(exp(-|z|)); "
-            "grad = (sigmoid(z) - t) / N.")
+       hint="Rewrite the loss with the softplus and evaluate that without overflow; the gradient of a mean "
+            "loss carries a 1/N, and its sign says prediction minus target.")
 def _logistic_cases():
     g = _gen(302)
     for label, n, scale, dtype in [("float64, 7 logits", 7, 3.0, F64), ("float32, 40 logits", 40, 2.0, F32),
@@ -80,8 +81,8 @@ def _offset_rows(g: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
     return torch.randn(3, 6, generator=g, dtype=dtype) + torch.tensor([[0.0], [1000.0], [-1000.0]], dtype=dtype)
 
 
-@check("softmax", hint="Subtract the maximum of each slice along `dim` (keepdim=True) before exp, "
-                       "then divide by the sum along the same `dim`.")
+@check("softmax", hint="Use the shift invariance with the maximum of each slice along `dim` (not one global "
+                       "maximum), and normalize along that same `dim`.")
 def _softmax_cases():
     g = _gen(303)
     cases = [
@@ -101,8 +102,8 @@ def _softmax_cases():
     yield Case("float64 (2, 3, 4), dim left at its default (the last)", (z,), expected=torch.softmax(z, dim=-1))
 
 
-@check("log_softmax", hint="log softmax(z) = z - max - log(sum(exp(z - max))), reduced along `dim` with keepdim=True; "
-                           "never take log of the softmax itself.")
+@check("log_softmax", hint="Take the logarithm analytically first (log-sum-exp with the slice maximum along `dim`); "
+                           "never take the log of the softmax itself.")
 def _log_softmax_cases():
     g = _gen(304)
     cases = [
@@ -136,7 +137,8 @@ def _ce_inputs():
     yield "float64 two classes (9, 2)", torch.randn(9, 2, generator=g, dtype=F64), _labels(9, 2, g)
 
 
-@check("cross_entropy", hint="Mean over the batch (not the sum) of logsumexp(z_i) - z_i[y_i], computed via log-softmax.")
+@check("cross_entropy", hint="The mean over the batch (not the sum) of minus the target class's log-probability, "
+                             "computed through the log-softmax.")
 def _cross_entropy_cases():
     for label, z, y in _ce_inputs():
         yield Case(label, (z, y), expected=F.cross_entropy(z, y))
@@ -149,14 +151,53 @@ def _ce_grad_oracle(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 @check("softmax_cross_entropy_grad", by_hand=True,
-       hint="(softmax(logits) - one_hot(targets)) / N, shape (N, C); compute the softmax with the max shift.")
+       hint="Differentiate -log p_y through the softmax (Exercise 6a, or the log-sum-exp); the batch loss is a "
+            "mean, and the probabilities need the max shift.")
 def _ce_grad_cases():
     for label, z, y in _ce_inputs():
         yield Case(label, (z, y), expected=_ce_grad_oracle(z, y))
 
 
+def _softmax_backward_oracle(p, g, dim=-1):
+    """Oracle: autograd through torch.softmax in float64, at logits log(p)."""
+    z = torch.log(p.detach().to(F64)).requires_grad_(True)
+    (torch.softmax(z, dim=dim) * g.detach().to(F64)).sum().backward()
+    return z.grad
+
+
+@check("softmax_backward", reference=ref.softmax_backward, by_hand=True,
+       hint="Multiply the upstream gradient by the softmax Jacobian p_i (delta_ik - p_k) without forming it: one "
+            "weighted sum per slice along `dim`, then a product with the probabilities.")
+def _softmax_backward_cases():
+    g = _gen(310)
+    z = 3.0 * torch.randn(5, 7, generator=g, dtype=F64)
+    p, up = torch.softmax(z, dim=-1), torch.randn(5, 7, generator=g, dtype=F64)
+    yield Case("float64 (5, 7), autograd oracle", (p, up), expected=_softmax_backward_oracle(p, up))
+    z = torch.randn(4, 3, 6, generator=g, dtype=F64)
+    p, up = torch.softmax(z, dim=1), torch.randn(4, 3, 6, generator=g, dtype=F64)
+    yield Case("float64 (4, 3, 6) along dim=1, autograd oracle", (p, up), {"dim": 1},
+               expected=_softmax_backward_oracle(p, up, dim=1))
+    z = torch.randn(6, 5, generator=g, dtype=F64)
+    p, up = torch.softmax(z, dim=0), torch.randn(6, 5, generator=g, dtype=F64)
+    yield Case("float64 (6, 5) along dim=0", (p, up), {"dim": 0}, expected=_softmax_backward_oracle(p, up, dim=0))
+    p = torch.softmax(torch.randn(8, 10, generator=g), dim=-1)
+    yield Case("float32 (8, 10)", (p, torch.randn(8, 10, generator=g)))
+    p = torch.softmax(torch.randn(9, generator=g, dtype=F64), dim=0)
+    yield Case("a single vector of 9 classes", (p, torch.randn(9, generator=g, dtype=F64)))
+    p = torch.tensor([[0.5, 0.25, 0.25], [0.1, 0.2, 0.7]], dtype=F64)
+    yield Case("upstream gradient constant per row: the logits' gradient is 0",
+               (p, torch.tensor([[2.0, 2.0, 2.0], [-1.0, -1.0, -1.0]], dtype=F64)), expected=torch.zeros(2, 3, dtype=F64))
+    p = torch.tensor([[1.0, 0.0, 0.0]], dtype=F64)
+    yield Case("a saturated softmax: no gradient flows", (p, torch.tensor([[1.0, -3.0, 2.0]], dtype=F64)),
+               expected=torch.zeros(1, 3, dtype=F64))
+    p = torch.tensor([0.5, 0.25, 0.25], dtype=F64)
+    yield Case("closed form: the first column of the Jacobian", (p, torch.tensor([0.0, 1.0, 0.0], dtype=F64)),
+               expected=torch.tensor([-0.125, 0.1875, -0.0625], dtype=F64))
+
+
 @check("accuracy", reference=ref.accuracy,
-       hint="Mean over the rows of (argmax over dim=1 == target), returned as a fraction in [0, 1].")
+       hint="The predicted class is each row's largest logit (ties to the lowest index); report the fraction of "
+            "rows that are right, as a Python float.")
 def _accuracy_cases():
     g = _gen(306)
     z = torch.randn(50, 10, generator=g)
@@ -185,8 +226,8 @@ def _linear_oracle(X, W, b, y, reg):
 
 
 @check("linear_softmax_loss_and_grads", by_hand=True,
-       hint="loss = mean CE of X @ W + b + (reg/2)*sum(W**2); dW = X.T @ delta + reg*W (shape (D, C)); "
-            "db = delta.sum(0), with delta = (softmax - one_hot) / N; the bias is not regularized.")
+       hint="Chain rule from the logit gradient of Exercise 6b: dW pairs features with logit gradients over the "
+            "batch (1/N counted once), db collects the logit gradient, the penalty adds to dW only.")
 def _linear_cases():
     g = _gen(307)
     for label, (n, d, c), reg, dtype, scale in [
@@ -264,8 +305,8 @@ def _digits():
 
 
 @check("train_softmax_classifier", reference=ref.train_softmax_classifier, compare=_train_compare,
-       hint="W = 0.01 * torch.randn(D, C, generator=generator, dtype=X.dtype), b = 0; each step records the loss "
-            "before updating, then W -= lr * dW and b -= lr * db with your hand-derived gradients.")
+       hint="Initialize exactly as the statement says, record the loss before each update, and step both W and b "
+            "against your hand-derived gradients.")
 def _train_cases():
     from course.data import make_blobs_2d
 
@@ -282,3 +323,67 @@ def _train_cases():
     yield Case(f"digits, float32, lr 2.0, 200 steps, reg 1e-3: test accuracy >= {DIGITS_MIN_ACCURACY}",
                (X_train, y_train, 10), {**DIGITS_SETTINGS, "generator": _gen(0)},
                expected={"X_test": X_test, "y_test": y_test, "min_accuracy": DIGITS_MIN_ACCURACY})
+
+
+# ----------------------------------------------------------------------------------------------
+# calibration
+
+
+def _ece_oracle(probs, targets, n_bins):
+    """Oracle: a plain loop over the bins in float64, bin k = (k/B, (k+1)/B]."""
+    p = probs.detach().to("cpu", F64)
+    conf, pred = p.max(dim=1)
+    total = 0.0
+    for k in range(n_bins):
+        lo, hi = k / n_bins, (k + 1) / n_bins
+        in_bin = (conf > lo) & (conf <= hi) if k else (conf <= hi)
+        if in_bin.any():
+            acc = (pred[in_bin] == targets[in_bin]).double().mean().item()
+            total += in_bin.double().mean().item() * abs(acc - conf[in_bin].mean().item())
+    return total
+
+
+@check("expected_calibration_error", reference=ref.expected_calibration_error,
+       hint="Bin the rows by their largest probability into equal-width bins (right end included), compare each "
+            "bin's accuracy with its mean confidence, and weight the gaps by the bins' shares of the rows.")
+def _ece_cases():
+    g = _gen(320)
+    for label, scale, n, c, bins, dtype in (("float64, 200 rows of 10 classes, 10 bins", 3.0, 200, 10, 10, F64),
+                                            ("float32, 150 rows of 4 classes, 15 bins", 2.0, 150, 4, 15, F32),
+                                            ("float64, sharp logits (most confidences near 1), 10 bins", 8.0, 120, 5, 10, F64),
+                                            ("float64, one bin: |accuracy - mean confidence|", 1.5, 80, 3, 1, F64),
+                                            ("float64, 60 bins, many of them empty", 2.5, 40, 6, 60, F64)):
+        probs = torch.softmax(scale * torch.randn(n, c, generator=g, dtype=dtype), dim=1)
+        y = torch.where(torch.rand(n, generator=g) < 0.7, probs.argmax(dim=1), _labels(n, c, g))
+        yield Case(label, (probs, y), {"n_bins": bins}, expected=_ece_oracle(probs, y, bins))
+    probs = torch.tensor([[0.5, 0.5, 0.0], [0.25, 0.75, 0.0], [0.0, 0.0, 1.0], [0.5, 0.25, 0.25],
+                          [0.75, 0.25, 0.0], [0.2, 0.3, 0.5]], dtype=F64)
+    y = torch.tensor([1, 1, 0, 0, 0, 2])
+    yield Case("confidences on the bin edges 0.5, 0.75, 1 (4 bins), a tie", (probs, y), {"n_bins": 4},
+               expected=1.0 / 3.0)
+    probs = torch.eye(4, dtype=F64)[torch.tensor([0, 1, 2, 3, 0])]
+    yield Case("one-hot predictions, one of five wrong", (probs, torch.tensor([0, 1, 2, 3, 1]))
+               , expected=0.2)
+    probs = torch.tensor([[0.6, 0.4]] * 10, dtype=F64)
+    yield Case("calibrated: 60% confident, right 6 times in 10, default bins",
+               (probs, torch.tensor([0] * 6 + [1] * 4)), expected=0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# concept questions
+
+def _answer_compare(got, expected, case: Case) -> str | None:
+    if not isinstance(got, str) or got.strip().lower() not in {"a", "b", "c", "d"}:
+        return "answer with one of the letters 'a', 'b', 'c', 'd' (a string)."
+    return None if got.strip().lower() == expected else "that is not the right answer; reread the section."
+
+
+def _answer_cases(expected):
+    def cases():
+        yield Case("your answer", (), expected=expected)
+    return cases
+
+
+check("gradient_rows_answer", compare=_answer_compare)(_answer_cases(ref.gradient_rows_answer()))
+check("separable_answer", compare=_answer_compare)(_answer_cases(ref.separable_answer()))
+check("temperature_answer", compare=_answer_compare)(_answer_cases(ref.temperature_answer()))

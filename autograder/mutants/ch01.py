@@ -409,3 +409,85 @@ HINTS["unbiased_variance"]["one pass: (sum x^2 - n mean^2) / (n - 1)"] = (
 HINTS["sample_variance"]["one pass: mean of squares minus the squared mean"] = (
     "E[x^2] - E[x]^2 subtracts two huge, nearly equal numbers when the data sit far from zero: compute the "
     "mean first, then average the squared deviations from it (two passes).")
+
+# The make-it-work task and the concept questions.
+MUTANTS["shrink_group_means"] = {
+    "forgets that a group mean's noise is sigma^2 / n, not sigma^2": """
+def shrink_group_means(x):
+    means = sample_mean(x, dim=-1)
+    noise = unbiased_variance(x, dim=-1).mean(dim=-1, keepdim=True)
+    spread = unbiased_variance(means, dim=-1).unsqueeze(-1)
+    factor = (1 - noise / spread).clamp(min=0)
+    grand = means.mean(dim=-1, keepdim=True)
+    return grand + factor * (means - grand)
+""",
+    "shrinks towards 0 instead of the grand mean": """
+def shrink_group_means(x):
+    n = x.shape[-1]
+    means = sample_mean(x, dim=-1)
+    noise = unbiased_variance(x, dim=-1).mean(dim=-1, keepdim=True) / n
+    spread = unbiased_variance(means, dim=-1).unsqueeze(-1)
+    factor = (1 - noise / spread).clamp(min=0)
+    return factor * means
+""",
+    "one fixed shrinkage factor for every problem": """
+def shrink_group_means(x):
+    means = sample_mean(x, dim=-1)
+    grand = means.mean(dim=-1, keepdim=True)
+    return grand + 0.7 * (means - grand)
+""",
+    "the piece it uses sums instead of averaging (sample_mean's classic bug)": """
+def sample_mean(x, dim=-1):
+    return x.sum(dim=dim)
+
+
+def shrink_group_means(x):
+    n = x.shape[-1]
+    means = sample_mean(x, dim=-1)
+    noise = unbiased_variance(x, dim=-1).mean(dim=-1, keepdim=True) / n
+    spread = unbiased_variance(means, dim=-1).unsqueeze(-1)
+    factor = (1 - noise / spread).clamp(min=0)
+    grand = means.mean(dim=-1, keepdim=True)
+    return grand + factor * (means - grand)
+""",
+    "pools the problems of the batch into one": """
+def shrink_group_means(x):
+    n = x.shape[-1]
+    means = sample_mean(x, dim=-1)
+    noise = unbiased_variance(x, dim=-1).mean() / n
+    spread = unbiased_variance(means.reshape(-1), dim=-1)
+    factor = (1 - noise / spread).clamp(min=0)
+    grand = means.mean()
+    return grand + factor * (means - grand)
+""",
+}
+ALTERNATIVES["shrink_group_means"] = {
+    "James-Stein in its textbook form, (K - 3) over the sum of squares, with torch.var": """
+def shrink_group_means(x):
+    K, n = x.shape[-2], x.shape[-1]
+    means = x.mean(dim=-1)
+    s2 = torch.var(x, dim=-1).mean(dim=-1) / n
+    centered = means - means.mean(dim=-1, keepdim=True)
+    factor = torch.clamp(1 - (K - 3) * s2 / (centered ** 2).sum(dim=-1), min=0.0)
+    return means.mean(dim=-1, keepdim=True) + factor.unsqueeze(-1) * centered
+""",
+    "one problem at a time in a loop": """
+def shrink_group_means(x):
+    flat = x.reshape(-1, x.shape[-2], x.shape[-1])
+    out = []
+    for problem in flat:
+        means = problem.mean(dim=1)
+        noise = unbiased_variance(problem, dim=1).mean() / problem.shape[1]
+        spread = unbiased_variance(means)
+        factor = max(0.0, 1 - float(noise / spread))
+        out.append(means.mean() + factor * (means - means.mean()))
+    return torch.stack(out).reshape(x.shape[:-1])
+""",
+}
+for _name, _right, _wrong in (("consistency_answer", "c", "abd"), ("cramer_rao_answer", "b", "acd"),
+                              ("robust_loss_answer", "a", "bcd")):
+    MUTANTS[_name] = {f"answers {letter!r}": f'\ndef {_name}():\n    return "{letter}"\n' for letter in _wrong}
+    ALTERNATIVES[_name] = {"capital letter with spaces": f'\ndef {_name}():\n    return " {_right.upper()} "\n'}
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ["shrink_group_means"]

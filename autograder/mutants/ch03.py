@@ -523,6 +523,154 @@ def train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator):
     },
 }
 
+
+# The softmax backward pass (the stepping stone to the cross-entropy gradient) and the concept questions.
+MUTANTS["softmax_backward"] = {
+    "forgets the off-diagonal terms: p * g (the Jacobian's diagonal taken as p)": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    return probs * grad_probs
+""",
+    "diagonal of the Jacobian only: p (1 - p) g": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    return probs * (1 - probs) * grad_probs
+""",
+    "subtracts the plain average of g instead of its p-weighted average": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    return probs * (grad_probs - grad_probs.mean(dim=dim, keepdim=True))
+""",
+    "reduces over every dimension, not over dim": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    return probs * (grad_probs - (grad_probs * probs).sum())
+""",
+    "reduces over the last dimension whatever dim says": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    return probs * (grad_probs - (grad_probs * probs).sum(dim=-1, keepdim=True))
+""",
+}
+ALTERNATIVES["softmax_backward"] = {
+    "the full Jacobian, diag(p) - p p^T, applied row by row": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    p = probs.movedim(dim, -1)
+    g = grad_probs.movedim(dim, -1)
+    jac = torch.diag_embed(p) - p.unsqueeze(-1) * p.unsqueeze(-2)
+    return (jac @ g.unsqueeze(-1)).squeeze(-1).movedim(-1, dim)
+""",
+    "p * g minus p times the sum of p * g, in two steps": """
+def softmax_backward(probs, grad_probs, dim=-1):
+    pg = probs * grad_probs
+    return pg - probs * pg.sum(dim=dim, keepdim=True)
+""",
+}
+MUTANTS["gradient_rows_answer"] = {f"answers {x!r}": f'\ndef gradient_rows_answer():\n    return "{x}"\n' for x in "abd"}
+ALTERNATIVES["gradient_rows_answer"] = {"capital letter": '\ndef gradient_rows_answer():\n    return "C"\n'}
+MUTANTS["separable_answer"] = {f"answers {x!r}": f'\ndef separable_answer():\n    return "{x}"\n' for x in "acd"}
+ALTERNATIVES["separable_answer"] = {"letter with spaces": '\ndef separable_answer():\n    return " b "\n'}
+
+# Classic gradient bugs in the piece the training uses: they must miss the digits target on their own.
+MUTANTS["train_softmax_classifier"].update({
+    "its loss-and-gradients piece has targets minus probabilities (a sign slip)": """
+def linear_softmax_loss_and_grads(X, W, b, y, reg):
+    n = X.shape[0]
+    Z = X @ W + b
+    loss = torch.nn.functional.cross_entropy(Z, y) + 0.5 * reg * (W ** 2).sum()
+    delta = (torch.nn.functional.one_hot(y, W.shape[1]).to(X.dtype) - torch.softmax(Z, dim=1)) / n
+    return loss, X.T @ delta + reg * W, delta.sum(0)
+
+
+def train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator):
+    W = 0.01 * torch.randn(X.shape[1], num_classes, generator=generator, dtype=X.dtype)
+    b = torch.zeros(num_classes, dtype=X.dtype)
+    losses = []
+    for _ in range(epochs):
+        loss, dW, db = linear_softmax_loss_and_grads(X, W, b, y, reg)
+        losses.append(loss.item())
+        W = W - lr * dW
+        b = b - lr * db
+    return W, b, losses
+""",
+    "its loss-and-gradients piece forgets to subtract the one-hot targets": """
+def linear_softmax_loss_and_grads(X, W, b, y, reg):
+    n = X.shape[0]
+    Z = X @ W + b
+    loss = torch.nn.functional.cross_entropy(Z, y) + 0.5 * reg * (W ** 2).sum()
+    delta = torch.softmax(Z, dim=1) / n
+    return loss, X.T @ delta + reg * W, delta.sum(0)
+
+
+def train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator):
+    W = 0.01 * torch.randn(X.shape[1], num_classes, generator=generator, dtype=X.dtype)
+    b = torch.zeros(num_classes, dtype=X.dtype)
+    losses = []
+    for _ in range(epochs):
+        loss, dW, db = linear_softmax_loss_and_grads(X, W, b, y, reg)
+        losses.append(loss.item())
+        W = W - lr * dW
+        b = b - lr * db
+    return W, b, losses
+""",
+})
+
+# Calibration: the expected calibration error and the temperature question.
+MUTANTS["expected_calibration_error"] = {
+    "averages the gaps over the non-empty bins without weighting them": """
+def expected_calibration_error(probs, targets, n_bins=10):
+    conf, pred = probs.max(dim=1)
+    correct = (pred == targets).double()
+    bins = (torch.ceil(conf.double() * n_bins) - 1).clamp(0, n_bins - 1).long()
+    gaps = [abs(correct[bins == k].mean().item() - conf[bins == k].double().mean().item())
+            for k in range(n_bins) if (bins == k).any()]
+    return sum(gaps) / len(gaps)
+""",
+    "takes the probability of the target class as the confidence": """
+def expected_calibration_error(probs, targets, n_bins=10):
+    conf = probs[torch.arange(probs.shape[0]), targets].double()
+    correct = (probs.argmax(dim=1) == targets).double()
+    bins = (torch.ceil(conf * n_bins) - 1).clamp(0, n_bins - 1).long()
+    total = 0.0
+    for k in range(n_bins):
+        m = bins == k
+        if m.any():
+            total += m.double().mean().item() * abs(correct[m].mean().item() - conf[m].mean().item())
+    return total
+""",
+    "signed gaps: over- and under-confidence cancel": """
+def expected_calibration_error(probs, targets, n_bins=10):
+    conf, pred = probs.max(dim=1)
+    correct = (pred == targets).double()
+    bins = (torch.ceil(conf.double() * n_bins) - 1).clamp(0, n_bins - 1).long()
+    total = 0.0
+    for k in range(n_bins):
+        m = bins == k
+        if m.any():
+            total += m.double().mean().item() * (correct[m].mean().item() - conf[m].double().mean().item())
+    return abs(total)
+""",
+    "bins closed on the left, [k/B, (k+1)/B)": """
+def expected_calibration_error(probs, targets, n_bins=10):
+    conf, pred = probs.max(dim=1)
+    correct = (pred == targets).double()
+    bins = torch.floor(conf.double() * n_bins).clamp(0, n_bins - 1).long()
+    total = 0.0
+    for k in range(n_bins):
+        m = bins == k
+        if m.any():
+            total += m.double().mean().item() * abs(correct[m].mean().item() - conf[m].double().mean().item())
+    return total
+""",
+}
+ALTERNATIVES["expected_calibration_error"] = {
+    "torch.bucketize on the inner edges and index_add": """
+def expected_calibration_error(probs, targets, n_bins=10):
+    conf, pred = probs.double().max(dim=1)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)[1:-1]
+    bins = torch.bucketize(conf, edges)
+    signed = torch.zeros(n_bins, dtype=torch.float64).index_add_(0, bins, (pred == targets).double() - conf)
+    return float(signed.abs().sum() / probs.shape[0])
+""",
+}
+MUTANTS["temperature_answer"] = {f"answers {x!r}": f'\ndef temperature_answer():\n    return "{x}"\n' for x in "bcd"}
+ALTERNATIVES["temperature_answer"] = {"capital letter": '\ndef temperature_answer():\n    return "A"\n'}
+
 SAMPLE_WRONG = ["softmax", "cross_entropy"]
 
 # Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).

@@ -24,12 +24,16 @@
 #   function of the course.
 # - Watch the central limit theorem turn skewed draws into a bell curve.
 # - Link losses to the statistics they estimate: squared loss leads to the mean, absolute loss to the median.
+# - Tell apart unbiased, asymptotically unbiased and consistent, and see why the Cramér–Rao bound does not
+#   stop a biased estimator from winning on mean squared error.
+# - Beat the plain average: shrink many noisy group means towards each other (a prior, MAP estimation, and
+#   the James–Stein estimator) and measure the gain on true means you never see.
 #
 # **Notes followed.** *CS 182/282A discussion worksheets*, discussion 1 (§2 the three choices of a
 # learning problem, §3.2 estimators, §4 loss and risk functions) and discussion 2 (§1 the bias–variance
 # decomposition); Kaplan, *Notes on Contemporary Machine Learning for Physicists*, §1.10 (probability
 # and random variables), §3.2 (central limit theorem), §3.3 (estimators, bias and variance) and §3.4
-# (why optimize a particular loss); the introduction of the slides *Part II: Deep Learning* (the
+# (why optimize a particular loss: §3.4.1 the Bayesian view and MAP estimation, §3.4.2 the Cramér–Rao bound); the introduction of the slides *Part II: Deep Learning* (the
 # common recipe of supervised learning).
 #
 # **Conventions used throughout.** A data set of $n$ samples lies along one dimension `dim` of a
@@ -118,12 +122,12 @@ def sample_mean(x, dim=-1):
 # %% nbgrader={"grade": true, "grade_id": "test_sample_mean", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 6.0, 8.0]], dtype=torch.float64)
 expect_close(sample_mean(x), torch.tensor([2.0, 6.0], dtype=torch.float64), what="sample_mean(x) (rows are data sets)",
-             hint="Average over `dim` only (the last one by default), dividing by n = x.shape[dim].")
+             hint="Average over the samples of each data set only: the dimension `dim`, the last one by default.")
 expect_close(sample_mean(x, dim=0), torch.tensor([2.5, 4.0, 5.5], dtype=torch.float64), what="sample_mean(x, dim=0)",
              hint="Use the `dim` argument you are given.")
 expect_true("float32" in str(sample_mean(x.float()).dtype), "sample_mean of a float32 tensor should be float32.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_sample_mean_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sample_mean_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -176,7 +180,7 @@ expect_close(sample_variance(batch), torch.tensor([1.0, 0.0, 9.0], dtype=torch.f
 expect_close(sample_variance(batch, dim=0), torch.tensor([26.0, 86.0 / 9.0], dtype=torch.float64),
              what="sample_variance(batch, dim=0)")
 
-# %% nbgrader={"grade": true, "grade_id": "test_sample_variance_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sample_variance_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -185,36 +189,90 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 3: `unbiased_variance` (Bessel's correction)
+# ### Exercise 3: `plugin_variance_bias` (a derivation)
 #
-# How far off is the plug-in estimator on average? Split each deviation at the true mean,
-# $X_i - \bar X = (X_i - \mu) - (\bar X - \mu)$, and expand the square. The cross term is
-# $-2(\bar X - \mu)\sum_i (X_i - \mu) = -2n(\bar X - \mu)^2$, so
+# How far off is the plug-in estimator on average? Take $n$ i.i.d. samples $X_1, \dots, X_n$ of **any**
+# distribution with mean $\mu$ and variance $\sigma^2$ (not only the Gaussian). Derive
 #
-# $$\sum_{i=1}^n (X_i - \bar X)^2 = \sum_{i=1}^n (X_i - \mu)^2 - n(\bar X - \mu)^2 .$$
+# $$\mathbb E\Big[\frac1n\sum_{i=1}^n (X_i - \bar X)^2\Big] \quad\text{as a multiple of } \sigma^2,$$
 #
-# Now take expectations. Each $(X_i - \mu)^2$ has expectation $\sigma^2$, and
-# $\mathbb E[(\bar X - \mu)^2] = \text{Var}(\bar X) = \sigma^2/n$ from Exercise 1:
+# and from it the **bias** $\mathbb E[\hat\sigma^2_{\text{plug-in}}] - \sigma^2$. All you need is Section 1's
+# two facts and Exercise 1's $\text{Var}(\bar X) = \sigma^2/n$. The hints below open one step at a time; try
+# each step on paper before opening the next.
 #
-# $$\mathbb E\Big[\sum_i (X_i - \bar X)^2\Big] = n\sigma^2 - \sigma^2 = (n-1)\,\sigma^2 .$$
+# <details><summary>Hint 1: where to split</summary>
 #
-# So $\mathbb E[\hat\sigma^2_{\text{plug-in}}] = \frac{n-1}{n}\sigma^2$: dividing by $n$ is too small by
-# a factor $1 - 1/n$. Deviations are measured from $\bar x$, which was fitted to the very same points:
-# $\bar x$ is the number $c$ that makes $\sum_i (x_i - c)^2$ smallest, so the squared deviations from it
-# are never larger than those from $\mu$. Put differently, only $n - 1$ of the deviations are free,
-# since they sum to zero.
-# Dividing by $n - 1$ instead gives the **Bessel-corrected** estimator,
+# The deviations are measured from $\bar X$, whose behaviour you know only relative to $\mu$. Write each
+# deviation as $X_i - \bar X = (X_i - \mu) - (\bar X - \mu)$ and expand the square inside the sum.
+# </details>
 #
-# $$\hat\sigma^2_{\text{unbiased}} = \frac{1}{n-1} \sum_{i=1}^n (x_i - \bar x)^2, \qquad \mathbb E[\hat\sigma^2_{\text{unbiased}}] = \sigma^2 .$$
+# <details><summary>Hint 2: the cross term</summary>
 #
-# (Kaplan §3.3.2 reaches the same factor in eq. (3.3.7) by expanding the square into $X_i^2$ and
-# $X_i X_j$ terms; the split at $\mu$ above is a shorter road. The result holds for any distribution
-# with a finite variance, not only the Gaussian.) This is torch's default: `torch.var(x, dim)` uses
-# `correction=1`.
+# The cross term is $-2(\bar X - \mu)\sum_i (X_i - \mu)$, and $\sum_i (X_i - \mu) = n(\bar X - \mu)$. Collect
+# the terms: the sum of squared deviations from $\bar X$ is the sum of squared deviations from $\mu$ minus
+# $n(\bar X - \mu)^2$.
+# </details>
 #
-# Implement `unbiased_variance(x, dim=-1)`: divide by $n - 1$, reduce over `dim` (last by default),
-# keep the dtype, and compute it in two passes as above (the hidden tests include float32 data far from
-# zero). It needs $n \ge 2$ (for $n = 1$ it is $0/0$; you need not handle that case).
+# <details><summary>Hint 3: take expectations</summary>
+#
+# Each $(X_i - \mu)^2$ has expectation $\sigma^2$, and $\mathbb E[(\bar X - \mu)^2] = \text{Var}(\bar X)$. So
+# $\mathbb E\big[\sum_i (X_i - \bar X)^2\big] = n\sigma^2 - \sigma^2 = (n-1)\sigma^2$: divide by $n$ and subtract
+# $\sigma^2$. (Kaplan §3.3.2 reaches the same factor in eq. (3.3.7) by expanding into $X_i^2$ and $X_iX_j$
+# terms; the split at $\mu$ is shorter.)
+# </details>
+#
+# Implement `plugin_variance_bias(sigma2, n)`, the bias you derived, for samples of size $n$ from a
+# distribution with variance $\sigma^2$. The arguments may be Python numbers or tensors that broadcast
+# against each other; return the same kind (a number for numbers, a tensor of the broadcast shape for
+# tensors). For $n = 1$ the plug-in estimate is always 0, which your formula should reproduce.
+
+# %% nbgrader={"grade": false, "grade_id": "plugin_variance_bias", "locked": false, "schema_version": 3, "solution": true}
+def plugin_variance_bias(sigma2, n):
+    """Bias E[plug-in variance] - sigma2 of the divide-by-n variance for sample size n.
+
+    Args:
+        sigma2: true variance, a number or a tensor.
+        n: sample size, an int or a tensor broadcastable against sigma2.
+    Returns:
+        the bias, a number or a tensor of the broadcast shape.
+    """
+    ### BEGIN SOLUTION
+    return -sigma2 / n
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_plugin_variance_bias", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+expect_close(plugin_variance_bias(1.0, 1), -1.0, what="plugin_variance_bias(sigma2=1, n=1)",
+             hint="With one sample the plug-in estimate is always 0, so its bias is 0 minus the truth.")
+expect_close(plugin_variance_bias(4.0, 8), -0.5, what="plugin_variance_bias(sigma2=4, n=8)",
+             hint="The bias is estimate minus truth: negative, since deviations from the fitted mean come out too "
+                  "small. Its size is the expected squared distance between the sample mean and the true mean.")
+expect_close(plugin_variance_bias(torch.tensor([1.0, 3.0], dtype=torch.float64), torch.tensor([2, 3])),
+             torch.tensor([-0.5, -1.0], dtype=torch.float64), what="plugin_variance_bias(tensor([1, 3]), tensor([2, 3]))",
+             hint="Retrace Hint 3: the term you subtract is the variance of the sample mean.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_plugin_variance_bias_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("plugin_variance_bias", plugin_variance_bias)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4: `unbiased_variance` (Bessel's correction)
+#
+# Your derivation says the plug-in estimate falls short by a constant factor, whatever the distribution.
+# Rescale it so that its expectation is exactly $\sigma^2$: this is **Bessel's correction**, and the result
+# is the estimator torch computes by default (`torch.var(x, dim)`, `correction=1`). Why is the plug-in
+# estimate too small? Its deviations are measured from $\bar x$, which was fitted to the very same points:
+# $\bar x$ is the number $c$ that makes $\sum_i (x_i - c)^2$ smallest, so the squared deviations from it are
+# never larger than those from $\mu$. Put differently, the $n$ deviations from $\bar x$ sum to zero, so
+# only $n - 1$ of them are free.
+#
+# Implement `unbiased_variance(x, dim=-1)`: the corrected estimate, reduced over `dim` (last by default),
+# same dtype, computed in two passes like `sample_variance` (the hidden tests include float32 data far
+# from zero). It needs $n \ge 2$ (for $n = 1$ it is $0/0$; you need not handle that case).
 
 # %% nbgrader={"grade": false, "grade_id": "unbiased_variance", "locked": false, "schema_version": 3, "solution": true}
 def unbiased_variance(x, dim=-1):
@@ -236,13 +294,14 @@ def unbiased_variance(x, dim=-1):
 # %% nbgrader={"grade": true, "grade_id": "test_unbiased_variance", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 x = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
 expect_close(unbiased_variance(x), 5.0 / 3.0, what="unbiased_variance([1, 2, 3, 4])",
-             hint="Bessel's correction divides the sum of squared deviations (here 5) by n - 1 = 3, not by n = 4.")
+             hint="Start from the plug-in estimate (5/4 here) and undo the factor by which Exercise 3 says its "
+                  "expectation falls short of sigma^2.")
 batch = torch.tensor([[1.0, 3.0], [10.0, 10.0], [-2.0, 4.0]], dtype=torch.float64)
 expect_close(unbiased_variance(batch), torch.tensor([2.0, 0.0, 18.0], dtype=torch.float64),
              what="unbiased_variance of three data sets (rows)",
-             hint="Reduce over `dim` only; n is x.shape[dim].")
+             hint="Reduce over `dim` only; n counts the samples along it.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_unbiased_variance_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_unbiased_variance_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -251,67 +310,39 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 4: `plugin_variance_bias`
-#
-# Put the derivation into a formula you can test a simulation against. Implement
-# `plugin_variance_bias(sigma2, n)`, the bias $\mathbb E[\hat\sigma^2_{\text{plug-in}}] - \sigma^2$ of
-# the plug-in estimator for samples of size $n$ from a distribution with variance $\sigma^2$. The
-# arguments may be Python numbers or tensors that broadcast against each other; return the same kind
-# (a number for numbers, a tensor of the broadcast shape for tensors). For $n = 1$ the plug-in
-# estimate is always 0, which your formula should reproduce.
-
-# %% nbgrader={"grade": false, "grade_id": "plugin_variance_bias", "locked": false, "schema_version": 3, "solution": true}
-def plugin_variance_bias(sigma2, n):
-    """Bias E[plug-in variance] - sigma2 of the divide-by-n variance for sample size n.
-
-    Args:
-        sigma2: true variance, a number or a tensor.
-        n: sample size, an int or a tensor broadcastable against sigma2.
-    Returns:
-        the bias, a number or a tensor of the broadcast shape.
-    """
-    ### BEGIN SOLUTION
-    return -sigma2 / n
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "test_plugin_variance_bias", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-expect_close(plugin_variance_bias(4.0, 8), -0.5, what="plugin_variance_bias(sigma2=4, n=8)",
-             hint="E[plug-in] = (n-1)/n * sigma2, so the bias is E[plug-in] - sigma2: negative, of size sigma2/n.")
-expect_close(plugin_variance_bias(torch.tensor([1.0, 3.0], dtype=torch.float64), torch.tensor([2, 3])),
-             torch.tensor([-0.5, -1.0], dtype=torch.float64), what="plugin_variance_bias(tensor([1, 3]), tensor([2, 3]))",
-             hint="The correction involves n, not n - 1: E[(xbar - mu)^2] = sigma2 / n.")
-
-# %% nbgrader={"grade": true, "grade_id": "test_plugin_variance_bias_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
-### BEGIN HIDDEN TESTS
-from autograder.checks import run_check
-_result = run_check("plugin_variance_bias", plugin_variance_bias)
-assert _result.passed, _result.message
-### END HIDDEN TESTS
-
-# %% [markdown]
 # ### Exercise 5: `bias_variance_mse` by simulation
 #
 # Bias, variance and MSE are expectations over *data sets*. With a simulator we can draw many data
-# sets, apply the estimator to each, and average. Discussion 2 of the worksheets derives the
-# decomposition of the expected squared error; for an estimator of a fixed number $\theta$ it reads
+# sets, apply the estimator to each, and average. Discussion 2 of the worksheets splits the expected
+# squared error of a prediction into pieces; for an estimator $\hat\theta$ of a fixed number $\theta$, show
+# on paper that
 #
-# $$\mathbb E[(\hat\theta - \theta)^2]
-#   = \mathbb E\big[(\hat\theta - \mathbb E\hat\theta)^2\big] + (\mathbb E\hat\theta - \theta)^2
-#   = \text{variance} + \text{bias}^2 ,$$
+# $$\mathbb E[(\hat\theta - \theta)^2] = \text{variance} + \text{bias}^2 ,$$
 #
-# because the cross term $2(\mathbb E\hat\theta - \theta)\,\mathbb E[\hat\theta - \mathbb E\hat\theta]$
-# is zero. The same algebra works on $T$ simulated estimates $\hat\theta_1, \dots, \hat\theta_T$ with
-# their average $\bar\theta$ in place of $\mathbb E\hat\theta$:
+# and then that the **same identity holds exactly** for $T$ simulated estimates
+# $\hat\theta_1, \dots, \hat\theta_T$ with their average $\bar\theta$ in place of $\mathbb E\hat\theta$, for
+# one of the two ways of averaging the squared deviations over trials (dividing by $T$ or by $T - 1$).
+# Which one? The statement below fixes it; the hints tell you why.
 #
-# $$\frac1T\sum_t (\hat\theta_t - \theta)^2
-#   = \underbrace{\frac1T\sum_t (\hat\theta_t - \bar\theta)^2}_{\text{variance}}
-#   + \underbrace{(\bar\theta - \theta)^2}_{\text{bias}^2}
-#   + 2(\bar\theta - \theta)\underbrace{\frac1T\sum_t(\hat\theta_t - \bar\theta)}_{=\,0}.$$
+# <details><summary>Hint 1: add and subtract</summary>
 #
-# So **if the variance over trials is the plug-in one (divide by $T$)**, the identity holds *exactly*
-# on the simulated numbers, up to floating-point rounding. With $T - 1$ it would be off by a factor.
+# Insert the average estimate: $\hat\theta - \theta = (\hat\theta - \mathbb E\hat\theta) + (\mathbb E\hat\theta - \theta)$.
+# The second bracket is a number, not a random variable. Square and take expectations term by term.
+# </details>
+#
+# <details><summary>Hint 2: the cross term</summary>
+#
+# The cross term is $2(\mathbb E\hat\theta - \theta)\,\mathbb E[\hat\theta - \mathbb E\hat\theta]$, and the expectation of
+# a deviation from the expectation is zero. On simulated numbers the analogue is
+# $2(\bar\theta - \theta)\cdot\frac1T\sum_t(\hat\theta_t - \bar\theta)$: what is that average?
+# </details>
+#
+# <details><summary>Hint 3: which normalization</summary>
+#
+# Expanding $\frac1T\sum_t (\hat\theta_t - \theta)^2$ the same way leaves
+# $\frac1T\sum_t (\hat\theta_t - \bar\theta)^2 + (\bar\theta - \theta)^2$ and nothing else, to rounding error.
+# The first term averages over $T$; with $T - 1$ the identity would be off by a factor $T/(T-1)$.
+# </details>
 #
 # Implement `bias_variance_mse(estimator, sampler, true_value, n_trials, generator)`:
 #
@@ -354,11 +385,13 @@ _fixed = torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [6.0, 0.0]], dtype=to
 _bvm = bias_variance_mse(lambda s: s[..., 0], lambda t, gen: _fixed[:t], 2.0, 4, torch.Generator().manual_seed(0))
 expect_true(isinstance(_bvm, (tuple, list)) and len(_bvm) == 3, "bias_variance_mse should return a tuple (bias, variance, mse).")
 expect_close(_bvm[0], 1.0, what="bias (estimates 1, 2, 3, 6; truth 2)",
-             hint="bias = mean(estimates) - true_value: estimate minus truth.")
+             hint="The bias is estimate minus truth, with the estimates averaged over the trials: positive here, "
+                  "since the estimates come out too large on average.")
 expect_close(_bvm[1], 3.5, what="variance (estimates 1, 2, 3, 6)",
              hint="Average the squared deviations from the mean of the estimates over n_trials (divide by T, not T - 1).")
 expect_close(_bvm[2], 4.5, what="mse (estimates 1, 2, 3, 6; truth 2)",
-             hint="mse = mean((estimates - true_value)^2): it contains the bias^2 term as well as the variance.")
+             hint="The MSE measures the distance to the truth, not to the average estimate, so it contains the "
+                  "bias as well as the variance.")
 # A random sampler: the same seed must give the same numbers, and the identity must hold.
 _draw = lambda t, gen: 1.5 * torch.randn(t, 4, generator=gen, dtype=torch.float64)
 _run1 = bias_variance_mse(lambda s: s.mean(dim=-1), _draw, 0.0, 2000, torch.Generator().manual_seed(7))
@@ -372,7 +405,7 @@ expect_close(_run1[2], _run1[0] ** 2 + _run1[1], what="mse compared with bias**2
 expect_true(abs(float(_run1[1]) - 1.5 ** 2 / 4) < 0.1,
             f"the variance of the mean of 4 draws with sigma 1.5 should be near {1.5 ** 2 / 4}, got {float(_run1[1]):.4f}.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_bias_variance_mse_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_bias_variance_mse_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -485,6 +518,43 @@ with needs_exercises():
         print(f"{name.splitlines()[0]:>16}: bias² + variance - MSE = {bias**2 + var - mse:.1e}")
 
 # %% [markdown]
+# ### Concept question 1: `cramer_rao_answer`
+#
+# Kaplan §3.4.2 proves the **Cramér–Rao bound**: if $\hat\phi$ is an *unbiased* estimator of $\phi(\theta)$,
+# then $\text{Var}(\hat\phi) \ge (\partial_\theta\phi)^2 / F$, where $F$ is the Fisher information of the data
+# (chapter 02 computes it). For $n$ Gaussian draws with unknown mean, the bound on any unbiased estimator of
+# $\sigma^2$ works out to $2\sigma^4/n$. The bars above show the divide-by-$(n+1)$ estimator with MSE
+# $2\sigma^4/(n+1)$, *below* $2\sigma^4/n$. What does that show?
+#
+# - **a.** The simulation is wrong: no estimator can have an MSE below the Cramér–Rao bound.
+# - **b.** The bound limits the variance of unbiased estimators only; a biased estimator may trade a little
+#   bias for less variance and reach a smaller MSE.
+# - **c.** The bound holds only as $n \to \infty$; for $n = 5$ any estimator may fall below it.
+# - **d.** The divide-by-$(n+1)$ estimator uses more information than the data contain, which the
+#   Fisher information does not count.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "cramer_rao_answer", "locked": false, "schema_version": 3, "solution": true}
+def cramer_rao_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_cramer_rao_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(cramer_rao_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_cramer_rao_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("cramer_rao_answer", cramer_rao_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 2. Maximum likelihood
 #
 # Where do estimators come from? Kaplan §3.4 gives the principle used for almost every loss in this
@@ -501,24 +571,34 @@ with needs_exercises():
 #
 # $$L(\mu, \sigma^2) = \frac1n\sum_{i=1}^n \left[\tfrac12\log(2\pi\sigma^2) + \frac{(x_i-\mu)^2}{2\sigma^2}\right].$$
 #
-# Set the derivatives to zero:
-#
-# $$\frac{\partial L}{\partial\mu} = -\frac{1}{n\sigma^2}\sum_i (x_i - \mu) = 0 \;\Rightarrow\; \hat\mu = \bar x, \qquad
-#   \frac{\partial L}{\partial\sigma^2} = \frac{1}{2\sigma^2} - \frac{1}{2\sigma^4}\,\frac1n\sum_i (x_i-\mu)^2 = 0
-#   \;\Rightarrow\; \hat\sigma^2 = \frac1n\sum_i (x_i-\hat\mu)^2 .$$
-#
-# The maximum-likelihood variance is the **plug-in** estimator, biased by $-\sigma^2/n$. Kaplan's
-# footnote 6 in §3.4.2 says maximum likelihood is unbiased; this example shows that needs qualifying.
-# The MLE is *consistent* (its bias vanishes as $n \to \infty$), not unbiased at finite $n$.
-# Note also that with $\sigma^2$ held fixed, minimizing $L$ over $\mu$ is minimizing the squared
-# error: the squared loss is the Gaussian negative log-likelihood in disguise.
+# Note that with $\sigma^2$ held fixed, minimizing $L$ over $\mu$ is minimizing the squared error: the
+# squared loss is the Gaussian negative log-likelihood in disguise.
 
 # %% [markdown]
-# ### Exercise 6: `gaussian_mle`
+# ### Exercise 6: `gaussian_mle` (a derivation)
 #
-# Implement `gaussian_mle(x, dim=-1)` returning the tuple `(mu_hat, var_hat)` of the maximum-likelihood
-# mean and variance over `dim` (last by default): the variance (not the standard deviation), divided
-# by $n$. Both outputs have the shape of `x` without `dim`.
+# Find the parameters $(\hat\mu, \hat\sigma^2)$ that minimize $L(\mu, \sigma^2)$ above, by setting both partial
+# derivatives to zero, and implement `gaussian_mle(x, dim=-1)` returning the tuple `(mu_hat, var_hat)` over
+# `dim` (last by default): the variance $\sigma^2$, not the standard deviation. Both outputs have the shape
+# of `x` without `dim`.
+#
+# <details><summary>Hint 1: the mean</summary>
+#
+# Only the second term of $L$ depends on $\mu$. Its derivative is $-\frac{1}{n\sigma^2}\sum_i (x_i - \mu)$; for
+# which $\mu$ is it zero, whatever $\sigma^2$ is?
+# </details>
+#
+# <details><summary>Hint 2: the variance as the variable</summary>
+#
+# Differentiate with respect to $v = \sigma^2$ (not $\sigma$): $\frac{d}{dv}\frac12\log(2\pi v) = \frac{1}{2v}$ and
+# $\frac{d}{dv}\frac{a}{2v} = -\frac{a}{2v^2}$. Multiply the equation by $2v^2$ and insert $\hat\mu$ from Hint 1.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\hat\mu = \bar x$ and $\hat\sigma^2 = \frac1n\sum_i (x_i - \bar x)^2$: one of the estimators you wrote above.
+# Which one, and what does that say about the bias of maximum likelihood?
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "gaussian_mle", "locked": false, "schema_version": 3, "solution": true}
 def gaussian_mle(x, dim=-1):
@@ -543,16 +623,64 @@ _fit = gaussian_mle(torch.tensor([1.0, 2.0, 3.0, 6.0], dtype=torch.float64))
 expect_true(isinstance(_fit, (tuple, list)) and len(_fit) == 2, "gaussian_mle should return a tuple (mu_hat, var_hat).")
 expect_close(_fit[0], 3.0, what="mu_hat for [1, 2, 3, 6]")
 expect_close(_fit[1], 3.5, what="var_hat for [1, 2, 3, 6]",
-             hint="The maximum-likelihood variance divides by n (14 / 4), not n - 1; and it is sigma^2, not sigma.")
+             hint="Solve the second equation of Hint 2 with the mean already fitted; the answer is sigma^2, not sigma.")
 _fit = gaussian_mle(torch.tensor([[0.0, 4.0], [2.0, 2.0], [1.0, 0.0]], dtype=torch.float64), dim=0)
 expect_close(_fit[0], torch.tensor([1.0, 2.0], dtype=torch.float64), what="mu_hat over dim=0")
 expect_close(_fit[1], torch.tensor([2.0 / 3.0, 8.0 / 3.0], dtype=torch.float64), what="var_hat over dim=0")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gaussian_mle_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_mle_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
 _result = run_check("gaussian_mle", gaussian_mle)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Biased, yet consistent
+#
+# The maximum-likelihood variance is the **plug-in** estimator, biased by $-\sigma^2/n$ (Exercise 3). Kaplan's
+# footnote 6 in §3.4.2 calls maximum likelihood unbiased; this example shows that needs qualifying. Two
+# weaker properties do hold here, and they are not the same thing:
+#
+# - **asymptotically unbiased**: the bias $-\sigma^2/n$ tends to 0 as $n \to \infty$;
+# - **consistent**: the estimate itself converges (in probability) to $\sigma^2$: for every $\varepsilon > 0$,
+#   $P(|\hat\sigma^2 - \sigma^2| > \varepsilon) \to 0$. Here it holds because the MSE, bias² plus variance,
+#   $(2n-1)\sigma^4/n^2$, tends to 0.
+#
+# A vanishing bias alone does not make an estimator consistent: "the first sample $x_1$" is an unbiased
+# estimator of $\mu$ for every $n$, yet it never settles down, since its variance stays $\sigma^2$.
+
+# %% [markdown]
+# ### Concept question 2: `consistency_answer`
+#
+# Which statement about the maximum-likelihood variance $\hat\sigma^2 = \frac1n\sum_i (x_i - \bar x)^2$ is right?
+#
+# - **a.** It is unbiased for every $n$, because maximum-likelihood estimators are unbiased.
+# - **b.** It is not consistent: an estimator that is biased at every $n$ cannot converge to the truth.
+# - **c.** It is biased at every finite $n$, yet consistent: its bias and its variance both vanish as
+#   $n \to \infty$, so the estimate converges to $\sigma^2$.
+# - **d.** It is consistent *because* its bias vanishes as $n \to \infty$; a vanishing bias is what
+#   consistency means.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "consistency_answer", "locked": false, "schema_version": 3, "solution": true}
+def consistency_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_consistency_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(consistency_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_consistency_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("consistency_answer", consistency_answer)
 assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
@@ -593,8 +721,8 @@ expect_close(gaussian_nll(torch.tensor([0.0], dtype=torch.float64), 0.0, 1.0), 0
              hint="Keep the constant: -log N(0; 0, 1) = log(2 pi) / 2, about 0.9189.")
 expect_close(gaussian_nll(torch.tensor([1.0, 3.0], dtype=torch.float64), 1.0, 4.0),
              0.5 * math.log(2 * math.pi * 4.0) + 0.25, what="gaussian_nll(x=[1, 3]; mu=1, var=4)",
-             hint="Each point costs log(2 pi var) / 2 + (x - mu)^2 / (2 var); average over the points. "
-                  "var is the variance sigma^2, not sigma.")
+             hint="Average the per-point cost of the statement over the points; `var` is the variance sigma^2, "
+                  "not sigma, and sits inside the logarithm as well as under the square.")
 _x = torch.tensor([[0.0, 1.0], [2.0, -1.0]], dtype=torch.float64)
 expect_close(gaussian_nll(_x, torch.tensor([0.0, 1.0], dtype=torch.float64), torch.tensor([1.0, 2.0], dtype=torch.float64)),
              0.25 * (2 * 0.5 * math.log(2 * math.pi) + 2 * 0.5 * math.log(4 * math.pi) + 2.0 + 1.0),
@@ -682,11 +810,11 @@ def standardized_means(samples, mu, sigma, dim=-1):
 _draws = torch.tensor([[2.0, 4.0, 2.0, 4.0], [0.0, 2.0, 1.0, 1.0]], dtype=torch.float64)
 expect_close(standardized_means(_draws, 1.0, 2.0), torch.tensor([2.0, 0.0], dtype=torch.float64),
              what="standardized_means (means 3 and 1, mu = 1, sigma = 2, n = 4)",
-             hint="The mean of n draws spreads by sigma / sqrt(n): z = (mean - mu) * sqrt(n) / sigma.")
+             hint="Standardize with the spread of the mean of n draws (Exercise 1), not the spread of one draw.")
 expect_close(standardized_means(_draws, 1.0, 2.0, dim=0), torch.tensor([0.0, 2.0, 0.5, 1.5], dtype=torch.float64) / math.sqrt(2),
-             what="standardized_means(..., dim=0) (n = 2)", hint="n is samples.shape[dim].")
+             what="standardized_means(..., dim=0) (n = 2)", hint="n counts the draws along `dim`.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_standardized_means_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_standardized_means_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -830,18 +958,221 @@ def show_risks(outlier=0.0):
 interact(show_risks, outlier=(0.0, 40.0, 2.0));
 
 # %% [markdown]
+# ### Concept question 3: `robust_loss_answer`
+#
+# A table of 200 house prices contains one price typed with three extra zeros. You fit a single constant
+# prediction to the prices by minimizing the empirical risk. Which statement is right?
+#
+# - **a.** The absolute loss's minimizer, a median, moves at most to a neighbouring data point; the squared
+#   loss's minimizer, the mean, moves by the size of the typing error divided by 200, which can be huge.
+# - **b.** Both minimizers move about equally, since the corrupted point carries the same weight $1/200$ in
+#   either empirical risk.
+# - **c.** The squared loss is the safer choice: it is the Gaussian negative log-likelihood, and maximum
+#   likelihood gives the best estimator whatever the data look like.
+# - **d.** Neither minimizer moves for large data sets, because the mean and the median of any distribution
+#   agree as $n \to \infty$.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "robust_loss_answer", "locked": false, "schema_version": 3, "solution": true}
+def robust_loss_answer():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_robust_loss_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(robust_loss_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_robust_loss_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("robust_loss_answer", robust_loss_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Kaplan §3.4.3 reads the same story from the other side: each loss is the negative log-likelihood of a
+# noise model. The squared loss assumes Gaussian errors, whose thin tails make a large error nearly
+# impossible, so one outlier drags the fit a long way; the absolute loss assumes Laplace errors
+# ($p \propto e^{-|y - \hat y|}$), whose heavier tails take an outlier in stride. The *Huber* loss, quadratic
+# for small errors and linear for large ones, sits in between.
+#
+# ## 5. Many means at once: a prior, MAP, and shrinkage
+#
+# Suppose you estimate not one mean but many: the average test score of $K$ schools from $n$ pupils each,
+# the true click rate of $K$ ads, the mean of each of $K$ features. Group $k$ holds $n$ measurements
+#
+# $$x_{kj} = \theta_k + \varepsilon_{kj}, \qquad \varepsilon_{kj} \sim \mathcal N(0, \sigma^2)\ \text{i.i.d.},\quad j = 1, \dots, n,$$
+#
+# with the same noise level $\sigma$ in every group. The plain estimate of $\theta_k$ is the group mean
+# $\bar x_k$: unbiased, the maximum-likelihood estimate, with error variance $s^2 = \sigma^2/n$ (Exercise 1).
+# Can you do better for all $K$ groups at once? Stein showed in 1956 that you can, as soon as $K \ge 3$,
+# by doing something that looks wrong: **pull every group mean towards the others**.
+#
+# Kaplan §3.4.1 gives the reason a Bayesian would expect this. With a prior $p(\theta)$ over the parameters,
+# the most probable parameters after seeing the data maximize the log-posterior, log-prior plus
+# log-likelihood (his eq. 3.4.7): the **maximum a posteriori** (MAP) estimate. A uniform prior gives back
+# maximum likelihood. But if the true means themselves scatter around a common value,
+# $\theta_k \sim \mathcal N(m, \tau^2)$, the prior pulls each estimate towards $m$, and more strongly the
+# noisier the group mean is compared with the spread of the $\theta_k$: bias traded for variance, as in
+# Section 1. The catch is that nobody tells you $m$, $\tau$ or $\sigma$. With many groups, the data do:
+# estimating the prior from the data is called *empirical Bayes*, and it gives the James–Stein estimator.
+#
+# ### Exercise 10 (make it work): `shrink_group_means`
+#
+# Implement `shrink_group_means(x)`: given measurements `x` of shape `(..., K, n)` ($K \ge 4$ groups of
+# $n \ge 2$ measurements; every index of the leading dimensions is a separate problem with its own $m$,
+# $\tau$, $\sigma$), return estimates of the $K$ true means, shape `(..., K)`, dtype of `x`. Use your
+# estimators from this chapter; no randomness is needed.
+#
+# **Target.** The grader draws three kinds of problems, with $\tau^2/s^2 = 0.1$, $1$ and $9$ (little,
+# some and much spread between the true means), 40 problems of each kind, every problem with its own grand
+# mean away from 0 and $K = 100$ groups $\times$ $n = 10$ measurements. It keeps the true means and measures your mean squared error
+# against them. For each kind, your error must close at least **half the gap** between the plain group
+# means and the *ideal* shrinkage (the MAP estimate with the true $m$, $\tau$ and $\sigma$ plugged in, which
+# no one can compute from data alone). The reference closes more than 90 % of the gap on each kind. A
+# single fixed shrinkage factor cannot pass all three kinds: the amount of shrinkage must come from the data.
+#
+# <details><summary>Hint 1: the MAP estimate for one group</summary>
+#
+# The group mean is all the data say about $\theta_k$: $\bar x_k \mid \theta_k \sim \mathcal N(\theta_k, s^2)$.
+# Write the log-posterior of $\theta_k$ as $-\frac{(\bar x_k - \theta_k)^2}{2s^2} - \frac{(\theta_k - m)^2}{2\tau^2}$
+# plus a constant, and set its derivative with respect to $\theta_k$ to zero.
+# </details>
+#
+# <details><summary>Hint 2: shrinkage</summary>
+#
+# The solution is a precision-weighted average of $\bar x_k$ and $m$, which you can write as
+# $m + c\,(\bar x_k - m)$ with a factor $0 \le c \le 1$. Find $c$ in terms of $\tau^2$ and $s^2$. Check the
+# limits: no noise ($s^2 \to 0$) keeps $\bar x_k$; no spread ($\tau^2 \to 0$) gives $m$ to every group.
+# </details>
+#
+# <details><summary>Hint 3: estimating the prior from the data</summary>
+#
+# Three unknowns, three estimates. $m$: the average of the group means. $\sigma^2$: every group gives an
+# unbiased estimate from its own $n$ points; average them over the groups, and remember that the noise of a
+# *group mean* is $\sigma^2/n$. $\tau^2 + s^2$: the group means scatter around $m$ by the spread of the true
+# means plus their own noise (variances of independent parts add), so the variance of the $K$ group means
+# estimates it.
+# </details>
+#
+# <details><summary>Hint 4: the factor</summary>
+#
+# $c = \tau^2/(\tau^2 + s^2) = 1 - s^2/(\tau^2 + s^2)$: one minus the ratio of your two variance estimates,
+# per problem. With little spread that ratio can exceed 1 by chance; then no shrinkage factor below 0 makes
+# sense, so clamp $c$ at 0.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "shrink_group_means", "locked": false, "schema_version": 3, "solution": true}
+def shrink_group_means(x):
+    """Estimates of K true group means from n noisy measurements each, shrunk towards their common mean.
+
+    Args:
+        x: measurements, shape (..., K, n), K >= 4 groups, n >= 2; each leading index is its own problem.
+    Returns:
+        tensor of shape (..., K), dtype of x.
+    """
+    ### BEGIN SOLUTION
+    n = x.shape[-1]
+    means = sample_mean(x, dim=-1)
+    noise = unbiased_variance(x, dim=-1).mean(dim=-1, keepdim=True) / n
+    spread = unbiased_variance(means, dim=-1).unsqueeze(-1)
+    factor = (1 - noise / spread).clamp(min=0)
+    grand = means.mean(dim=-1, keepdim=True)
+    return grand + factor * (means - grand)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_shrink_group_means", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_g = torch.Generator().manual_seed(10)
+_theta = 4.0 + torch.randn(3, 60, generator=_g, dtype=torch.float64)
+_x = _theta[..., None] + 3.0 * torch.randn(3, 60, 9, generator=_g, dtype=torch.float64)
+_est = shrink_group_means(_x)
+expect_shape(_est, (3, 60), what="shrink_group_means of 3 problems of 60 groups x 9 measurements")
+expect_true(_est.dtype == torch.float64 and shrink_group_means(_x.float()).dtype == torch.float32,
+            "shrink_group_means should return the dtype of its input.")
+expect_close(shrink_group_means(_x[1]), _est[1], what="problem 1 on its own against problem 1 in the batch",
+             hint="Each leading index is a separate problem: estimate the grand mean and both variances per "
+                  "problem, over the groups of that problem only.")
+expect_close(shrink_group_means(_x + 100.0), _est + 100.0, what="estimates after adding 100 to every measurement",
+             hint="Shifting all the data shifts the truth: shrink towards the data's own grand mean, not towards 0.")
+_mse, _plain = ((_est - _theta) ** 2).mean().item(), ((_x.mean(-1) - _theta) ** 2).mean().item()
+expect_true(_mse < 0.8 * _plain,
+            f"mean squared error {_mse:.4f} against the true means, not clearly below the plain group means' "
+            f"{_plain:.4f} (here the ideal shrinkage gets about half of it).",
+            hint="Estimate how noisy one group mean is and how far the group means spread; shrink by their ratio.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_shrink_group_means_2", "locked": true, "points": 6, "schema_version": 3, "solution": false}
+# Hidden tests (three kinds of problems, true means kept by the grader) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("shrink_group_means", shrink_group_means)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### How much to shrink
+#
+# One problem of 100 groups, its true means known to this demo. The curve is the mean squared error of
+# $m + c\,(\bar x_k - m)$ for every fixed factor $c$ (with $m$ the grand mean of the data); $c = 1$ is the plain
+# group means. The dashed line is the ideal factor $\tau^2/(\tau^2 + s^2)$, the dotted line your estimator's
+# error. Move the spread $\tau$ of the true means: the best factor moves, and your estimator follows it
+# without being told $\tau$.
+
+# %%
+with needs_exercises():
+    def show_shrinkage(tau=1.0):
+        gen = torch.Generator().manual_seed(11)
+        sigma, n, K = 3.0, 9, 100
+        theta = 2.0 + tau * torch.randn(K, generator=gen, dtype=torch.float64)
+        x = theta[:, None] + sigma * torch.randn(K, n, generator=gen, dtype=torch.float64)
+        means, grand = x.mean(-1), x.mean()
+        factors = torch.linspace(0, 1, 101, dtype=torch.float64)
+        curve = ((grand + factors[:, None] * (means - grand) - theta) ** 2).mean(-1)
+        mine = ((shrink_group_means(x) - theta) ** 2).mean().item()
+        ideal = tau**2 / (tau**2 + sigma**2 / n)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+        left.plot(factors.numpy(), curve.numpy(), label="fixed factor c")
+        left.axvline(ideal, color="k", ls="--", label=f"ideal c = {ideal:.2f}")
+        left.axhline(mine, color="C1", ls=":", lw=2, label=f"your estimator: {mine:.3f}")
+        left.set_xlabel("shrinkage factor c (1 = plain group means)")
+        left.set_ylabel("mean squared error")
+        left.set_title(f"tau = {tau:.1f}, sigma / sqrt(n) = {sigma / math.sqrt(n):.1f}")
+        left.legend(fontsize=8)
+        order = torch.argsort(theta)
+        right.plot(theta[order].numpy(), means[order].numpy(), ".", color="C0", alpha=0.6, label="plain group mean")
+        right.plot(theta[order].numpy(), shrink_group_means(x)[order].numpy(), ".", color="C1", label="shrunk")
+        right.plot(theta[order].numpy(), theta[order].numpy(), "k-", lw=1, label="truth")
+        right.set_xlabel("true mean")
+        right.set_ylabel("estimate")
+        right.legend(fontsize=8)
+        plt.show()
+
+
+    interact(show_shrinkage, tau=(0.2, 4.0, 0.2));
+
+# %% [markdown]
 # ## What you built
 #
 # - `sample_mean`, `sample_variance`, `unbiased_variance`: the basic estimators, batched along a dimension,
 #   and the reason for Bessel's $n - 1$: deviations from a fitted mean are too small on average, by exactly
-#   `plugin_variance_bias` $= -\sigma^2/n$.
+#   `plugin_variance_bias`, which you derived.
 # - `bias_variance_mse`: a simulator for any estimator, on which $\text{MSE} = \text{bias}^2 + \text{variance}$
 #   holds to rounding error, and which showed that the unbiased estimator is not the one with the smallest MSE.
+# - Three distinctions: unbiased versus consistent, the Cramér–Rao bound versus the MSE of a biased
+#   estimator, and how much one corrupted point moves each loss's minimizer.
 # - `gaussian_mle`, `gaussian_nll`: maximum likelihood as empirical risk minimization with the loss
 #   $-\log p_\theta(x)$; its variance estimate is the biased plug-in one.
 # - `standardized_means`: the central limit theorem at work, with its $\sigma/\sqrt n$ scale.
 # - `empirical_risk`: the squared loss targets the mean, the absolute loss the median.
+# - `shrink_group_means`: a Gaussian prior turns maximum likelihood into MAP estimation; estimating the prior
+#   from the data themselves gives the James–Stein estimator, which beats the plain group means on every
+#   problem with four or more groups.
 #
 # **Next:** chapter 02 (information theory) rewrites the mean negative log-likelihood as a cross-entropy,
 # an entropy plus a KL divergence between the data distribution and the model, and adds Fisher information,
-# the quantity that bounds how small the variance of an estimator can be.
+# the quantity that bounds how small the variance of an *unbiased* estimator can be (Cramér–Rao). A biased
+# estimator is not bound by it, as the divide-by-$(n+1)$ variance and your shrinkage estimator showed.

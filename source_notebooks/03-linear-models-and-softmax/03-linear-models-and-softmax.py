@@ -16,22 +16,24 @@
 #
 # **Learning goals**
 # - Write the logistic function and the binary cross-entropy so that no exponential overflows, and
-#   derive the gradient $\sigma(z) - t$.
+#   derive its gradient.
 # - Extend two classes to $C$ with the softmax; compute it, and its logarithm, stably with the
 #   max shift and the log-sum-exp trick.
-# - Derive the gradient of the softmax cross-entropy w.r.t. the logits, $(P - Y)/N$, and w.r.t. the
-#   weights and bias of a linear layer, $X^\top \Delta$ and the column sums of $\Delta$, including an
-#   L2 penalty.
+# - Derive the backward pass of the softmax (a Jacobian-vector product), the gradient of the softmax
+#   cross-entropy w.r.t. the logits, and w.r.t. the weights and bias of a linear layer, including an L2
+#   penalty.
 # - Train a softmax classifier by gradient descent on the 8x8 digits, then look at what it learned:
 #   its loss curve, its weights as images, its confusion matrix, its decision regions in the plane.
+# - Ask whether its probabilities can be trusted: measure the expected calibration error, draw a
+#   reliability diagram, and fix the confidence with temperature scaling.
 #
 # **Notes followed.** The slides *Part II: Deep Learning*, "Example: logistic regression → neural
 # networks" and "Caution: numerical instability"; *CS 182/282A discussion worksheets*, discussion 1
 # (problem 4, the derivative of the softmax), discussion 2 (§2, vector and matrix calculus) and
 # discussion 3 (§1, mechanical backpropagation through a linear layer and softmax); Kaplan, *Notes on
 # Contemporary Machine Learning for Physicists*, §1.3 (optimization), §1.8 (setting up an MNIST
-# classifier) and §3.4.5 (comments on regularization); the textbook's chapter 1 (§1.2 from linear
-# models to neural networks, §1.3 training, §1.4 the softmax and cross-entropy of its PyTorch example)
+# classifier), §3.4.4 (calibrated probabilities) and §3.4.5 (comments on regularization); the
+# textbook's chapter 1 (§1.2 from linear models to neural networks, §1.3 training, §1.4 the softmax and cross-entropy of its PyTorch example)
 # and chapter 2 (§2.1 differentiation, problem 2.1).
 #
 # **Conventions used throughout.** A batch of inputs is a matrix `X` of shape `(N, D)`, one example
@@ -113,7 +115,7 @@ expect_true(sigmoid(z.float()).dtype == torch.float32, "sigmoid should keep the 
 expect_close(sigmoid(torch.tensor([[3.0], [-1.0]])), torch.tensor([[1 / (1 + math.exp(-3))], [1 / (1 + math.e)]]),
              what="sigmoid of a (2, 1) tensor")
 
-# %% nbgrader={"grade": true, "grade_id": "test_sigmoid_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sigmoid_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -141,23 +143,34 @@ assert _result.passed, _result.message
 # $$\ell(z, t) = t\, s(-z) + (1 - t)\, s(z) = s(z) - t z .$$
 #
 # The softplus itself is evaluated without overflow as $s(z) = \max(z, 0) + \log(1 + e^{-|z|})$ (use
-# `torch.log1p`, which stays accurate when $e^{-|z|}$ is tiny). For the gradient, $s'(z) = e^z/(1+e^z)
-# = \sigma(z)$, so
-#
-# $$\frac{\partial \ell}{\partial z} = \sigma(z) - t, \qquad \frac{\partial L}{\partial z_i} = \frac{\sigma(z_i) - t_i}{N}.$$
-#
-# The prediction minus the target: the same shape of answer comes back for the softmax below. (The
-# textbook's problem 2.1 derives $y_i - t_i$ for a *summed* loss; our loss is a *mean*, hence the
-# $1/N$.)
+# `torch.log1p`, which stays accurate when $e^{-|z|}$ is tiny).
 #
 # ### Exercise 2: `logistic_loss_and_grad`
 #
 # Given `logits` of shape `(N,)` and `targets` of shape `(N,)` holding 0.0 or 1.0 (a floating tensor),
 # return the pair `(loss, grad)`:
 # - `loss`: the mean binary cross-entropy $L$ above, a 0-dimensional tensor;
-# - `grad`: $\partial L / \partial z$, shape `(N,)`, i.e. $(\sigma(z_i) - t_i)/N$.
+# - `grad`: $\partial L / \partial z$, shape `(N,)`, which you derive.
 #
 # Both in the dtype of `logits`, finite for logits as large as $\pm 1000$.
+#
+# <details><summary>Hint 1: differentiate the softplus</summary>
+#
+# $s(z) = \log(1 + e^z)$, so $s'(z) = \frac{e^z}{1 + e^z}$. Which function of this chapter is that?
+# </details>
+#
+# <details><summary>Hint 2: one example, then the mean</summary>
+#
+# With $\ell(z, t) = s(z) - tz$, the derivative $\partial\ell/\partial z$ is a difference of two familiar
+# quantities. The batch loss $L$ is the *mean* of the $\ell(z_i, t_i)$, and $z_i$ appears in term $i$ only.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\partial L/\partial z_i = (\sigma(z_i) - t_i)/N$: the predicted probability minus the target, and the $1/N$
+# of the mean. (The textbook's problem 2.1 derives $y_i - t_i$ for a *summed* loss.) For $z = \pm 1000$,
+# evaluate $\sigma$ the way Exercise 1 does.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "logistic_loss_and_grad", "locked": false, "schema_version": 3, "solution": true}
 def logistic_loss_and_grad(logits, targets):
@@ -187,19 +200,19 @@ t = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
 loss, grad = logistic_loss_and_grad(z, t)
 expect_close(loss, (math.log(2) + math.log(1 + math.exp(2)) + math.log(1 + math.exp(3))) / 3,
              what="loss for logits [0, 2, -3], targets [1, 0, 1]",
-             hint="Per example the loss is softplus(z) - t*z; then take the mean (not the sum) over the batch.")
+             hint="Per example the loss is the softplus rewrite above; the batch loss is their mean, not their sum.")
 expect_close(grad, torch.tensor([0.5 - 1, 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(3)) - 1], dtype=torch.float64) / 3,
              what="grad for logits [0, 2, -3], targets [1, 0, 1]",
-             hint="d loss / d z_i = (sigmoid(z_i) - t_i) / N: prediction minus target, divided by the batch size.")
+             hint="Differentiate one example's loss (Hint 1), then remember that the batch loss is a mean over N.")
 loss, grad = logistic_loss_and_grad(torch.tensor([1000.0, -1000.0], dtype=torch.float64),
                                     torch.tensor([0.0, 1.0], dtype=torch.float64))
 expect_close(loss, 1000.0, what="loss for confidently wrong logits [1000, -1000], targets [0, 1]",
-             hint="log(sigmoid(-1000)) is log(0) = -inf in floating point: use softplus(z) - t*z, "
-                  "with softplus(z) = max(z, 0) + log1p(exp(-|z|)).")
+             hint="log(sigmoid(-1000)) is log(0) = -inf in floating point: rewrite the loss with the softplus, "
+                  "and evaluate the softplus so that only exponentials of non-positive numbers appear.")
 expect_close(grad, torch.tensor([0.5, -0.5], dtype=torch.float64),
              what="grad for logits [1000, -1000], targets [0, 1]")
 
-# %% nbgrader={"grade": true, "grade_id": "test_logistic_loss_and_grad_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_logistic_loss_and_grad_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -264,12 +277,12 @@ e = math.e
 expected = torch.tensor([[1, e, e * e], [1, 1, e]], dtype=torch.float64)
 expected = expected / expected.sum(dim=1, keepdim=True)
 expect_close(softmax(z), expected, what="softmax([[1, 2, 3], [1000, 1000, 1001]])",
-             hint="Subtract each row's maximum before exponentiating: exp(1000) overflows to inf, and inf/inf = nan.")
+             hint="exp(1000) overflows to inf, and inf/inf = nan: use the shift invariance so that no exponent is positive.")
 expect_close(softmax(z.T, dim=0), expected.T, what="softmax(z.T, dim=0)",
-             hint="Normalize along the dimension `dim` you are given (use keepdim=True so shapes broadcast).")
+             hint="Normalize along the dimension `dim` you are given, and keep that dimension so the shapes broadcast.")
 expect_close(softmax(torch.tensor([0.0, math.log(3.0)])), torch.tensor([0.25, 0.75]), what="softmax of a 1-D tensor")
 
-# %% nbgrader={"grade": true, "grade_id": "test_softmax_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -318,9 +331,9 @@ def log_softmax(logits, dim=-1):
 z = torch.tensor([[0.0, 0.0, 0.0, 0.0], [1000.0, 0.0, -1000.0, 0.0]], dtype=torch.float64)
 expected = torch.tensor([[-math.log(4)] * 4, [0.0, -1000.0, -2000.0, -1000.0]], dtype=torch.float64)
 expect_close(log_softmax(z), expected, what="log_softmax([[0, 0, 0, 0], [1000, 0, -1000, 0]])",
-             hint="log(softmax(z)) gives log(0) = -inf for the tiny probabilities: compute z - max - log(sum(exp(z - max))).")
+             hint="log(softmax(z)) gives log(0) = -inf for the tiny probabilities: take the logarithm analytically first (log-sum-exp).")
 expect_close(log_softmax(z.T, dim=0), expected.T, what="log_softmax(z.T, dim=0)",
-             hint="Reduce along `dim` and keep the dimension (keepdim=True).")
+             hint="Reduce along `dim` only, and keep that dimension so the shapes broadcast.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_log_softmax_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -378,12 +391,12 @@ expect_close(cross_entropy(torch.zeros(2, 4, dtype=torch.float64), torch.tensor(
              hint="Uniform logits give -log(1/4) per example; the loss is the mean over the batch, not the sum.")
 expect_close(cross_entropy(torch.tensor([[2.0, 1.0, 0.0]], dtype=torch.float64), torch.tensor([0])),
              math.log(1 + math.exp(-1) + math.exp(-2)), what="cross_entropy([[2, 1, 0]], [0])",
-             hint="-log p_y = logsumexp(z) - z_y, with y the target class of the row.")
+             hint="Only the log-probability of the row's target class enters the loss.")
 expect_close(cross_entropy(torch.tensor([[1000.0, 0.0], [0.0, 1000.0], [0.0, 0.0]], dtype=torch.float64),
                            torch.tensor([1, 0, 1])),
              (2000 + math.log(2)) / 3, what="cross_entropy([[1000, 0], [0, 1000], [0, 0]], [1, 0, 1])",
-             hint="Rows 0 and 1 are confidently wrong: each loses 1000, not inf. Use the log-sum-exp form, not "
-                  "log(softmax); pick one entry per row with lp[torch.arange(N), targets].")
+             hint="Rows 0 and 1 are confidently wrong: each loses 1000, not inf. Go through the log-softmax, "
+                  "never through the log of a probability, and pick one entry per row.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_cross_entropy_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
@@ -405,33 +418,111 @@ assert _result.passed, _result.message
 # array, the textbook's convention in eq. 2.2, which is why $J^\top$ appears there). Neither is wrong,
 # but mixing them transposes your gradients.
 #
-# **The softmax Jacobian.** Write $S = \sum_j e^{z_j}$, so $p_i = e^{z_i}/S$ and $\partial S/\partial z_k = e^{z_k}$.
-# The quotient rule gives
+# **Backward through the softmax.** In a network the softmax sits in the middle of a chain: some loss $L$
+# depends on the probabilities $p = \mathrm{softmax}(z)$, and backpropagation hands you the upstream gradient
+# $g = \partial L/\partial p$. What it needs from the softmax is $\partial L/\partial z$, the product of $g$ with
+# the softmax Jacobian. Nobody builds the $C \times C$ Jacobian for that: the product has a short closed form,
+# which you derive.
 #
-# $$\frac{\partial p_i}{\partial z_k} = \frac{\delta_{ik} e^{z_i} S - e^{z_i} e^{z_k}}{S^2}
-#   = p_i (\delta_{ik} - p_k) .$$
+# ### Exercise 6a: `softmax_backward` (step 1)
 #
-# This matrix is symmetric, so here the layout question does not bite. A warning on the source: the
-# discussion-1 worksheet (problem 4) writes the two cases as $p_i(1 - p_j)$ and $-p_i p_j$ with $j$
-# the summation index of the denominator; the index that belongs there is the differentiation index
-# $k$, i.e. $p_i(1 - p_i)$ on the diagonal and $-p_i p_k$ off it. Discussion 3 states the corrected
-# form $p_i(\delta_{ij} - p_j)$.
+# Implement `softmax_backward(probs, grad_probs, dim=-1)`: given `probs` $= \mathrm{softmax}(z)$ along `dim`
+# and `grad_probs` $= \partial L/\partial p$ of the same shape, return $\partial L/\partial z$, of the shape and
+# dtype of `probs`, with $\partial L/\partial z_k = \sum_i \frac{\partial L}{\partial p_i}\frac{\partial p_i}{\partial z_k}$
+# along `dim`. Use the probabilities you are given (no logits, no autograd), without a Python loop over
+# classes and without forming the Jacobian.
 #
-# **The loss gradient.** From $\ell = -\log p_y$ and the line above,
-# $\partial \ell / \partial z_k = -\frac{1}{p_y} p_y (\delta_{yk} - p_k) = p_k - \delta_{yk}$, or directly
-# from $\ell = \mathrm{LSE}(z) - z_y$ with $\partial\,\mathrm{LSE}/\partial z_k = p_k$. For the batch mean,
-# with $P = \mathrm{softmax}(Z)$ row by row and $Y$ the one-hot matrix,
+# <details><summary>Hint 1: the quotient rule</summary>
 #
-# $$\nabla_Z L = \frac{P - Y}{N} \qquad (\text{shape } (N, C),\ \text{each row sums to } 0).$$
+# Write $S = \sum_j e^{z_j}$, so $p_i = e^{z_i}/S$ and $\partial S/\partial z_k = e^{z_k}$. Differentiate
+# $p_i$ with respect to $z_k$, separately for $k = i$ and $k \ne i$, and express both cases through $p$ alone.
+# </details>
 #
-# Predicted probabilities minus targets once more, exactly as for the sigmoid.
+# <details><summary>Hint 2: the Jacobian</summary>
 #
-# ### Exercise 6: `softmax_cross_entropy_grad`
+# $\partial p_i/\partial z_k = p_i(\delta_{ik} - p_k)$: $p_i(1 - p_i)$ on the diagonal, $-p_ip_k$ off it. The
+# matrix is symmetric, so here the layout question does not bite. (A warning on the source: the discussion-1
+# worksheet, problem 4, writes the cases as $p_i(1 - p_j)$ and $-p_ip_j$ with $j$ the summation index of the
+# denominator; the index that belongs there is the differentiation index $k$. Discussion 3 states the
+# corrected form $p_i(\delta_{ij} - p_j)$.)
+# </details>
+#
+# <details><summary>Hint 3: the product</summary>
+#
+# Insert the Jacobian into the sum over $i$: the $\delta_{ik}$ term picks out $g_k p_k$, and the other term
+# factors as $p_k$ times one number per slice, the same for every $k$. The result is $p_k$ times ($g_k$ minus
+# the $p$-weighted average of $g$).
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "softmax_backward", "locked": false, "schema_version": 3, "solution": true}
+def softmax_backward(probs, grad_probs, dim=-1):
+    """Gradient w.r.t. the logits of a softmax, from the gradient w.r.t. its output.
+
+    Args:
+        probs: softmax outputs, any shape, classes along dim.
+        grad_probs: dL/dprobs, same shape as probs.
+        dim: the dimension of the classes (default: last).
+
+    Returns:
+        dL/dlogits, shape and dtype of probs.
+    """
+    ### BEGIN SOLUTION
+    return probs * (grad_probs - (grad_probs * probs).sum(dim=dim, keepdim=True))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_p = torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64)
+expect_close(softmax_backward(_p, torch.ones(3, dtype=torch.float64)), torch.zeros(3, dtype=torch.float64),
+             what="softmax_backward(p, g = [1, 1, 1])",
+             hint="A loss that sees only the sum of the probabilities (always 1) cannot depend on the logits.")
+expect_close(softmax_backward(_p, torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)),
+             torch.tensor([0.25, -0.125, -0.125], dtype=torch.float64),
+             what="softmax_backward(p = [1/2, 1/4, 1/4], g = [1, 0, 0]) (the first column of the Jacobian)",
+             hint="Raising z_0 raises p_0 by p_0 (1 - p_0) and lowers each other p_k by p_0 p_k (Hint 2).")
+_z = torch.tensor([[0.3, -1.2, 2.0, 0.5], [1.0, 1.0, -2.0, 0.0]], dtype=torch.float64, requires_grad=True)
+_g = torch.tensor([[1.0, -2.0, 0.5, 3.0], [0.0, 1.0, 2.0, -1.0]], dtype=torch.float64)
+(torch.softmax(_z, dim=1) * _g).sum().backward()
+expect_close(softmax_backward(torch.softmax(_z.detach(), dim=1), _g), _z.grad,
+             what="softmax_backward on two rows of four classes, against autograd",
+             hint="The subtracted term is one number per row: reduce over the classes (`dim`) only.")
+expect_close(softmax_backward(torch.softmax(_z.detach(), dim=1).T, _g.T, dim=0), _z.grad.T,
+             what="softmax_backward(..., dim=0) on the transposed case")
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_backward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("softmax_backward", softmax_backward)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 6b: `softmax_cross_entropy_grad` (step 2)
 #
 # Given `logits` `(N, C)` and integer `targets` `(N,)`, return $\partial L / \partial Z$ for the mean
-# cross-entropy $L$ of Exercise 5: the tensor $(P - Y)/N$ of shape `(N, C)` in the logits' dtype. It
-# must be finite for logits near $\pm 1000$. Compute it from the formula (no autograd). Do not change
+# cross-entropy $L$ of Exercise 5, a tensor of shape `(N, C)` in the logits' dtype. Derive it first; then
+# compute it from your formula (no autograd). It must be finite for logits near $\pm 1000$. Do not change
 # `logits` in place.
+#
+# <details><summary>Hint 1: through your step 1</summary>
+#
+# For one example, $\ell = -\log p_y$ depends on the probabilities through $p_y$ alone: $\partial\ell/\partial p$
+# is zero except at $y$, where it is $-1/p_y$. Feed that to the product of Exercise 6a.
+# </details>
+#
+# <details><summary>Hint 2: or through the log-sum-exp</summary>
+#
+# $\ell = \mathrm{LSE}(z) - z_y$, and $\partial\,\mathrm{LSE}/\partial z_k = e^{z_k}/\sum_j e^{z_j}$. Both roads must
+# meet.
+# </details>
+#
+# <details><summary>Hint 3: the batch</summary>
+#
+# Per example $\partial\ell/\partial z_k = p_k - [k = y]$: probabilities minus the one-hot target, as for the
+# sigmoid. The batch loss is a mean, so with $P$ the row-wise softmax and $Y$ the one-hot matrix,
+# $\nabla_Z L = (P - Y)/N$. Compute $P$ with the max shift.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "softmax_cross_entropy_grad", "locked": false, "schema_version": 3, "solution": true}
 def softmax_cross_entropy_grad(logits, targets):
@@ -460,16 +551,49 @@ g = softmax_cross_entropy_grad(torch.zeros(2, 3, dtype=torch.float64), torch.ten
 expect_shape(g, (2, 3), what="softmax_cross_entropy_grad(zeros(2, 3), [0, 2])")
 expect_close(g, torch.tensor([[1 / 3 - 1, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3 - 1]], dtype=torch.float64) / 2,
              what="softmax_cross_entropy_grad(zeros(2, 3), [0, 2])",
-             hint="(softmax - one_hot) / N: probabilities minus targets (not the reverse), divided by the batch size N = 2.")
+             hint="Retrace Hint 3: which sign does the target class get, and what does the mean over N = 2 rows do?")
 g = softmax_cross_entropy_grad(torch.tensor([[1000.0, 0.0]], dtype=torch.float64), torch.tensor([1]))
 expect_close(g, torch.tensor([[1.0, -1.0]], dtype=torch.float64), what="softmax_cross_entropy_grad([[1000, 0]], [1])",
-             hint="Use the max-shifted softmax so that exp(1000) never appears.")
+             hint="The probabilities inside the gradient need the same care as in Exercise 3: exp(1000) is inf.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_softmax_cross_entropy_grad_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_cross_entropy_grad_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
 _result = run_check("softmax_cross_entropy_grad", softmax_cross_entropy_grad)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Concept question 1: `gradient_rows_answer`
+#
+# Every row of $\nabla_Z L$ sums to zero, for any logits and any targets. Why?
+#
+# - **a.** Because the probabilities in a row sum to 1, so $P - Y$ cancels to the zero matrix at the optimum.
+# - **b.** Because the mean over the batch divides every row by $N$, which centres it.
+# - **c.** Because the loss does not change when the same number is added to every logit of a row (shift
+#   invariance), so moving all logits of a row together has zero directional derivative.
+# - **d.** It is a coincidence of the one-hot targets; with soft targets (label smoothing) the rows would
+#   no longer sum to zero.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "gradient_rows_answer", "locked": false, "schema_version": 3, "solution": true}
+def gradient_rows_answer():
+    """Your answer to concept question 1: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_rows_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(gradient_rows_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_rows_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gradient_rows_answer", gradient_rows_answer)
 assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
@@ -501,13 +625,13 @@ def accuracy(logits, targets):
 logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, 4.0]])
 acc = accuracy(logits, torch.tensor([0, 1, 1]))
 expect_true(isinstance(acc, float), f"accuracy should return a Python float, got {type(acc).__name__}.",
-            hint="Turn a 0-dim tensor into a float with .item().")
+            hint="A 0-dim tensor is not a Python float; convert it.")
 expect_close(acc, 2 / 3, what="accuracy of predictions [0, 1, 0] against labels [0, 1, 1]",
-             hint="Take the argmax over the classes (dim=1), compare with the targets, and average: a fraction, not a count.")
+             hint="The predicted class is the largest logit over the classes of each row; report a fraction, not a count.")
 expect_close(accuracy(torch.zeros(4, 3), torch.tensor([0, 0, 1, 2])), 0.5, what="accuracy with all-tied logits",
              hint="With ties, argmax picks the lowest class index (class 0 here).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_accuracy_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_accuracy_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -523,27 +647,18 @@ assert _result.passed, _result.message
 # over the rows). This is the textbook's linear model (eq. 1.2) with $C$ outputs instead of one, and the
 # same single layer followed by a softmax that the slides' TensorFlow example trains on MNIST.
 #
-# **Gradient w.r.t. the weights.** Let $\Delta = \nabla_Z L = (P - Y)/N$ from Exercise 6. Each logit is
-# $Z_{ic} = \sum_d X_{id} W_{dc} + b_c$, so $\partial Z_{ic} / \partial W_{dc'} = X_{id}\, \delta_{cc'}$ and
-#
-# $$\frac{\partial L}{\partial W_{dc}} = \sum_{i=1}^N \frac{\partial L}{\partial Z_{ic}} X_{id} = (X^\top \Delta)_{dc},
-# \qquad \frac{\partial L}{\partial b_c} = \sum_{i=1}^N \Delta_{ic} .$$
-#
-# A quick way to remember (and check) it: $\nabla_W L$ must have the shape `(D, C)` of `W`, and the
-# only product of `X` `(N, D)` and `Δ` `(N, C)` with that shape is `X.T @ Δ`. The sum over $i$ in that
-# product is the sum over the batch; the $1/N$ of the mean already sits inside $\Delta$. The
-# discussion-3 worksheet does the same computation for one example with $z = Wx + b$ and $W$ of shape
-# $C \times D$, and gets $(p - e_y)\,x^\top$: the same numbers, stored transposed.
+# **Gradients w.r.t. the weights and the bias.** Let $\Delta = \nabla_Z L$ from Exercise 6b, shape `(N, C)`.
+# Each logit is $Z_{ic} = \sum_d X_{id} W_{dc} + b_c$; the chain rule turns $\Delta$ into $\nabla_W L$ and
+# $\nabla_b L$, which you derive below. The discussion-3 worksheet does the same computation for one example
+# with $z = Wx + b$ and $W$ of shape $C \times D$; mind that its $W$ is stored transposed.
 #
 # **L2 regularization.** Kaplan's §3.4.5 adds a norm of the weights to the loss, a Gaussian prior on
 # them, and notes that the biases are usually left alone. Our convention:
 #
-# $$L_{\text{total}} = \frac1N \sum_i \ell(z_i, y_i) + \frac{\lambda}{2} \|W\|_F^2, \qquad
-#   \nabla_W L_{\text{total}} = X^\top \Delta + \lambda W, \qquad \nabla_b L_{\text{total}} = \sum_i \Delta_{i\cdot} .$$
+# $$L_{\text{total}} = \frac1N \sum_i \ell(z_i, y_i) + \frac{\lambda}{2} \|W\|_F^2 .$$
 #
-# The $\tfrac12$ is there so that the derivative of $\tfrac{\lambda}{2} \sum W_{dc}^2$ is $\lambda W$,
-# not $2\lambda W$. (Some libraries write $\lambda \|W\|^2$ and get $2\lambda W$; same idea, different
-# $\lambda$.)
+# The $\tfrac12$ is there to cancel the 2 that differentiating the square brings down. (Some libraries
+# write $\lambda \|W\|^2$ instead; same idea, a different $\lambda$.)
 #
 # ### Exercise 8: `linear_softmax_loss_and_grads`
 #
@@ -553,8 +668,28 @@ assert _result.passed, _result.message
 #   a 0-dimensional tensor (the bias is **not** regularized);
 # - `dW`: $\nabla_W$ of that loss, shape `(D, C)`; `db`: $\nabla_b$, shape `(C,)`.
 #
-# Use the formulas above, not autograd, and keep it finite for large logits. (You may call your earlier
-# functions.)
+# Derive the gradients, then compute them without autograd, finite for large logits. (You may call your
+# earlier functions.)
+#
+# <details><summary>Hint 1: one entry of W</summary>
+#
+# $\partial Z_{ic}/\partial W_{dc'} = X_{id}$ if $c = c'$ and 0 otherwise. So $\partial L/\partial W_{dc}$ is a
+# sum over the batch of $\Delta_{ic}$ times one entry of $X$. Which one?
+# </details>
+#
+# <details><summary>Hint 2: as a matrix product</summary>
+#
+# $\nabla_W L$ must have the shape `(D, C)` of `W`. The only product of `X` `(N, D)` and $\Delta$ `(N, C)` with
+# that shape sums over the batch index, which is exactly the sum of Hint 1. The $1/N$ of the mean already sits
+# inside $\Delta$: do not divide again.
+# </details>
+#
+# <details><summary>Hint 3: the bias and the penalty</summary>
+#
+# $\partial Z_{ic}/\partial b_c = 1$ for every row $i$, so the bias collects $\Delta$ over the batch. The
+# penalty $\frac{\lambda}{2}\sum_{d,c} W_{dc}^2$ adds $\lambda W_{dc}$ to $\partial L/\partial W_{dc}$ and
+# nothing to the bias.
+# </details>
 
 # %% nbgrader={"grade": false, "grade_id": "linear_softmax_loss_and_grads", "locked": false, "schema_version": 3, "solution": true}
 def linear_softmax_loss_and_grads(X, W, b, y, reg):
@@ -596,7 +731,7 @@ loss, dW, db = linear_softmax_loss_and_grads(torch.tensor([[1.0, 2.0]], dtype=to
 expect_close(loss, math.log(2), what="loss with W = 0")
 expect_shape(dW, (2, 2), what="dW")
 expect_close(dW, torch.tensor([[-0.5, 0.5], [-1.0, 1.0]], dtype=torch.float64), what="dW with W = 0",
-             hint="dW = X.T @ (softmax - one_hot) / N (+ reg * W): row d of dW is feature d times the logit gradient.")
+             hint="Row d of dW pairs feature d of each example with that example's logit gradient (Hint 1).")
 expect_close(db, torch.tensor([-0.5, 0.5], dtype=torch.float64), what="db with W = 0")
 # A random case, checked against torch's autograd (the loss is the one stated in the exercise).
 gen = torch.Generator().manual_seed(3)
@@ -612,12 +747,13 @@ expect_close(loss, auto_loss.detach(), what="loss on a random (N, D, C) = (5, 4,
              hint="Mean cross-entropy plus (reg / 2) * sum(W ** 2); the bias is not penalized.")
 expect_shape(dW, (4, 3), what="dW on the (5, 4, 3) case")
 expect_close(dW, W_.grad, what="dW on a random (N, D, C) = (5, 4, 3) case",
-             hint="The penalty (reg / 2) * ||W||^2 contributes reg * W (not 2 * reg * W, not nothing); "
-                  "the data term is X.T @ delta with delta = (softmax - one_hot) / N.")
+             hint="Two terms: the data term from the logit gradient (Hint 2, with its 1/N counted once) and the "
+                  "derivative of the penalty (Hint 3): the factor 1/2 cancels the 2 of the square.")
 expect_close(db, b_.grad, what="db on a random (N, D, C) = (5, 4, 3) case",
-             hint="db is the sum over the batch of delta = (softmax - one_hot) / N; no penalty on b.")
+             hint="The bias enters every row's logits with slope 1, so it collects the logit gradient over the "
+                  "batch; the penalty does not involve b.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_linear_softmax_loss_and_grads_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_linear_softmax_loss_and_grads_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -656,7 +792,7 @@ with needs_exercises():
 # every step lowers it, and where we start matters little. We use the whole training set for every
 # step (full-batch gradient descent); chapter 05 makes the steps stochastic.
 #
-# ### Exercise 9: `train_softmax_classifier`
+# ### Exercise 9 (make it work): `train_softmax_classifier`
 #
 # Implement `train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator)`:
 #
@@ -669,9 +805,12 @@ with needs_exercises():
 #    loss at the parameters **before** update `t` (so `losses[0]` is the loss at the initialization).
 #    Return `losses` as a 1-D tensor in `X`'s dtype (a list of floats is accepted too).
 #
-# With the digits data (`load_digits()`, float32), `lr=2.0`, `epochs=200`, `reg=1e-3` and
-# `generator=torch.Generator().manual_seed(0)`, the reference reaches about **96% test accuracy**; the
-# grader asks for at least 93%.
+# **Target.** With the digits data (`load_digits()`, float32), `lr=2.0`, `epochs=200`, `reg=1e-3` and
+# `generator=torch.Generator().manual_seed(0)`, the reference reaches about **96% test accuracy**. The grader
+# hands your function the 1348 training images only, keeps the 449 test images, scores the weights you
+# return on them in its own process, and asks for at least **93%**. A sign slip anywhere in your gradients
+# leaves you near chance (10%). Training takes a second or two. The grader also replays short runs on small
+# problems and compares every recorded loss and the final weights with its own.
 
 # %% nbgrader={"grade": false, "grade_id": "train_softmax_classifier", "locked": false, "schema_version": 3, "solution": true}
 def train_softmax_classifier(X, y, num_classes, lr, epochs, reg, generator):
@@ -714,11 +853,11 @@ loss0 = F.cross_entropy(X @ W0 + b0, y) + 0.5 * 0.1 * (W0 ** 2).sum()
 loss0.backward()
 expect_true(len(losses) == 1, f"with epochs=1 there should be 1 recorded loss, got {len(losses)}.")
 expect_close(losses[0], loss0.detach(), what="losses[0] (the loss at the initialization)",
-             hint="Draw W with 0.01 * torch.randn(D, C, generator=generator, dtype=X.dtype), b = 0, "
+             hint="Initialize exactly as step 1 says (one draw from the generator you are given, bias zero), "
                   "and record the loss *before* updating.")
 expect_close(W, W0.detach() - 0.7 * W0.grad, what="W after one step",
-             hint="W = W - lr * dW: step *against* the gradient, with the reg * W term included.")
-expect_close(b, -0.7 * b0.grad, what="b after one step", hint="Update the bias too: b = b - lr * db.")
+             hint="Gradient descent steps *against* the gradient, penalty term included, scaled by the learning rate.")
+expect_close(b, -0.7 * b0.grad, what="b after one step", hint="The bias is a parameter too: it takes a step as well.")
 # Many steps on three well-separated clusters: the loss falls at every step and the fit is perfect.
 X, y = make_blobs_2d(60, 3, torch.Generator().manual_seed(0), radius=4.0, spread=0.5, dtype=torch.float64)
 W, b, losses = train_softmax_classifier(X, y, 3, lr=0.5, epochs=100, reg=1e-3, generator=torch.Generator().manual_seed(0))
@@ -726,10 +865,10 @@ losses = torch.as_tensor(losses, dtype=torch.float64)
 expect_shape(W, (2, 3), what="W")
 expect_shape(b, (3,), what="b")
 expect_true(bool((losses[1:] < losses[:-1]).all()), "the loss should decrease at every step on this easy problem.",
-            hint="Check the sign of the update and the 1/N in the gradient.")
+            hint="Check the direction of the update, and that the gradient is that of the mean loss.")
 expect_close(accuracy(X @ W + b, y), 1.0, what="training accuracy on three separated clusters")
 
-# %% nbgrader={"grade": true, "grade_id": "test_train_softmax_classifier_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_train_softmax_classifier_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -861,14 +1000,206 @@ interact(show_decision_regions,
                                     value=0.5, description="lr"));
 
 # %% [markdown]
+# ### Concept question 2: `separable_answer`
+#
+# Training data that a linear classifier can split perfectly are called *linearly separable*. You train on
+# such data with `reg = 0` and let gradient descent run longer and longer. What happens?
+#
+# - **a.** $W$ converges to the unique minimizer of the cross-entropy, as it does for any convex loss.
+# - **b.** The loss keeps falling towards 0 and $\|W\|$ grows without bound: scaling up a $W$ that separates
+#   the data always lowers the cross-entropy, so no minimizer exists; the L2 penalty restores one.
+# - **c.** $\|W\|$ settles once every training point is classified correctly, because the gradient
+#   $(P - Y)/N$ is zero from then on.
+# - **d.** Training ends in NaN at every learning rate, because the logits eventually overflow.
+#
+# Return your letter from the function below. (The slider above lets you watch $|W|$ at `reg = 0`.)
+
+# %% nbgrader={"grade": false, "grade_id": "separable_answer", "locked": false, "schema_version": 3, "solution": true}
+def separable_answer():
+    """Your answer to concept question 2: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_separable_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(separable_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_separable_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("separable_answer", separable_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 7. Are the probabilities right? Calibration
+#
+# A classifier that says "90%" should be right about 9 times in 10 when it says so. Kaplan §3.4.4 gives the
+# hopeful argument: if the model is right on a fraction $f$ of some kind of input, the cross-entropy
+# $-f\log p - (1-f)\log(1-p)$ is smallest at $p = f$, so minimizing it should teach honest probabilities. He
+# adds at once that this holds a lot fixed that is not. Early stopping, a penalty on $W$ and a model too
+# simple or too flexible for the data all bend the probabilities away from the frequencies. Deep networks
+# tend to be *over*-confident; you are about to see which way your linear classifier leans.
+#
+# **Measuring it.** Sort the test predictions into $B$ equal-width bins by their **confidence**, the largest
+# probability of the row: bin $k$ holds the confidences in $\big(\frac kB, \frac{k+1}B\big]$. In a bin with
+# $n_k$ predictions, compare their accuracy $a_k$ with their average confidence $c_k$. The *reliability
+# diagram* plots $a_k$ against $c_k$ (a calibrated model lies on the diagonal), and the **expected
+# calibration error** averages the gaps, weighted by how many predictions each bin holds:
+#
+# $$\mathrm{ECE} = \sum_{k=0}^{B-1} \frac{n_k}{N}\,\big|a_k - c_k\big| \qquad (\text{empty bins count } 0).$$
+#
+# ### Exercise 10: `expected_calibration_error`
+#
+# Implement `expected_calibration_error(probs, targets, n_bins=10)`: `probs` of shape `(N, C)` (rows summing
+# to 1), integer `targets` `(N,)`. The prediction of a row is its most probable class (ties to the lowest
+# index, as in `accuracy`), its confidence that probability; a confidence of exactly $\frac kB$ belongs to bin
+# $k - 1$, and a confidence of 1 to the last bin. Return a Python `float`.
+
+# %% nbgrader={"grade": false, "grade_id": "expected_calibration_error", "locked": false, "schema_version": 3, "solution": true}
+def expected_calibration_error(probs, targets, n_bins=10):
+    """Expected calibration error with n_bins equal-width confidence bins.
+
+    Args:
+        probs: probabilities, shape (N, C).
+        targets: int64 labels, shape (N,).
+        n_bins: number of bins on [0, 1].
+
+    Returns:
+        Python float in [0, 1].
+    """
+    ### BEGIN SOLUTION
+    confidence, predicted = probs.max(dim=1)
+    correct = (predicted == targets).double()
+    confidence = confidence.double()
+    bins = torch.ceil(confidence * n_bins).long() - 1  # confidence > 0: bins 0 .. n_bins - 1
+    total = 0.0
+    for k in range(n_bins):
+        in_bin = bins == k
+        if in_bin.any():
+            total += in_bin.double().mean().item() * abs(correct[in_bin].mean().item() - confidence[in_bin].mean().item())
+    return total
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_probs = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.25, 0.75], [0.5, 0.5]], dtype=torch.float64)
+_ece = expected_calibration_error(_probs, torch.tensor([0, 1, 1, 1]), n_bins=4)
+expect_true(isinstance(_ece, float), f"expected_calibration_error should return a Python float, got {type(_ece).__name__}.")
+expect_close(_ece, (2 * abs(0.5 - 0.9) + abs(1 - 0.75) + abs(0 - 0.5)) / 4,
+             what="ECE of four predictions with 4 bins (confidences 0.9, 0.9, 0.75, 0.5)",
+             hint="Group the rows by their largest probability; 0.75 closes bin (0.5, 0.75] and 0.5 closes bin "
+                  "(0.25, 0.5]; weight each bin's gap by its share of the rows.")
+expect_close(expected_calibration_error(torch.tensor([[0.6, 0.4]] * 5, dtype=torch.float64),
+                                        torch.tensor([0, 0, 0, 1, 1])), 0.0,
+             what="ECE of five 60%-confident predictions, three of them right",
+             hint="Right 3 times in 5 at 60% confidence is perfect calibration.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("expected_calibration_error", expected_calibration_error)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Reliability diagram and temperature scaling
+#
+# The simplest repair is **temperature scaling** (Guo et al., 2017): divide all logits by one number $T > 0$
+# before the softmax. $T > 1$ flattens the probabilities, $T < 1$ sharpens them. $T$ is chosen to minimize the
+# cross-entropy on held-out data that training never saw; here the first half of the digits' test images
+# serves for that, and the plots show the second half. Move the slider and watch the bars approach the
+# diagonal; the dashed line marks the fitted $T$.
+
+# %%
+with needs_exercises():
+    _Xtr, _ytr, _Xte, _yte = load_digits()
+    _W, _b, _ = train_softmax_classifier(_Xtr, _ytr, 10, lr=2.0, epochs=200, reg=1e-3,
+                                         generator=torch.Generator().manual_seed(0))
+    _Z = (_Xte @ _W + _b).double()
+    _half = _Z.shape[0] // 2
+    _temps = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0]
+    _fit_T = min(_temps, key=lambda T: cross_entropy(_Z[:_half] / T, _yte[:_half]).item())
+
+    def show_calibration(T=1.0):
+        probs = softmax(_Z[_half:] / T, dim=1)
+        y = _yte[_half:]
+        confidence, predicted = probs.max(dim=1)
+        edges = np.linspace(0, 1, 11)
+        bins = np.clip(np.ceil(confidence.numpy() * 10) - 1, 0, 9).astype(int)
+        fig, (ax, ax_T) = plt.subplots(1, 2, figsize=(10, 3.8))
+        for k in range(10):
+            in_bin = bins == k
+            if in_bin.any():
+                acc = (predicted.numpy()[in_bin] == y.numpy()[in_bin]).mean()
+                ax.bar(edges[k], acc, width=0.1, align="edge", color="C0", edgecolor="white")
+                ax.plot(confidence.numpy()[in_bin].mean(), acc, "o", color="C1", ms=4)
+        ax.plot([0, 1], [0, 1], "k--", lw=1)
+        ax.set(xlabel="confidence", ylabel="accuracy in the bin", xlim=(0, 1), ylim=(0, 1),
+               title=f"T = {T:g}: ECE {expected_calibration_error(probs, y):.3f}, "
+                     f"cross-entropy {cross_entropy(_Z[_half:] / T, y).item():.3f}")
+        ax_T.plot(_temps, [cross_entropy(_Z[:_half] / t, _yte[:_half]).item() for t in _temps], "o-")
+        ax_T.axvline(_fit_T, color="k", ls="--", label=f"fitted T = {_fit_T:g}")
+        ax_T.axvline(T, color="C1", lw=3, alpha=0.5, label=f"shown T = {T:g}")
+        ax_T.set(xlabel="temperature T", ylabel="cross-entropy (first half)", xscale="log")
+        ax_T.legend(fontsize=8)
+        plt.show()
+
+    interact(show_calibration, T=widgets.SelectionSlider(options=_temps, value=1.0, description="T"));
+
+# %% [markdown]
+# The classifier you trained is *under*-confident: early stopping and the penalty on $W$ keep its logits small,
+# so its "70%" is right far more often than 70% of the time, and the fitted temperature is below 1.
+#
+# ### Concept question 3: `temperature_answer`
+#
+# What does temperature scaling with a fitted $T > 0$ do to the classifier's test **accuracy**?
+#
+# - **a.** Nothing: dividing every logit of a row by the same $T > 0$ keeps their order, so every
+#   prediction stays the same.
+# - **b.** It raises it, because better-calibrated probabilities lead to better decisions.
+# - **c.** It lowers it whenever $T > 1$, because flatter probabilities make the classifier less sure of
+#   the right class.
+# - **d.** It depends on the data; temperature scaling trades accuracy for calibration.
+#
+# Return your letter from the function below.
+
+# %% nbgrader={"grade": false, "grade_id": "temperature_answer", "locked": false, "schema_version": 3, "solution": true}
+def temperature_answer():
+    """Your answer to concept question 3: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_temperature_answer", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(temperature_answer() in ("a", "b", "c", "d"), "Return one letter: 'a', 'b', 'c' or 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_temperature_answer_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Your answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("temperature_answer", temperature_answer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
-# - A sigmoid and a binary cross-entropy that never overflow, and the gradient $\sigma(z) - t$.
+# - A sigmoid and a binary cross-entropy that never overflow, and the gradient you derived for it.
 # - A softmax with the max shift and a log-softmax with log-sum-exp, the two tricks behind every
 #   stable classification loss.
-# - The mean cross-entropy and its gradient $(P - Y)/N$, then the gradients of a linear layer,
-#   $X^\top \Delta + \lambda W$ and $\sum_i \Delta_i$, checked against autograd and finite differences.
+# - The backward pass of the softmax as a Jacobian-vector product, the gradient of the mean cross-entropy
+#   built on it, and the gradients of a linear layer with an L2 penalty, checked against autograd and finite
+#   differences.
 # - A classifier trained by gradient descent with those formulas, reaching about 96% on held-out digits.
+# - Why every row of the logit gradient sums to zero, and why separable data need a penalty (or early
+#   stopping) to keep the weights finite.
+# - The expected calibration error and a reliability diagram, and temperature scaling, which repairs the
+#   confidence of a classifier without changing a single prediction.
 #
 # Deriving gradients by hand does not scale to networks with many layers. Chapter 04 (automatic
 # differentiation) automates exactly what you did here: it records the computation and applies the
