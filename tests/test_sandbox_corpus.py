@@ -40,6 +40,27 @@ CH = "01-statistics-and-estimators"
 EXERCISES = [e.name for e in syllabus.chapter(CH).exercises]  # in the notebook's order
 POINTS = {e.name: e.points for e in syllabus.chapter(CH).exercises}  # visible + hidden cells of each
 FULL = syllabus.chapter(CH).points
+
+
+def _uses() -> dict[str, set[str]]:
+    """{exercise: the other exercises its reference answer calls} (a make-it-work task calls earlier ones)."""
+    import ast
+
+    source = read_notebook(source_notebook(ROOT, CH))
+    uses = {}
+    for cell in solution_cells(source):
+        name = nbgrader_meta(cell)["grade_id"]
+        tree = ast.parse(strip_solution_markers(cell.source))
+        uses[name] = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & (set(EXERCISES) - {name})
+    return uses
+
+
+USES = _uses()
+
+
+def _callers(attacked: set[str]) -> set[str]:
+    """The exercises whose answer calls an attacked one: they may lose their points along with it."""
+    return {e for e in EXERCISES if e not in attacked and USES.get(e, set()) & attacked}
 pytestmark = pytest.mark.slow  # 17 sandboxed kernels: about 75 s on 2 cores
 
 LIMITS = Limits(cell_seconds=5, notebook_seconds=60, memory_mb=3072, file_mb=16, output_chars=20000)
@@ -345,15 +366,17 @@ def test_bad_submission(corpus, case):
     notes = "\n".join(result.notes)
     said = "\n".join(c.message for c in target_cells) + "\n" + notes
     assert result.problem is None
+    callers = _callers(attacked)
+    assert all(points[e] in (0.0, POINTS[e]) for e in callers), points
     if case.expect == "full":
         assert points[case.target] == POINTS[case.target], points
-        assert result.score == FULL - sum(POINTS[t] for t in attacked), points
     elif case.expect == "zero":
         assert points[case.target] == 0.0, said
-        # no bad answer costs another exercise its points
-        others = {name: p for name, p in points.items() if name not in attacked}
+    if case.expect in ("full", "zero"):
+        # no bad answer costs another exercise its points (but those that call it)
+        others = {name: p for name, p in points.items() if name not in attacked | callers}
         assert len(others) >= 5 and others == {name: POINTS[name] for name in others}, (others, notes)
-        assert result.score == FULL - sum(POINTS[t] for t in attacked)
+        assert result.score == sum(others.values()) + sum(points[e] for e in callers)
     elif case.expect == "killed":
         at = EXERCISES.index(case.target)
         assert {n: points[n] for n in EXERCISES[:at]} == {n: POINTS[n] for n in EXERCISES[:at]}, notes

@@ -42,7 +42,7 @@ from course import syllabus
 ROOT = Path(__file__).resolve().parents[1]
 CH = "01-statistics-and-estimators"
 FULL = syllabus.chapter(CH).points
-MEAN_POINTS = next(e.points for e in syllabus.chapter(CH).exercises if e.name == "sample_mean")
+RISK_POINTS = next(e.points for e in syllabus.chapter(CH).exercises if e.name == "empirical_risk")
 TAG = uuid.uuid4().hex[:10]
 OUTSIDE = Path(tempfile.gettempdir()) / f"walls-outside-{TAG}"
 needs_walls = pytest.mark.skipif(walls_status() is not None, reason=f"no walls here: {walls_status()}")
@@ -281,7 +281,9 @@ def attacked(tmp_path_factory):
         nbformat.write(nb, str(inbox / student / f"{CH}.ipynb"))
 
     honest = {"perfect-1": reference, "perfect-2": reference, "perfect-3": reference,
-              "partial": {**reference, "sample_mean": "def sample_mean(x, dim=-1):\n    return x.sum(dim)\n"}}
+              "partial": {**reference,  # an exercise no other one calls, so the partial student loses it alone
+                          "empirical_risk": "def empirical_risk(predictions, targets, loss='squared', dim=-1):\n"
+                                            "    return ((targets - predictions) ** 2).sum(dim)\n"}}
     students = list(honest)
     for name, code in ATTACKS.items():
         for key, value in places.items():
@@ -313,7 +315,7 @@ def attacked(tmp_path_factory):
 
 
 def _expected(student: str) -> float:
-    return {"perfect-1": FULL, "perfect-2": FULL, "perfect-3": FULL, "partial": FULL - MEAN_POINTS}.get(student, 0.0)
+    return {"perfect-1": FULL, "perfect-2": FULL, "perfect-3": FULL, "partial": FULL - RISK_POINTS}.get(student, 0.0)
 
 
 @pytest.mark.slow  # one class of 14 through `autograder grade`, twice: about 4 minutes on 2 cores
