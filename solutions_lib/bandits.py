@@ -14,6 +14,8 @@ import numpy as np
 import torch
 
 __all__ = [
+    "concept_exploration",
+    "concept_optimism",
     "sample_average_update",
     "epsilon_greedy_action",
     "ucb_action",
@@ -194,3 +196,29 @@ def cumulative_regret(q_star, actions):
     """
     gaps = q_star.max(dim=1, keepdim=True).values - q_star.gather(1, actions)
     return gaps.cumsum(dim=1)
+
+
+def concept_exploration():
+    """Answer to the chapter's question on why greedy play loses to epsilon-greedy (a letter).
+
+    Introduced in chapter 15 (Bandits, MDPs and tabular RL): an arm that looked bad after unlucky first
+    rewards is never played again, so its estimate is never corrected.
+
+    Example:
+        >>> concept_exploration()
+        'a'
+    """
+    return "a"
+
+
+def concept_optimism():
+    """Answer to the chapter's question on why UCB's optimism does not pull bad arms forever (a letter).
+
+    Introduced in chapter 15 (Bandits, MDPs and tabular RL): a bad arm is played only while its bound is
+    wide; each pull narrows the bound, so each mistake either teaches something or costs little.
+
+    Example:
+        >>> concept_optimism()
+        'c'
+    """
+    return "c"

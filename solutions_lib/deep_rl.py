@@ -21,8 +21,10 @@ from solutions_lib.linear import softmax
 __all__ = [
     "discounted_returns",
     "rewards_to_go",
+    "policy_score",
     "reinforce_gradient",
     "reward_to_go_gradient",
+    "td_errors",
     "gae_advantages",
     "dqn_target",
     "double_dqn_target",
@@ -30,6 +32,10 @@ __all__ = [
     "puct_select",
     "fit_tabular_policy",
     "dagger",
+    "train_cartpole_policy",
+    "concept_baseline",
+    "concept_gae_lambda",
+    "concept_reuse",
 ]
 
 
@@ -78,6 +84,29 @@ def rewards_to_go(rewards, gamma):
         running = rewards[..., t] + gamma * running
         out[..., t] = running
     return out
+
+
+def policy_score(logits, states, actions):
+    r"""The nonzero row of :math:`\nabla_\theta \log \pi(a|s)` for a tabular softmax policy: :math:`e_a - \pi(\cdot|s)`.
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+    With :math:`\pi(a|s) = \mathrm{softmax}(\theta_{s,\cdot})_a`, the gradient of :math:`\log\pi(a|s)` in the
+    logits is zero outside row ``s``; row ``s`` is the one-hot vector of ``a`` minus the action probabilities.
+
+    Args:
+        logits: policy parameters, shape ``(S, A)``.
+        states: long tensor of any shape ``(...)``; actions: long tensor of the same shape.
+
+    Returns:
+        Tensor of shape ``(..., A)``, dtype of ``logits``.
+
+    Example:
+        >>> policy_score(torch.zeros(1, 2), torch.tensor([0]), torch.tensor([1]))
+        tensor([[-0.5000,  0.5000]])
+    """
+    pi = softmax(logits, dim=-1)
+    return torch.nn.functional.one_hot(actions, logits.shape[-1]).to(logits.dtype) - pi[states]
 
 
 def _score_weighted_sum(logits: Tensor, states: Tensor, actions: Tensor, coef: Tensor) -> Tensor:
@@ -153,6 +182,29 @@ def reward_to_go_gradient(logits, states, actions, rewards, baseline=None, weigh
     if baseline is not None:
         psi = psi - baseline.to(logits.dtype)[states]
     return _score_weighted_sum(logits, states, actions, w.unsqueeze(-1) * psi)
+
+
+def td_errors(rewards, values, dones, gamma):
+    r"""One-step TD errors :math:`\delta_t = r_t + \gamma (1 - \mathrm{done}_t) V(s_{t+1}) - V(s_t)`.
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+    Args:
+        rewards: shape ``(..., T)``.
+        values: :math:`V(s_0), \dots, V(s_T)`, shape ``(..., T + 1)``.
+        dones: shape ``(..., T)``, 1/``True`` where the episode ended after step ``t``.
+        gamma: discount factor.
+
+    Returns:
+        Shape ``(..., T)``, dtype of ``rewards``.
+
+    Example:
+        >>> td_errors(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 2.0, 10.0]), torch.tensor([0.0, 1.0]), 0.5)
+        tensor([ 2., -1.])
+    """
+    mask = 1.0 - dones.to(rewards.dtype)
+    values = values.to(rewards.dtype)
+    return rewards + gamma * mask * values[..., 1:] - values[..., :-1]
 
 
 def gae_advantages(rewards, values, dones, gamma, lam):
@@ -359,3 +411,101 @@ def dagger(states, actions, expert, rollout, fit, n_rounds, generator):
         all_states.append(new)
         all_actions.append(expert(new))
     return torch.cat(all_states), torch.cat(all_actions)
+
+
+def train_cartpole_policy(n_iters=40, episodes_per_iter=4, lr=0.02, gamma=0.99, hidden=32, seed=0, max_steps=200):
+    """Policy gradient with normalized discounted rewards-to-go on gymnasium's CartPole.
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+    The policy is ``Sequential(Linear(4, hidden), Tanh(), Linear(hidden, 2))`` (float32) built after
+    ``torch.manual_seed(seed)``; actions are sampled from its softmax with ``numpy.random.default_rng(seed)``.
+    Each iteration plays ``episodes_per_iter`` episodes (at most ``max_steps`` steps each, reset with seed
+    ``seed * 100_000 + iteration * episodes_per_iter + episode``), computes each episode's discounted
+    rewards-to-go, normalizes them over the batch, and takes one Adam step on
+    ``-sum(psi * log pi(a|s)) / episodes_per_iter``.
+
+    Args:
+        n_iters, episodes_per_iter: the schedule; lr: Adam's step size; gamma: discount of the rewards-to-go;
+        hidden: hidden units; seed: seeds every random draw; max_steps: the longest episode.
+
+    Returns:
+        (net, returns): the trained network and the list of training-episode returns.
+
+    Example:
+        >>> net, returns = train_cartpole_policy(n_iters=1, episodes_per_iter=1)
+        >>> net(torch.zeros(4)).shape, len(returns)
+        (torch.Size([2]), 1)
+    """
+    import gymnasium as gym
+    import numpy as np
+
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+    rng = np.random.default_rng(seed)
+    returns = []
+    for it in range(n_iters):
+        observations, actions, psis = [], [], []
+        for ep in range(episodes_per_iter):
+            obs, _ = env.reset(seed=seed * 100_000 + it * episodes_per_iter + ep)
+            rewards, done = [], False
+            while not done:
+                with torch.no_grad():
+                    p_right = torch.softmax(net(torch.as_tensor(obs, dtype=torch.float32)), -1)[1].item()
+                action = int(rng.random() < p_right)
+                observations.append(obs)
+                actions.append(action)
+                obs, r, terminated, truncated, _ = env.step(action)
+                rewards.append(r)
+                done = terminated or truncated
+            psis.append(rewards_to_go(torch.tensor(rewards, dtype=torch.float32), gamma))
+            returns.append(float(sum(rewards)))
+        psi = torch.cat(psis)
+        psi = (psi - psi.mean()) / (psi.std() + 1e-8)
+        logp = torch.log_softmax(net(torch.as_tensor(np.array(observations), dtype=torch.float32)), -1)
+        logp = logp.gather(1, torch.tensor(actions)[:, None]).squeeze(1)
+        loss = -(psi * logp).sum() / episodes_per_iter
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net, returns
+
+
+def concept_baseline():
+    """Answer to the chapter's question on why a state baseline adds no bias (a letter).
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play): the expected score
+    under the policy is the gradient of a sum of probabilities, which is one, so it is zero.
+
+    Example:
+        >>> concept_baseline()
+        'b'
+    """
+    return "b"
+
+
+def concept_gae_lambda():
+    """Answer to the chapter's question on what GAE's lambda trades (a letter).
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+    Example:
+        >>> concept_gae_lambda()
+        'd'
+    """
+    return "d"
+
+
+def concept_reuse():
+    """Answer to the chapter's question on reusing old trajectories (a letter).
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play): the policy-gradient
+    estimator is an expectation under the current policy; Q-learning's target is not.
+
+    Example:
+        >>> concept_reuse()
+        'c'
+    """
+    return "c"

@@ -22,6 +22,8 @@ __all__ = [
     "td0_update",
     "sarsa_update",
     "q_learning_update",
+    "td_control",
+    "concept_off_policy",
 ]
 
 
@@ -218,3 +220,78 @@ def q_learning_update(Q, s, a, r, s_next, terminated,
     Q_new = Q.clone()
     Q_new[s, a] = Q[s, a] + alpha * (target - Q[s, a])
     return Q_new
+
+
+def td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500):
+    """Sarsa or Q-learning with epsilon-greedy behaviour on gymnasium's CliffWalking.
+
+    Introduced in chapter 15 (Bandits, MDPs and tabular RL).
+
+    Starts from a zero float64 table. In each step the behaviour policy explores with probability
+    ``epsilon`` (a uniformly random action) and otherwise plays ``argmax_a Q[s, a]``; every draw
+    comes from ``numpy.random.default_rng(seed)``. Sarsa picks the next action before its update and
+    then plays it; Q-learning updates with the greedy value of the next state whatever it plays next.
+    An episode ends when the environment terminates or truncates it, or after ``max_steps`` steps.
+
+    Args:
+        update: ``"sarsa"`` or ``"q_learning"``.
+        n_episodes: number of training episodes.
+        alpha, epsilon, gamma: step size, exploration probability, discount factor.
+        seed: seeds every random draw.
+        max_steps: the most steps of one episode.
+
+    Returns:
+        (Q, returns): the (48, 4) float64 table and the (n_episodes,) float64 numpy array of the
+        undiscounted return of each training episode.
+
+    Example:
+        >>> Q, returns = td_control("q_learning", n_episodes=5, seed=0)
+        >>> Q.shape, returns.shape
+        (torch.Size([48, 4]), (5,))
+    """
+    import numpy as np
+
+    from course.envs.gridworld import make_cliff_walking
+
+    if update not in ("sarsa", "q_learning"):
+        raise ValueError(f"update must be 'sarsa' or 'q_learning', got {update!r}")
+    env = make_cliff_walking()
+    n_states, n_actions = env.observation_space.n, env.action_space.n
+    rng = np.random.default_rng(seed)
+    Q = torch.zeros(n_states, n_actions, dtype=torch.float64)
+
+    def act(s):
+        if rng.random() < epsilon:
+            return int(rng.integers(n_actions))
+        return int(Q[s].argmax())
+
+    returns = np.zeros(n_episodes)
+    for episode in range(n_episodes):
+        s, _ = env.reset(seed=seed + episode)
+        a = act(s)
+        for _ in range(max_steps):
+            s_next, r, terminated, truncated, _ = env.step(a)
+            returns[episode] += r
+            if update == "sarsa":
+                a_next = act(s_next)
+                Q = sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma)
+            else:
+                Q = q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma)
+                a_next = act(s_next)
+            s, a = s_next, a_next
+            if terminated or truncated:
+                break
+    return Q, returns
+
+
+def concept_off_policy():
+    """Answer to the chapter's question on Q-learning from uniformly random behaviour (a letter).
+
+    Introduced in chapter 15 (Bandits, MDPs and tabular RL): Q-learning's target does not depend on the
+    action played next, so with every pair visited often enough it still converges to Q*.
+
+    Example:
+        >>> concept_off_policy()
+        'b'
+    """
+    return "b"

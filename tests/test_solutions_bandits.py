@@ -282,3 +282,29 @@ def test_q_learning_finds_the_optimal_cliff_path_and_sarsa_a_safer_one():
 
     assert path_length(train("q")) == 13
     assert 13 < path_length(train("sarsa")) < 100
+
+
+# ----------------------------------------------------------------------------- the make-it-work task
+
+def test_td_control_q_learning_walks_the_shortest_path_on_every_seed():
+    from autograder.checks.ch15 import CLIFF_SEEDS, CLIFF_TARGET, cliff_greedy_return
+
+    for seed in (*CLIFF_SEEDS, 0, 1, 2, 3, 4, 5):
+        Q, returns = rl.td_control("q_learning", seed=seed)
+        assert Q.shape == (48, 4) and Q.dtype == F64 and returns.shape == (200,)
+        assert cliff_greedy_return(Q) >= CLIFF_TARGET
+
+
+def test_td_control_sarsa_keeps_away_from_the_edge_and_earns_more_online():
+    from autograder.checks.ch15 import cliff_greedy_return
+
+    for seed in (0, 1, 2):
+        Q_sarsa, online_sarsa = rl.td_control("sarsa", n_episodes=300, seed=seed)
+        Q_q, online_q = rl.td_control("q_learning", n_episodes=300, seed=seed)
+        assert cliff_greedy_return(Q_sarsa) < cliff_greedy_return(Q_q) == -13.0
+        assert online_sarsa[-100:].mean() > online_q[-100:].mean()
+
+
+def test_td_control_rejects_an_unknown_rule():
+    with pytest.raises(ValueError, match="sarsa"):
+        rl.td_control("expected_sarsa", n_episodes=1)

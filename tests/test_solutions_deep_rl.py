@@ -181,3 +181,42 @@ def test_dagger_beats_behaviour_cloning_on_the_windy_line():
     expert, cloned, aggregated = test(env.expert_action), test(bc), test(dg)
     assert cloned > 3 * expert
     assert aggregated < 1.5 * expert
+
+
+# ----------------------------------------------------------------------------- stepping stones
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_policy_score_is_the_gradient_of_log_softmax(dtype):
+    g = torch.Generator().manual_seed(16)
+    logits = torch.randn(4, 3, generator=g, dtype=dtype) * 2
+    states, actions = torch.randint(4, (2, 5), generator=g), torch.randint(3, (2, 5), generator=g)
+    got = ref.policy_score(logits, states, actions)
+    assert got.shape == (2, 5, 3) and got.dtype == dtype
+    for b in range(2):
+        for t in range(5):
+            th = logits.detach().clone().requires_grad_(True)
+            torch.log_softmax(th, -1)[states[b, t], actions[b, t]].backward()
+            torch.testing.assert_close(got[b, t], th.grad[states[b, t]])
+
+
+def test_td_errors_are_gae_with_lambda_zero():
+    g = torch.Generator().manual_seed(17)
+    r = torch.randn(3, 9, generator=g, dtype=torch.float64)
+    v = torch.randn(3, 10, generator=g, dtype=torch.float64)
+    d = torch.rand(3, 9, generator=g) < 0.3
+    torch.testing.assert_close(ref.td_errors(r, v, d, 0.9), ref.gae_advantages(r, v, d, 0.9, 0.0))
+
+
+# ----------------------------------------------------------------------------- the make-it-work task
+
+def test_train_cartpole_policy_clears_the_target_and_an_untrained_policy_does_not():
+    from autograder.checks.ch16 import (CARTPOLE_SEEDS, CARTPOLE_TARGET, cartpole_policy_from_state,
+                                        greedy_cartpole_return)
+
+    for seed in (*CARTPOLE_SEEDS, 3, 5):
+        net, returns = ref.train_cartpole_policy(seed=seed)
+        assert len(returns) == 160
+        assert greedy_cartpole_return(cartpole_policy_from_state(net.state_dict())) >= CARTPOLE_TARGET + 25
+    torch.manual_seed(0)
+    untrained = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
+    assert greedy_cartpole_return(cartpole_policy_from_state(untrained.state_dict())) < CARTPOLE_TARGET / 2

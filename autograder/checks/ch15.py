@@ -29,7 +29,8 @@ def _gen(seed: int) -> torch.Generator:
 # ----------------------------------------------------------------------------- bandits
 
 @check("sample_average_update", reference=ref.sample_average_update,
-       hint="Count the pull first, then step by 1/n with the NEW count: Q += (r - Q) / (N + 1).")
+       hint="Count the pull first: the step size is one over the count that includes this pull, so each "
+            "estimate stays the mean of its arm's rewards.")
 def _sample_average_update_cases():
     g = _gen(1501)
     for label, runs, arms, dtype, count_dtype in [("float64, 6 runs x 4 arms", 6, 4, F64, torch.long),
@@ -47,7 +48,8 @@ def _sample_average_update_cases():
 
 
 @check("epsilon_greedy_action", reference=ref.epsilon_greedy_action,
-       hint="Explore (play random_arm) exactly when uniform < epsilon; otherwise play argmax Q (first index on ties).")
+       hint="A run explores (plays its random arm) exactly when its uniform draw is below epsilon; otherwise it "
+            "plays the arm with the largest estimate, the lowest index on ties.")
 def _epsilon_greedy_action_cases():
     g = _gen(1502)
     for label, runs, arms, eps, dtype in [("epsilon 0.3, 50 runs x 6 arms", 50, 6, 0.3, F64),
@@ -69,7 +71,8 @@ def _epsilon_greedy_action_cases():
 
 
 @check("ucb_action", reference=ref.ucb_action,
-       hint="Untried arms (N == 0) first, lowest index; else argmax of Q + c * sqrt(ln(t) / N).")
+       hint="Untried arms first (lowest index); otherwise the largest estimate plus c times the Hoeffding width "
+            "you derived for failure probability t^-2 (natural log of the current step t).")
 def _ucb_action_cases():
     g = _gen(1503)
     for label, runs, arms, t, c, dtype in [("all arms tried, t = 50, c = 2", 30, 5, 50, 2.0, F64),
@@ -130,7 +133,8 @@ def _ucb_separating_runs(t, c):
 
 
 @check("thompson_bernoulli_action", reference=ref.thompson_bernoulli_action,
-       hint="Sample once with rng.beta(prior_a + successes, prior_b + failures) on (n_runs, n_arms) float64 arrays.")
+       hint="One posterior draw per arm, all in a single call of the numpy generator on (n_runs, n_arms) float64 "
+            "arrays: the Beta posterior adds the successes to the first prior parameter, the failures to the second.")
 def _thompson_bernoulli_action_cases():
     g = _gen(1504)
     for label, runs, arms, seed, prior in [("uniform prior, 100 runs x 4 arms", 100, 4, 0, (1.0, 1.0)),
@@ -147,8 +151,9 @@ def _thompson_bernoulli_action_cases():
 
 
 @check("thompson_gaussian_action", reference=ref.thompson_gaussian_action,
-       hint="Posterior precision 1/prior_var + n/noise_var; mean (prior_mean/prior_var + S/noise_var)/precision; "
-            "sample mean + z / sqrt(precision).")
+       hint="Precisions add (the prior's plus one per reward, in units of the noise variance); the posterior mean "
+            "is the precision-weighted average of the prior mean and the rewards; scale z by the posterior "
+            "standard deviation.")
 def _thompson_gaussian_action_cases():
     g = _gen(1505)
     for label, runs, arms, dtype, kw in [("standard prior, 80 runs x 5 arms", 80, 5, F64, {}),
@@ -162,7 +167,8 @@ def _thompson_gaussian_action_cases():
 
 
 @check("cumulative_regret", reference=ref.cumulative_regret,
-       hint="Regret per step is max_k q_star[i, k] - q_star[i, a_t]; take a running sum over steps (dim 1).")
+       hint="Each step loses the gap between the best arm's mean and the pulled arm's mean, in the same run; "
+            "accumulate the gaps over the steps.")
 def _cumulative_regret_cases():
     g = _gen(1506)
     for label, runs, arms, steps, dtype in [("float64, 5 runs, 3 arms, 20 steps", 5, 3, 20, F64),
@@ -210,7 +216,8 @@ def _mdps():
 
 
 @check("bellman_expectation_backup", reference=rl.bellman_expectation_backup,
-       hint="V'(s) = sum_a pi(a|s) * (R[s, a] + gamma * sum_s2 T[s, a, s2] * V[s2]).")
+       hint="Value each first action (expected reward now plus the discounted expected value of the landing "
+            "state), then average over the policy's action probabilities.")
 def _bellman_expectation_backup_cases():
     for i, (label, (T, R), gamma) in enumerate(_mdps()):
         S, A = R.shape
@@ -221,7 +228,8 @@ def _bellman_expectation_backup_cases():
 
 
 @check("bellman_optimality_backup", reference=rl.bellman_optimality_backup,
-       hint="V'(s) = max over a of (R[s, a] + gamma * sum_s2 T[s, a, s2] * V[s2]); max over actions, dim 1.")
+       hint="The same action values as the expectation backup, but the best policy takes the best action: "
+            "a maximum over actions, not an average.")
 def _bellman_optimality_backup_cases():
     for i, (label, (T, R), gamma) in enumerate(_mdps()):
         V = torch.randn(R.shape[0], generator=_gen(1508 + i), dtype=T.dtype)
@@ -229,7 +237,8 @@ def _bellman_optimality_backup_cases():
 
 
 @check("policy_evaluation", reference=rl.policy_evaluation,
-       hint="Solve (I - gamma * P_pi) V = r_pi with P_pi[s, s2] = sum_a pi(a|s) T[s, a, s2] and r_pi[s] = sum_a pi(a|s) R[s, a].")
+       hint="The expectation equation is linear in V: average the transitions and the rewards over the policy, "
+            "then solve the linear system exactly (the discount multiplies the transition matrix).")
 def _policy_evaluation_cases():
     for i, (label, (T, R), gamma) in enumerate(_mdps()):
         if T.dtype == F32:
@@ -241,7 +250,7 @@ def _policy_evaluation_cases():
 
 
 @check("value_iteration", reference=rl.value_iteration,
-       hint="Start from V = 0, repeat V <- max_a (R + gamma T V) until the largest change is below tol.")
+       hint="Start from zero and apply the optimality backup until one sweep changes no value by tol or more.")
 def _value_iteration_cases():
     for label, (T, R), gamma in _mdps():
         if T.dtype == F32:
@@ -264,7 +273,8 @@ def _td_transitions(seed, n_states, n_actions):
 
 
 @check("td0_update", reference=rl.td0_update,
-       hint="V[s] += alpha * (r + gamma * V[s_next] - V[s]); the target is just r when terminated.")
+       hint="The target samples the expectation equation: this reward plus the discounted value of the state "
+            "reached, the reward alone when the episode ended; move V[s] a step alpha TOWARDS it.")
 def _td0_update_cases():
     g = _gen(1510)
     for k, s, a, r, s2, a2, terminated in _td_transitions(1511, 6, 3):
@@ -275,7 +285,8 @@ def _td0_update_cases():
 
 
 @check("sarsa_update", reference=rl.sarsa_update,
-       hint="Q[s, a] += alpha * (r + gamma * Q[s_next, a_next] - Q[s, a]); the target is just r when terminated.")
+       hint="Sarsa samples the next action too: the target values the action actually taken next (the reward "
+            "alone when the episode ended); move Q[s, a] a step alpha TOWARDS it.")
 def _sarsa_update_cases():
     g = _gen(1512)
     for k, s, a, r, s2, a2, terminated in _td_transitions(1513, 5, 4):
@@ -286,7 +297,8 @@ def _sarsa_update_cases():
 
 
 @check("q_learning_update", reference=rl.q_learning_update,
-       hint="Q[s, a] += alpha * (r + gamma * max_b Q[s_next, b] - Q[s, a]); the target is just r when terminated.")
+       hint="Q-learning's target values the next state by its BEST action, whatever is played next (the reward "
+            "alone when the episode ended); move Q[s, a] a step alpha TOWARDS it.")
 def _q_learning_update_cases():
     g = _gen(1514)
     for k, s, a, r, s2, a2, terminated in _td_transitions(1515, 5, 4):
@@ -294,3 +306,81 @@ def _q_learning_update_cases():
         Q = torch.randn(5, 4, generator=g, dtype=dtype)
         yield Case(f"transition {k}: ({s}, {a}) -> {s2}, terminated={terminated}",
                    (Q, s, a, r, s2, terminated, 0.5, 0.95))
+
+
+# ----------------------------------------------------------------------------- make it work: the cliff
+
+CLIFF_TARGET = -13.0
+"""Greedy return from the start that the Q-learning table must reach: the shortest path (13 steps)."""
+CLIFF_SEEDS = (11, 12)
+
+
+def cliff_greedy_return(Q, start=36, max_steps=100):
+    """The grader's rollout of the greedy policy of a (48, 4) table on CliffWalking's own model."""
+    P = make_cliff_walking().unwrapped.P
+    s, total = start, 0.0
+    for _ in range(max_steps):
+        _, s, r, terminated = P[s][int(Q[s].argmax())][0]
+        total += r
+        if terminated:
+            break
+    return total
+
+
+def _td_control_probe(fn, case):
+    """In the kernel: train with the student's defaults and send back the table only."""
+    out = fn(*case.args, **case.kwargs)
+    Q = out[0] if isinstance(out, (tuple, list)) and len(out) == 2 else None
+    if not isinstance(Q, torch.Tensor):
+        return {"Q": None, "type": type(out).__name__}
+    return {"Q": Q.detach().cpu().to(F64).clone(), "type": "ok"}
+
+
+def _td_control_compare(got, expected, case):
+    if not isinstance(got, dict) or not isinstance(got.get("Q"), torch.Tensor):
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"td_control should return (Q, returns) with Q a (48, 4) tensor, got {kind}."
+    Q = got["Q"]
+    if tuple(Q.shape) != (48, 4):
+        return f"the table should have shape (48, 4), got {tuple(Q.shape)}."
+    if not torch.isfinite(Q).all():
+        return "the table holds non-finite values (do the updates move towards their targets?)."
+    score = cliff_greedy_return(Q)
+    if score < expected:
+        return (f"the greedy policy of the learned table earns {score:.0f} from the start, below the target "
+                f"{expected:.0f} (the grader's rollout, at most 100 steps).")
+    return None
+
+
+@check("td_control", compare=_td_control_compare, probe=_td_control_probe,
+       hint="Q-learning's target values the next state by its best action, whatever the epsilon-greedy behaviour "
+            "plays; restart every episode, stop at the end of the episode, and move each estimate TOWARDS its target.")
+def _td_control_cases():
+    for seed in CLIFF_SEEDS:
+        yield Case(f"Q-learning on CliffWalking, seed {seed}: greedy return >= {CLIFF_TARGET:.0f}",
+                   ("q_learning",), {"seed": seed}, expected=CLIFF_TARGET)
+
+
+# ----------------------------------------------------------------------------- concept questions
+
+def _letter(got, expected, case):
+    if not isinstance(got, str):
+        return f"the answer should be a letter (a string such as 'a'), got {type(got).__name__}."
+    if got.strip().lower() not in ("a", "b", "c", "d"):
+        return f"the answer should be one of 'a', 'b', 'c', 'd', got {got!r}."
+    return None if got.strip().lower() == expected else "that is not the right answer."
+
+
+@check("concept_exploration", compare=_letter, hint="")
+def _concept_exploration_cases():
+    yield Case("the answer", (), expected="a")
+
+
+@check("concept_optimism", compare=_letter, hint="")
+def _concept_optimism_cases():
+    yield Case("the answer", (), expected="c")
+
+
+@check("concept_off_policy", compare=_letter, hint="")
+def _concept_off_policy_cases():
+    yield Case("the answer", (), expected="b")

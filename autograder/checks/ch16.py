@@ -29,7 +29,8 @@ def _gen(seed: int) -> torch.Generator:
 # ----------------------------------------------------------------------------- returns
 
 @check("discounted_returns", reference=ref.discounted_returns,
-       hint="R = sum_t gamma**t * r_t, with gamma**0 = 1 for the first reward; sum over the last dimension.")
+       hint="The first reward is not discounted and each later one is discounted once more; time is the LAST "
+            "dimension.")
 def _discounted_returns_cases():
     g = _gen(1601)
     yield Case("closed form: [1, 1, 1], gamma 0.5", (torch.tensor([1.0, 1.0, 1.0], dtype=F64), 0.5),
@@ -50,7 +51,8 @@ def _rtg_direct(rewards, gamma):
 
 
 @check("rewards_to_go", reference=ref.rewards_to_go,
-       hint="Go backwards in time: G_{T-1} = r_{T-1}, G_t = r_t + gamma * G_{t+1} (not a forward cumulative sum).")
+       hint="Each step's reward-to-go counts its own reward and the discounted reward-to-go of the NEXT step: "
+            "a pass backwards in time, not a running sum from the start.")
 def _rewards_to_go_cases():
     g = _gen(1602)
     yield Case("closed form: [1, 1, 1], gamma 0.5", (torch.tensor([1.0, 1.0, 1.0], dtype=F64), 0.5),
@@ -109,9 +111,29 @@ def _sampled_batch(seed, n_states, n_actions, batch, horizon, dtype=F64):
     return logits, states, actions, rewards
 
 
+@check("policy_score", reference=ref.policy_score,
+       hint="Only row s depends on the logits of state s: the derivative of the log-probability of the action "
+            "taken is one for that action minus the probability of each action.")
+def _policy_score_cases():
+    g = _gen(1605)
+    yield Case("closed form: uniform policy, action 1", (torch.zeros(1, 2, dtype=F64), torch.tensor([0]),
+                                                          torch.tensor([1])),
+               expected=torch.tensor([[-0.5, 0.5]], dtype=F64))
+    logits = torch.randn(4, 3, generator=g, dtype=F64) * 2
+    yield Case("float64, (6,) pairs, 4 states x 3 actions",
+               (logits, torch.randint(4, (6,), generator=g), torch.randint(3, (6,), generator=g)))
+    yield Case("float64, (2, 5) pairs (batch x time)",
+               (logits, torch.randint(4, (2, 5), generator=g), torch.randint(3, (2, 5), generator=g)))
+    logits32 = torch.randn(3, 5, generator=g) * 3
+    yield Case("float32, 5 actions, (4, 3) pairs",
+               (logits32, torch.randint(3, (4, 3), generator=g), torch.randint(5, (4, 3), generator=g)))
+    big = torch.tensor([[400.0, 0.0, -400.0]], dtype=F64)
+    yield Case("large logits (a naive exp overflows)", (big, torch.tensor([0, 0, 0]), torch.tensor([0, 1, 2])))
+
+
 @check("reinforce_gradient", reference=ref.reinforce_gradient,
-       hint="Row s of grad log pi(a|s) is onehot(a) - softmax(logits[s]); multiply by the TOTAL return of the "
-            "trajectory, sum over t, and average over trajectories (or use the weights).")
+       hint="Every step's score is weighted by the TOTAL return of its trajectory; the scores add up in the row of "
+            "the state visited, and trajectories are combined with the weights as given (default: the mean).")
 def _reinforce_gradient_cases():
     yield Case("closed form: bandit, reward 1 for action 0", (torch.zeros(1, 2, dtype=F64), torch.tensor([[0]]),
                                                               torch.tensor([[0]]), torch.tensor([[1.0]], dtype=F64)),
@@ -138,8 +160,8 @@ def _reinforce_gradient_cases():
 
 
 @check("reward_to_go_gradient", reference=ref.reward_to_go_gradient,
-       hint="Weight grad log pi(a_t|s_t) by (sum_{k >= t} r_k) - baseline[s_t]: rewards from t onwards only, "
-            "and the baseline SUBTRACTED.")
+       hint="Step t is weighted by the rewards from t onwards only (undiscounted), minus the baseline of the "
+            "state visited at step t.")
 def _reward_to_go_gradient_cases():
     yield Case("closed form: bandit with baseline 0.5",
                (torch.zeros(1, 2, dtype=F64), torch.tensor([[0]]), torch.tensor([[0]]), torch.tensor([[1.0]], dtype=F64)),
@@ -179,9 +201,29 @@ def _gae_direct(rewards, values, dones, gamma, lam):
     return out.to(rewards.dtype)
 
 
+@check("td_errors", reference=ref.td_errors,
+       hint="The one-step target (reward plus the discounted value of the next state) minus the value of this "
+            "state; after a step that ended its episode the target is the reward alone.")
+def _td_errors_cases():
+    g = _gen(1628)
+    yield Case("closed form: the episode ends after the last step",
+               (torch.tensor([1.0, 1.0], dtype=F64), torch.tensor([0.0, 2.0, 10.0], dtype=F64),
+                torch.tensor([0.0, 1.0], dtype=F64), 0.5), expected=torch.tensor([2.0, -1.0], dtype=F64))
+    for label, shape, dtype, gamma in [("float64 (3, 8), gamma 0.9", (3, 8), F64, 0.9),
+                                       ("float32 (2, 2, 6), gamma 0.99", (2, 2, 6), F32, 0.99)]:
+        r = torch.randn(shape, generator=g, dtype=dtype)
+        v = torch.randn(shape[:-1] + (shape[-1] + 1,), generator=g, dtype=dtype)
+        d = (torch.rand(shape, generator=g) < 0.3).to(dtype)
+        yield Case(label, (r, v, d, gamma))
+    r = torch.randn(7, generator=g, dtype=F64)
+    v = torch.randn(8, generator=g, dtype=F64)
+    d = torch.tensor([False, True, False, False, True, False, False])
+    yield Case("boolean dones", (r, v, d, 0.8))
+
+
 @check("gae_advantages", reference=ref.gae_advantages,
-       hint="delta_t = r_t + gamma * (1 - done_t) * V_{t+1} - V_t and A_t = delta_t + gamma * lam * (1 - done_t) "
-            "* A_{t+1}: the done mask cuts BOTH the bootstrap and the recursion.")
+       hint="A discounted (gamma * lam) sum of TD errors, computed backwards; an episode end cuts BOTH the "
+            "bootstrap in the TD error and the sum that carries later errors back.")
 def _gae_advantages_cases():
     g = _gen(1630)
     yield Case("closed form: two steps, episode ends at the end",
@@ -209,7 +251,8 @@ def _gae_advantages_cases():
 # ----------------------------------------------------------------------------- DQN targets
 
 @check("dqn_target", reference=ref.dqn_target,
-       hint="y = r + gamma * (1 - done) * max over actions of the TARGET network at s'; no bootstrap at terminal s'.")
+       hint="The reward plus the discounted best value of the next state under the TARGET network; the reward "
+            "alone when the next state ends the episode.")
 def _dqn_target_cases():
     g = _gen(1640)
     yield Case("closed form", (torch.tensor([1.0, 1.0], dtype=F64), torch.tensor([[2.0, 4.0], [2.0, 4.0]], dtype=F64),
@@ -226,7 +269,7 @@ def _dqn_target_cases():
 
 
 @check("double_dqn_target", reference=ref.double_dqn_target,
-       hint="Choose a* = argmax of the ONLINE network at s', then read its value from the TARGET network.")
+       hint="The ONLINE network chooses the next action, the TARGET network values it; no bootstrap after the end.")
 def _double_dqn_target_cases():
     g = _gen(1650)
     yield Case("closed form: online picks action 0, target values it 3",
@@ -315,8 +358,8 @@ def _close_scalar(got, expected, case):
 
 
 @check("ppo_clip_objective", compare=_close_scalar, probe=_ppo_probe,
-       hint="mean of min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A) with ratio = exp(log_probs - old_log_probs); "
-            "clip the ratio, not the advantage, and take the min (the pessimistic bound).")
+       hint="The probability ratio comes from the difference of the log-probabilities; clip the RATIO (not the "
+            "advantage), keep the smaller of the clipped and unclipped terms (the pessimistic bound), then average.")
 def _ppo_clip_objective_cases():
     g = _gen(1660)
     lp = torch.log(torch.tensor([1.5, 0.5, 1.1, 0.7, 1.3, 0.85], dtype=F64))
@@ -392,8 +435,8 @@ def _puct_separating_rows(c):
 
 
 @check("puct_select",
-       hint="score = Q + c * P * sqrt(N_parent) / (1 + N_child) with N_parent = sum of the children's visits; "
-            "illegal moves excluded; ties go to the lowest index.")
+       hint="The exploration term grows with the square root of the parent's visits (the sum over its children) "
+            "and shrinks with one plus the child's own; illegal moves excluded; ties go to the lowest index.")
 def _puct_select_cases():
     g = _gen(1670)
     q, p, n = torch.tensor([0.0, 0.5]), torch.tensor([0.9, 0.1]), torch.tensor([1, 3])
@@ -473,3 +516,107 @@ def _dagger_cases():
                (torch.tensor([0.5], dtype=F64), torch.tensor([-0.5], dtype=F64), lambda x: -x,
                 lambda pol, gen: pol(torch.rand(3, generator=gen, dtype=F64)),
                 lambda s, a: (lambda x: x + a.sum()), 2, _gen(1693)))
+
+
+# ----------------------------------------------------------------------------- make it work: CartPole
+
+CARTPOLE_TARGET = 60.0
+"""Average greedy return (20 held-out episodes, at most 200 steps) the trained policy must reach
+(the reference: 85 to 200 over training seeds; always pushing one way: about 9)."""
+CARTPOLE_SEEDS = (7,)
+CARTPOLE_EVAL_SEEDS = tuple(range(424_242, 424_262))
+CARTPOLE_MAX_HIDDEN = 1024
+
+
+def _cartpole_probe(fn, case):
+    """In the kernel: train, send back the network's weights only (plain tensors)."""
+    out = fn(*case.args, **case.kwargs)
+    net = out[0] if isinstance(out, (tuple, list)) and len(out) == 2 else None
+    state = net.state_dict() if hasattr(net, "state_dict") else None
+    if not isinstance(state, dict):
+        return {"state": None, "type": type(out).__name__}
+    return {"state": {str(k): torch.as_tensor(v).detach().cpu().clone() for k, v in state.items()}, "type": "ok"}
+
+
+def cartpole_policy_from_state(state):
+    """Rebuild Sequential(Linear(4, H), Tanh(), Linear(H, 2)) from its state dict (raises on another layout)."""
+    if set(state) != {"0.weight", "0.bias", "2.weight", "2.bias"}:
+        raise ValueError(f"expected the layers of Sequential(Linear(4, H), Tanh(), Linear(H, 2)), got {sorted(state)}")
+    hidden = state["0.weight"].shape[0]
+    if tuple(state["0.weight"].shape) != (hidden, 4) or tuple(state["2.weight"].shape) != (2, hidden) \
+            or hidden > CARTPOLE_MAX_HIDDEN:
+        raise ValueError(f"weights of shapes {tuple(state['0.weight'].shape)} and {tuple(state['2.weight'].shape)}")
+    net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2)).to(F64)
+    net.load_state_dict({k: v.to(F64) for k, v in state.items()})
+    return net
+
+
+def greedy_cartpole_return(net, seeds=CARTPOLE_EVAL_SEEDS, max_steps=200):
+    """The grader's measure: mean return of the greedy policy over episodes started from ``seeds``."""
+    import gymnasium as gym
+    import numpy as np
+
+    env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+    totals = []
+    for seed in seeds:
+        obs, _ = env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            with torch.no_grad():
+                action = int(net(torch.as_tensor(obs, dtype=F64)).argmax())
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total, done = total + reward, terminated or truncated
+        totals.append(total)
+    return float(np.mean(totals))
+
+
+def _cartpole_compare(got, expected, case):
+    if not isinstance(got, dict) or got.get("state") is None:
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"train_cartpole_policy should return (net, returns) with net the trained Sequential, got {kind}."
+    state = got["state"]
+    if not all(isinstance(v, torch.Tensor) and torch.isfinite(v).all() for v in state.values()):
+        return "the trained weights are not all finite tensors (training diverged?)."
+    try:
+        net = cartpole_policy_from_state(state)
+    except Exception as err:  # noqa: BLE001  (weights of the wrong shapes or names)
+        return f"the returned network could not be evaluated ({type(err).__name__}: {str(err)[:200]})"
+    score = greedy_cartpole_return(net)
+    if score < expected:
+        return (f"the greedy policy lasts {score:.1f} steps on average, below the target {expected:.0f} "
+                "(measured by the grader on 20 episodes your code never saw, at most 200 steps).")
+    return None
+
+
+@check("train_cartpole_policy", compare=_cartpole_compare, probe=_cartpole_probe,
+       hint="Weight each step's log-probability by the discounted rewards that come AFTER it, within its own "
+            "episode, and minimize MINUS the weighted sum (gradient ascent on the return).")
+def _train_cartpole_policy_cases():
+    for seed in CARTPOLE_SEEDS:
+        yield Case(f"CartPole, seed {seed}: greedy return >= {CARTPOLE_TARGET:.0f} on held-out episodes", (),
+                   {"seed": seed}, expected=CARTPOLE_TARGET)
+
+
+# ----------------------------------------------------------------------------- concept questions
+
+def _letter(got, expected, case):
+    if not isinstance(got, str):
+        return f"the answer should be a letter (a string such as 'a'), got {type(got).__name__}."
+    if got.strip().lower() not in ("a", "b", "c", "d"):
+        return f"the answer should be one of 'a', 'b', 'c', 'd', got {got!r}."
+    return None if got.strip().lower() == expected else "that is not the right answer."
+
+
+@check("concept_baseline", compare=_letter, hint="")
+def _concept_baseline_cases():
+    yield Case("the answer", (), expected="b")
+
+
+@check("concept_gae_lambda", compare=_letter, hint="")
+def _concept_gae_lambda_cases():
+    yield Case("the answer", (), expected="d")
+
+
+@check("concept_reuse", compare=_letter, hint="")
+def _concept_reuse_cases():
+    yield Case("the answer", (), expected="c")

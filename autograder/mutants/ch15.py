@@ -411,7 +411,7 @@ def q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma):
     },
 }
 
-SAMPLE_WRONG = ["ucb_action", "q_learning_update"]
+SAMPLE_WRONG = ["ucb_action", "sarsa_update"]
 
 # Wrong answers written after the first set, each separated from the reference by a constructed case.
 MUTANTS["ucb_action"].update({
@@ -443,15 +443,17 @@ def ucb_action(Q, N, t, c):
 
 HINTS = {
     "ucb_action": {
-        "no exploration bonus (greedy)": "your choice ignores the exploration bonus c * sqrt(ln t / N).",
-        "bonus sqrt(ln t) / N": "the bonus takes the square root of ln(t) / N as a whole, not of ln(t) alone.",
+        "no exploration bonus (greedy)": "your choice ignores the exploration bonus: the bound is the estimate "
+                                         "PLUS c times the confidence width.",
+        "bonus sqrt(ln t) / N": "solve Hoeffding's equation for the width again: the square root applies to the "
+                                "whole ratio of ln t to the pull count.",
         "untried arms not played first (N clamped to 1)": "an arm that was never pulled (N == 0) must be played "
                                                           "first, before any bound is compared.",
         "log10 instead of the natural log": "the bonus uses the natural logarithm of t.",
         "ln(t + 1) in the bonus": "the bonus uses ln(t) of the current step t, not ln(t + 1).",
         "ln(t - 1) in the bonus": "the bonus uses ln(t) of the current step t, not ln(t - 1).",
-        "sqrt(2 ln t / N), the original UCB1 constant": "this exercise's bonus is c * sqrt(ln t / N): the factor 2 "
-                                                        "of the original UCB1 is part of c.",
+        "sqrt(2 ln t / N), the original UCB1 constant": "the width is the one for failure probability t^-2, as "
+                                                        "stated; the factor 2 of the original UCB1 is part of c.",
         "N + 1 in the denominator": "the bonus divides by the pull count N itself, not N + 1.",
     },
 }
@@ -464,3 +466,124 @@ HINTS["epsilon_greedy_action"] = {
     "explores when uniform <= epsilon": "a run explores exactly when uniform < epsilon: a draw equal to epsilon "
                                         "plays the greedy arm.",
 }
+
+MUTANTS["td_control"] = {
+    "uses Sarsa's target in the Q-learning run (on-policy values)": """
+def td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500):
+    env = make_cliff_walking()
+    rng = np.random.default_rng(seed)
+    Q = torch.zeros(48, 4, dtype=torch.float64)
+
+    def act(s):
+        return int(rng.integers(4)) if rng.random() < epsilon else int(Q[s].argmax())
+
+    returns = np.zeros(n_episodes)
+    for episode in range(n_episodes):
+        s, _ = env.reset(seed=seed + episode)
+        a = act(s)
+        for _ in range(max_steps):
+            s_next, r, terminated, truncated, _ = env.step(a)
+            returns[episode] += r
+            a_next = act(s_next)
+            Q = sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma)
+            s, a = s_next, a_next
+            if terminated or truncated:
+                break
+    return Q, returns
+""",
+    "an update with the wrong sign (estimate minus target)": """
+def td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500):
+    env = make_cliff_walking()
+    rng = np.random.default_rng(seed)
+    Q = torch.zeros(48, 4, dtype=torch.float64)
+
+    def act(s):
+        return int(rng.integers(4)) if rng.random() < epsilon else int(Q[s].argmax())
+
+    returns = np.zeros(n_episodes)
+    for episode in range(n_episodes):
+        s, _ = env.reset(seed=seed + episode)
+        for _ in range(max_steps):
+            a = act(s)
+            s_next, r, terminated, truncated, _ = env.step(a)
+            returns[episode] += r
+            target = r + (0.0 if terminated else gamma * Q[s_next].max())
+            Q = Q.clone()
+            Q[s, a] = Q[s, a] + alpha * (Q[s, a] - target)
+            s = s_next
+            if terminated or truncated:
+                break
+    return Q, returns
+""",
+    "never explores (epsilon ignored) and never restarts the episode": """
+def td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500):
+    env = make_cliff_walking()
+    Q = torch.zeros(48, 4, dtype=torch.float64)
+    returns = np.zeros(n_episodes)
+    s, _ = env.reset(seed=seed)
+    for episode in range(n_episodes):
+        a = int(Q[s].argmax())
+        s_next, r, terminated, truncated, _ = env.step(a)
+        returns[episode] += r
+        Q = q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma)
+        s = s_next
+    return Q, returns
+""",
+}
+
+ALTERNATIVES["td_control"] = {
+    "one loop per update rule, the next action chosen at the top of the step for Q-learning": """
+def td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500):
+    env = make_cliff_walking()
+    rng = np.random.default_rng(seed)
+    Q = torch.zeros(env.observation_space.n, env.action_space.n, dtype=torch.float64)
+
+    def behave(state):
+        if rng.random() < epsilon:
+            return int(rng.integers(env.action_space.n))
+        return int(torch.argmax(Q[state]))
+
+    returns = []
+    for episode in range(n_episodes):
+        state, _ = env.reset(seed=seed + episode)
+        total, steps, done = 0.0, 0, False
+        if update == "q_learning":
+            while not done and steps < max_steps:
+                action = behave(state)
+                nxt, reward, terminated, truncated, _ = env.step(action)
+                Q = q_learning_update(Q, state, action, reward, nxt, terminated, alpha, gamma)
+                state, total, steps, done = nxt, total + reward, steps + 1, terminated or truncated
+        else:
+            action = behave(state)
+            while not done and steps < max_steps:
+                nxt, reward, terminated, truncated, _ = env.step(action)
+                nxt_action = behave(nxt)
+                Q = sarsa_update(Q, state, action, reward, nxt, nxt_action, terminated, alpha, gamma)
+                state, action = nxt, nxt_action
+                total, steps, done = total + reward, steps + 1, terminated or truncated
+        returns.append(total)
+    return Q, np.array(returns)
+""",
+}
+
+MUTANTS["concept_exploration"] = {
+    "biased sample averages": 'def concept_exploration():\n    return "b"\n',
+    "random arms pay more": 'def concept_exploration():\n    return "c"\n',
+    "greedy only needs more steps": 'def concept_exploration():\n    return "d"\n',
+}
+MUTANTS["concept_optimism"] = {
+    "equal bonuses": 'def concept_optimism():\n    return "a"\n',
+    "the bonus shrinks with t": 'def concept_optimism():\n    return "b"\n',
+    "linear regret like epsilon-greedy": 'def concept_optimism():\n    return "d"\n',
+}
+MUTANTS["concept_off_policy"] = {
+    "learns the behaviour policy's values": 'def concept_off_policy():\n    return "a"\n',
+    "never exploits, learns nothing": 'def concept_off_policy():\n    return "c"\n',
+    "diverges": 'def concept_off_policy():\n    return "d"\n',
+}
+ALTERNATIVES["concept_exploration"] = {"upper case, with spaces": 'def concept_exploration():\n    return " A "\n'}
+ALTERNATIVES["concept_optimism"] = {"upper case": 'def concept_optimism():\n    return "C"\n'}
+ALTERNATIVES["concept_off_policy"] = {"plain letter": 'def concept_off_policy():\n    return "b"\n'}
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ["td_control"]

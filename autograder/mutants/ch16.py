@@ -524,3 +524,150 @@ HINTS["double_dqn_target"] = {
     "ties in the online argmax go to the highest index": "when the online network ties, the lowest action index "
                                                          "wins (what torch.argmax does).",
 }
+
+MUTANTS["policy_score"] = {
+    "the negative score (probabilities minus one-hot)": """
+def policy_score(logits, states, actions):
+    pi = torch.softmax(logits, dim=-1)
+    return pi[states] - torch.nn.functional.one_hot(actions, logits.shape[-1]).to(logits.dtype)
+""",
+    "the one-hot alone (forgets the normalizer's derivative)": """
+def policy_score(logits, states, actions):
+    return torch.nn.functional.one_hot(actions, logits.shape[-1]).to(logits.dtype)
+""",
+    "the softmax's own derivative pi(a) * (onehot - pi) instead of the log's": """
+def policy_score(logits, states, actions):
+    pi = torch.softmax(logits, dim=-1)[states]
+    onehot = torch.nn.functional.one_hot(actions, logits.shape[-1]).to(logits.dtype)
+    return pi.gather(-1, actions[..., None]) * (onehot - pi)
+""",
+}
+ALTERNATIVES["policy_score"] = {
+    "autograd through log_softmax, one pair at a time": """
+def policy_score(logits, states, actions):
+    flat_s, flat_a = states.reshape(-1), actions.reshape(-1)
+    rows = []
+    for s, a in zip(flat_s.tolist(), flat_a.tolist()):
+        row = logits[s].detach().clone().requires_grad_(True)
+        torch.log_softmax(row, dim=-1)[a].backward()
+        rows.append(row.grad)
+    return torch.stack(rows).reshape(*states.shape, logits.shape[-1]).to(logits.dtype)
+""",
+}
+
+MUTANTS["td_errors"] = {
+    "bootstraps past the end of the episode": """
+def td_errors(rewards, values, dones, gamma):
+    values = values.to(rewards.dtype)
+    return rewards + gamma * values[..., 1:] - values[..., :-1]
+""",
+    "the mask also removes V(s_t) at episode ends": """
+def td_errors(rewards, values, dones, gamma):
+    mask = 1.0 - dones.to(rewards.dtype)
+    values = values.to(rewards.dtype)
+    return rewards + mask * (gamma * values[..., 1:] - values[..., :-1])
+""",
+    "value minus target (the sign flipped)": """
+def td_errors(rewards, values, dones, gamma):
+    mask = 1.0 - dones.to(rewards.dtype)
+    values = values.to(rewards.dtype)
+    return values[..., :-1] - (rewards + gamma * mask * values[..., 1:])
+""",
+}
+ALTERNATIVES["td_errors"] = {
+    "torch.where on the done flags": """
+def td_errors(rewards, values, dones, gamma):
+    v = values.to(rewards.dtype)
+    nxt = torch.where(dones.bool(), torch.zeros_like(rewards), v[..., 1:])
+    return rewards + gamma * nxt - v[..., :-1]
+""",
+}
+
+_CARTPOLE_HEAD = """
+def train_cartpole_policy(n_iters=40, episodes_per_iter=4, lr=0.02, gamma=0.99, hidden=32, seed=0, max_steps=200):
+    import gymnasium as gym
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+    rng = np.random.default_rng(seed)
+    returns = []
+    for it in range(n_iters):
+        observations, actions, psis = [], [], []
+        for ep in range(episodes_per_iter):
+            obs, _ = env.reset(seed=seed * 100_000 + it * episodes_per_iter + ep)
+            rewards, done = [], False
+            while not done:
+                with torch.no_grad():
+                    p_right = torch.softmax(net(torch.as_tensor(obs, dtype=torch.float32)), -1)[1].item()
+                action = int(rng.random() < p_right)
+                observations.append(obs)
+                actions.append(action)
+                obs, r, terminated, truncated, _ = env.step(action)
+                rewards.append(r)
+                done = terminated or truncated
+"""
+_CARTPOLE_TAIL = """
+        psi = (psi - psi.mean()) / (psi.std() + 1e-8)
+        logp = torch.log_softmax(net(torch.as_tensor(np.array(observations), dtype=torch.float32)), -1)
+        logp = logp.gather(1, torch.tensor(actions)[:, None]).squeeze(1)
+        loss = SIGN(psi * logp).sum() / episodes_per_iter
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net, returns
+"""
+MUTANTS["train_cartpole_policy"] = {
+    "weights each step by the rewards from the episode start (a forward running sum)": _CARTPOLE_HEAD + """
+            psis.append(torch.tensor(rewards, dtype=torch.float32).cumsum(0))
+            returns.append(float(sum(rewards)))
+        psi = torch.cat(psis)
+""" + _CARTPOLE_TAIL.replace("SIGN", "-"),
+    "the loss has the wrong sign (gradient descent on the return)": _CARTPOLE_HEAD + """
+            psis.append(rewards_to_go(torch.tensor(rewards, dtype=torch.float32), gamma))
+            returns.append(float(sum(rewards)))
+        psi = torch.cat(psis)
+""" + _CARTPOLE_TAIL.replace("SIGN", "+"),
+}
+ALTERNATIVES["train_cartpole_policy"] = {
+    "no normalization: raw rewards-to-go minus their batch mean, mean over steps": _CARTPOLE_HEAD + """
+            psis.append(rewards_to_go(torch.tensor(rewards, dtype=torch.float32), gamma))
+            returns.append(float(sum(rewards)))
+        psi = torch.cat(psis)
+        psi = psi - psi.mean()
+        logp = torch.log_softmax(net(torch.as_tensor(np.array(observations), dtype=torch.float32)), -1)
+        logp = logp.gather(1, torch.tensor(actions)[:, None]).squeeze(1)
+        loss = -(psi * logp).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net, returns
+""",
+}
+
+MUTANTS["concept_baseline"] = {
+    "any baseline is fine": 'def concept_baseline():\n    return "a"\n',
+    "only the variance grows": 'def concept_baseline():\n    return "c"\n',
+    "only constants are unbiased": 'def concept_baseline():\n    return "d"\n',
+}
+MUTANTS["concept_gae_lambda"] = {
+    "lambda 1 lowers the variance": 'def concept_gae_lambda():\n    return "a"\n',
+    "lambda changes the objective": 'def concept_gae_lambda():\n    return "b"\n',
+    "TD errors are unbiased": 'def concept_gae_lambda():\n    return "c"\n',
+}
+MUTANTS["concept_reuse"] = {
+    "old episodes are fine": 'def concept_reuse():\n    return "a"\n',
+    "old returns are low": 'def concept_reuse():\n    return "b"\n',
+    "over-fitting": 'def concept_reuse():\n    return "d"\n',
+}
+ALTERNATIVES["concept_baseline"] = {"upper case": 'def concept_baseline():\n    return "B"\n'}
+ALTERNATIVES["concept_gae_lambda"] = {"with spaces": 'def concept_gae_lambda():\n    return " d"\n'}
+ALTERNATIVES["concept_reuse"] = {"plain letter": 'def concept_reuse():\n    return "c"\n'}
+
+# Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
+JUDGED_ON_A_TARGET = ["train_cartpole_policy"]
+
+EQUIVALENT_MUTATIONS["policy_score"] = {
+    "sign: `-1` -> `1` in `logits.shape[-1]`": "logits are (S, A) by statement: shape[1] is shape[-1]",
+    "sign: `-1` -> `1` in `torch.softmax(logits, dim=-1)`": _TWO_D,
+}

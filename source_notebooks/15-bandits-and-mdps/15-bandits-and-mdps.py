@@ -23,9 +23,11 @@
 #   in, and reproduce the classic 10-armed testbed curves and the regret of each rule.
 # - Write the Bellman expectation and optimality backups, exact policy evaluation and value iteration, and
 #   check that value iteration and policy iteration agree, also on gymnasium's FrozenLake.
-# - Write TD(0), Sarsa and Q-learning updates with the right sign, and see on CliffWalking why the on-policy
-#   learner walks the safe path and the off-policy one the optimal path; then discretize CartPole and learn
-#   it with a Q-table.
+# - Derive the UCB bonus from Hoeffding's inequality, the Bellman equations from the first step of the return,
+#   and the TD targets as one-sample estimates of them.
+# - Write TD(0), Sarsa and Q-learning updates with the right sign and make a Q-learning agent walk CliffWalking's
+#   optimal path (graded on the grader's own rollout); see why the on-policy learner walks the safe path; then
+#   discretize CartPole and learn it with a Q-table.
 #
 # **Notes followed.** The slides *Part II: Deep Learning*, reinforcement-learning part ("The multi-armed bandit
 # problem", "Definitions", "Upper confidence bound", "Thompson sampling", "From bandits to Markov decision
@@ -50,6 +52,7 @@ import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from course.checks import expect_close, expect_true, expect_shape
 from course.demos import interact, needs_exercises
+from course.envs.gridworld import make_cliff_walking
 
 # %%
 # The simulations below are long loops of small tensor operations: one thread is fastest for those.
@@ -118,12 +121,13 @@ expect_close(Q1, torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 4.0]], dtype=torch.fl
 Q2, N2 = sample_average_update(Q1, N1, torch.tensor([0, 0]), torch.tensor([3.0, 2.0], dtype=torch.float64))
 expect_close(Q2, torch.tensor([[2.0, 0.0, 0.0], [2.0, 0.0, 4.0]], dtype=torch.float64),
              what="Q after the second pulls (means of the rewards seen)",
-             hint="Step size 1 / (new count): Q += (r - Q) / (N + 1).")
+             hint="Each estimate must be the mean of the rewards seen so far: the step size is one over the "
+                  "count that INCLUDES this pull.")
 expect_close(N2, torch.tensor([[2, 0, 0], [1, 0, 1]]), what="N after two pulls per run")
 expect_close(Q0, torch.zeros(2, 3, dtype=torch.float64), what="Q0 after the calls",
              hint="Work on clones; do not modify the inputs in place.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_sample_average_update_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_sample_average_update_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -173,7 +177,7 @@ expect_close(a, torch.tensor([1, 2, 0]), what="epsilon_greedy_action(Q, 0.1, uni
 expect_close(epsilon_greedy_action(Q, 1.0, torch.tensor([0.5, 0.05, 0.95]), torch.tensor([0, 2, 1])),
              torch.tensor([0, 2, 1]), what="epsilon_greedy_action with epsilon = 1 (always explore)")
 
-# %% nbgrader={"grade": true, "grade_id": "test_epsilon_greedy_action_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_epsilon_greedy_action_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -184,27 +188,47 @@ assert _result.passed, _result.message
 # %% [markdown]
 # **Upper confidence bounds.** Instead of exploring blindly, explore where the arm *could* still be good. Keep
 # an optimistic bound for each arm, its estimate plus a bonus that shrinks as the arm is pulled, and play the
-# arm with the largest bound (the slides' $Q + c\,\sigma$):
+# arm with the largest bound (the slides' $Q + c\,\sigma$): $a_t = \arg\max_k \big(Q(k) + c\,u_t(k)\big)$.
 #
-# $$a_t = \arg\max_k \left( Q(k) + c \sqrt{\frac{\ln t}{N(k)}} \right).$$
+# **Where the bonus comes from.** The width $u$ is how far above the sample mean the true mean may still
+# plausibly lie. Hoeffding's inequality answers it: the mean of $n$ independent rewards in $[0, 1]$ exceeds the
+# true mean by more than $u$ with probability at most $e^{-2nu^2}$. We pick the width $u_t(k)$ for which this
+# failure probability, with $n = N(k)$ pulls, equals $t^{-2}$: a bound that fails ever more rarely as time goes
+# on, but never with probability zero. **Your derivation:** solve for $u_t(k)$ (the factor 2 in the exponent
+# ends up absorbed in the constant $c$ of UCB1's $\sqrt{2\ln t / n}$; keep exactly the width you derive and
+# multiply it by `c`). Then check the two properties that make UCB work: the width shrinks with $N(k)$, and for
+# an arm that is not played it slowly *grows* with $t$.
 #
-# Why this bonus: by Hoeffding's inequality, the mean of $n$ rewards in $[0, 1]$ exceeds the true mean by more
-# than $u$ with probability at most $e^{-2nu^2}$. Setting this probability to $t^{-4}$ gives
-# $u = \sqrt{2\ln t / n}$ (UCB1's $c = \sqrt 2$): the bound fails with a probability that shrinks fast
-# enough, while $\ln t$ keeps growing, so an arm pulled rarely sees its bonus rise until it is tried again.
-# A bad arm is then pulled only $O(\ln T)$ times, and the regret grows logarithmically. An arm with
-# $N(k) = 0$ has an infinite bonus: **untried arms are played first**, the lowest index first.
-# Here `t` is the number of the step being decided, starting at 1 (so $t-1$ pulls happened before it).
+# <details><summary>Hint 1: the equation to solve</summary>
+#
+# Set Hoeffding's bound equal to the failure probability you want: $e^{-2 N(k) u^2} = t^{-2}$. Take logarithms
+# of both sides.
+# </details>
+#
+# <details><summary>Hint 2: solving it</summary>
+#
+# $-2N(k)u^2 = -2\ln t$, so $u^2 = \ln t / N(k)$. The natural logarithm, since the exponential is base $e$.
+# </details>
+#
+# <details><summary>Hint 3: the rule</summary>
+#
+# $a_t = \arg\max_k \Big(Q(k) + c\sqrt{\ln t \,/\, N(k)}\Big)$: the width is the square root of the whole ratio.
+# </details>
+#
+# An arm with $N(k) = 0$ has an infinite width: **untried arms are played first**, the lowest index first.
+# Here `t` is the number of the step being decided, starting at 1 (so $t-1$ pulls happened before it). A bad
+# arm is then pulled only $O(\ln T)$ times, and the regret grows logarithmically.
 #
 # ### Exercise 3: `ucb_action`
 #
 # Implement `ucb_action(Q, N, t, c)` for a batch of runs: a run with an untried arm plays its lowest-index
-# untried arm; otherwise it plays $\arg\max_k Q(k) + c\sqrt{\ln t / N(k)}$ (ties to the lowest index).
-# Avoid dividing by zero (for instance give untried arms the score `inf` with `torch.where`).
+# untried arm; otherwise it plays the arm with the largest bound $Q(k) + c\,u_t(k)$, with the width you derived
+# (ties to the lowest index). Avoid dividing by zero (for instance give untried arms the score `inf` with
+# `torch.where`).
 
 # %% nbgrader={"grade": false, "grade_id": "ucb_action", "locked": false, "schema_version": 3, "solution": true}
 def ucb_action(Q, N, t, c):
-    """UCB1: untried arms first, else argmax of Q + c * sqrt(ln t / N).
+    """UCB: untried arms first, else the arm with the largest upper confidence bound.
 
     Args:
         Q: (n_runs, n_arms) value estimates.
@@ -222,16 +246,17 @@ def ucb_action(Q, N, t, c):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_ucb_action", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Run 0 has an untried arm; in run 1 the bonus of the arm pulled once, sqrt(ln 12 / 1) = 1.58, beats
-# arm 0's 1 + sqrt(ln 12 / 10) = 1.50; in run 2 both bonuses are equal and the better estimate wins.
+# Run 0 has an untried arm; in run 1 the arm pulled once has the wider bound and wins although its estimate
+# is lower; in run 2 both arms were pulled equally often, so the better estimate wins.
 Q = torch.tensor([[1.0, 0.5], [1.0, 0.9], [0.3, 0.2]], dtype=torch.float64)
 N = torch.tensor([[3, 0], [10, 1], [4, 4]])
 expect_close(ucb_action(Q, N, 12, 1.0), torch.tensor([1, 1, 0]), what="ucb_action(Q, N, t=12, c=1)",
-             hint="Untried arms first; then Q + c * sqrt(log(t) / N), with the natural log.")
+             hint="Untried arms first; then the bound: estimate plus c times the Hoeffding width, which "
+                  "grows like the square root of ln t and shrinks like one over the square root of N.")
 expect_close(ucb_action(torch.zeros(1, 3, dtype=torch.float64), torch.tensor([[1, 0, 0]]), 2, 2.0), torch.tensor([1]),
              what="ucb_action with arms 1 and 2 untried", hint="Play the lowest-index untried arm.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ucb_action_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ucb_action_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -315,6 +340,37 @@ except NotImplementedError:
 # every run plays the arm with the best single reward, often the truly best arm. At step 12 that arm's bonus has
 # shrunk and the runs go back to exploring, so the average drops again.
 #
+# ### Concept question 1: `concept_exploration`
+# In the testbed the greedy rule levels off near 1.0 while $\epsilon = 0.1$ reaches about 1.35, although greedy
+# always plays the arm it currently believes is best. Why does greedy do worse? Return the letter.
+#
+# - **a.** An arm whose first rewards were unlucky looks bad and is never played again, so its estimate is never
+#   corrected: in many runs greedy locks onto a suboptimal arm for good.
+# - **b.** The sample average is a biased estimate of an arm's mean, and greedy play amplifies the bias.
+# - **c.** Random arms pay more on average than the arm that looks best, so exploring earns more per step.
+# - **d.** Greedy finds the best arm too in the end; 1000 steps are simply too few for it to catch up.
+#
+
+# %% nbgrader={"grade": false, "grade_id": "concept_exploration", "locked": false, "schema_version": 3, "solution": true}
+def concept_exploration():
+    """Return your answer as one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_exploration", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_exploration() in ("a", "b", "c", "d"), "concept_exploration() must return one of 'a', 'b', 'c', 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_exploration_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# The answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_exploration", concept_exploration)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 3. Thompson sampling and regret
 #
 # **Beta-Bernoulli.** With Bernoulli rewards and a uniform prior $\mu_k \sim \text{Beta}(1,1)$, the posterior after
@@ -329,11 +385,29 @@ except NotImplementedError:
 # drawn high. Like UCB it has logarithmic regret, and it is often better in practice.
 #
 # **Gaussian.** For rewards $\mathcal N(\mu_k, \sigma^2)$ with known noise variance $\sigma^2$ and prior
-# $\mu_k \sim \mathcal N(m_0, s_0^2)$, the posterior after $n$ rewards summing to $S$ is Gaussian; precisions add:
+# $\mu_k \sim \mathcal N(m_0, s_0^2)$, the posterior after $n$ rewards $r_1, \dots, r_n$ summing to $S$ is again
+# Gaussian. **Your derivation:** find its precision (one over the variance) and its mean in terms of
+# $m_0, s_0^2, \sigma^2, n, S$; a posterior draw is then $\tilde\mu_k = \text{mean} + z_k/\sqrt{\text{precision}}$
+# with $z_k \sim \mathcal N(0, 1)$.
 #
-# $$\text{precision} = \frac{1}{s_0^2} + \frac{n}{\sigma^2}, \qquad
-#   \text{mean} = \frac{m_0/s_0^2 + S/\sigma^2}{\text{precision}}, \qquad
-#   \tilde\mu_k = \text{mean} + \frac{z_k}{\sqrt{\text{precision}}},\ z_k \sim \mathcal N(0,1).$$
+# <details><summary>Hint 1: work with the log-density</summary>
+#
+# $\log p(\mu \mid r) = -\frac{(\mu - m_0)^2}{2 s_0^2} - \sum_i \frac{(r_i - \mu)^2}{2\sigma^2} + \text{const}$.
+# A Gaussian $\mathcal N(m, 1/\lambda)$ has log-density $-\frac{\lambda}{2}\mu^2 + \lambda m\,\mu + \text{const}$:
+# read off the coefficients of $\mu^2$ and $\mu$.
+# </details>
+#
+# <details><summary>Hint 2: the coefficient of $\mu^2$</summary>
+#
+# Collect the $\mu^2$ terms: $-\frac12\big(\frac{1}{s_0^2} + \frac{n}{\sigma^2}\big)\mu^2$. Precisions add: the
+# prior contributes $1/s_0^2$, each reward $1/\sigma^2$.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\lambda = \frac{1}{s_0^2} + \frac{n}{\sigma^2}$ and $m = \big(\frac{m_0}{s_0^2} + \frac{S}{\sigma^2}\big)/\lambda$:
+# a precision-weighted average of the prior mean and the rewards.
+# </details>
 #
 # ### Exercise 4: `thompson_bernoulli_action`
 #
@@ -391,7 +465,7 @@ assert _result.passed, _result.message
 # ### Exercise 5: `thompson_gaussian_action`
 #
 # Implement `thompson_gaussian_action(reward_sums, counts, z, prior_mean=0.0, prior_var=1.0, noise_var=1.0)`:
-# compute each arm's posterior precision and mean from the formulas above, form the posterior samples
+# compute each arm's posterior precision and mean as you derived them, form the posterior samples
 # `mean + z / sqrt(precision)` with the given standard-normal draws `z` (shape `(n_runs, n_arms)`), and return
 # their arg-max over arms, shape `(n_runs,)`. Work in the dtype of `z`.
 
@@ -415,18 +489,19 @@ def thompson_gaussian_action(reward_sums, counts, z, prior_mean=0.0, prior_var=1
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_thompson_gaussian_action", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Run 0: arm 0 has posterior N(0.75, 1/4), arm 1 is still the prior: samples 0.75 + 0.5 * 0 and 0 + 0.5 = 0.5.
-# Run 1: arm 1 has precision 4, so its sample is 0 + 1.0 / 2 = 0.5 > 0.4, the prior draw of arm 0.
+# Run 0: arm 0 (three rewards summing to 3) has posterior N(0.75, 1/4); arm 1 is still the prior N(0, 1).
+# Run 1: nothing seen from arm 0; arm 1 saw three rewards summing to 0, so its draw is squeezed towards 0.
 sums = torch.tensor([[3.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
 n = torch.tensor([[3.0, 0.0], [0.0, 3.0]], dtype=torch.float64)
 z = torch.tensor([[0.0, 0.5], [0.4, 1.0]], dtype=torch.float64)
 expect_close(thompson_gaussian_action(sums, n, z), torch.tensor([0, 1]), what="thompson_gaussian_action (standard prior)",
-             hint="Posterior precision 1/prior_var + n/noise_var; the sample is mean + z / sqrt(precision).")
+             hint="Precisions add (the prior's and one per reward), the posterior mean is a precision-weighted "
+                  "average, and the draw is scaled by the posterior STANDARD DEVIATION.")
 expect_close(thompson_gaussian_action(torch.tensor([[2.0, 2.5]], dtype=torch.float64), torch.tensor([[1.0, 1.0]], dtype=torch.float64),
                                       torch.zeros(1, 2, dtype=torch.float64), prior_mean=4.0, prior_var=1.0, noise_var=0.25),
              torch.tensor([1]), what="thompson_gaussian_action with prior_mean 4, noise_var 0.25")
 
-# %% nbgrader={"grade": true, "grade_id": "test_thompson_gaussian_action_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_thompson_gaussian_action_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -463,7 +538,7 @@ expect_close(cumulative_regret(q, torch.tensor([[0, 1, 0], [1, 1, 0]])),
              torch.tensor([[0.5, 0.5, 1.0], [0.5, 1.0, 1.0]], dtype=torch.float64),
              what="cumulative_regret", hint="Gap to the best arm of the same run, summed over the steps so far (dim 1).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_cumulative_regret_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_cumulative_regret_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -525,6 +600,38 @@ except NotImplementedError:
     print("Implement the bandit exercises to see this demo.")
 
 # %% [markdown]
+# ### Concept question 2: `concept_optimism`
+# UCB always plays the arm with the largest *optimistic* bound. Why does this optimism not make it keep pulling
+# bad arms at a fixed rate? Return the letter.
+#
+# - **a.** The bonus is the same for every arm, so the choice is the same as greedy's and no bad arm is pulled.
+# - **b.** The bonus shrinks as $t$ grows, so after a while UCB stops exploring altogether.
+# - **c.** A bad arm is only chosen while its bound is high because of few pulls; each pull shrinks its width
+#   and pulls its estimate towards its low true mean, so either the pull teaches something or the bound was
+#   right and the pull was cheap.
+# - **d.** It does pull bad arms at a fixed rate, like epsilon-greedy; it is only better in the first steps.
+#
+
+# %% nbgrader={"grade": false, "grade_id": "concept_optimism", "locked": false, "schema_version": 3, "solution": true}
+def concept_optimism():
+    """Return your answer as one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_optimism", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_optimism() in ("a", "b", "c", "d"), "concept_optimism() must return one of 'a', 'b', 'c', 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_optimism_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# The answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_optimism", concept_optimism)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ### Interactive: exploration knobs
 #
 # Move $\epsilon$ and $c$ and watch the testbed (500 runs, 500 steps). Too little exploration and the rule locks
@@ -555,11 +662,29 @@ interact(show_knobs, epsilon=(0.0, 0.5, 0.01), c=(0.0, 4.0, 0.1));
 # Now the action changes the state. An MDP has states $s$, actions $a$, transition probabilities
 # $P(s' \mid s, a)$ and rewards; an episode may end (a goal, a hole, a cliff). The value of a policy $\pi$ is the
 # expected discounted return $V^\pi(s) = \mathbb E_\pi[\sum_t \gamma^t r_t \mid s_0 = s]$ (Kaplan §8.1). Splitting off the
-# first step gives the **Bellman expectation equation**, and for the best policy the **Bellman optimality
-# equation** (Kaplan §8.3):
+# first step gives the **Bellman expectation equation**, a relation between $V^\pi(s)$ and the values of the
+# states one step later; for the best policy it becomes the **Bellman optimality equation** (Kaplan §8.3).
+# **Your derivation** (the two exercises below are its right-hand sides): write $V^\pi(s)$ as the expected first
+# reward plus the discounted value of where you land, in terms of $\pi(a|s)$, $R(s,a)$ and $T(s,a,s')$ (defined
+# in the next paragraph); then say what changes when the policy is the best one.
 #
-# $$V^\pi(s) = \sum_a \pi(a|s)\Big[R(s,a) + \gamma \sum_{s'} T(s,a,s')\,V^\pi(s')\Big], \qquad
-#   V^*(s) = \max_a \Big[R(s,a) + \gamma \sum_{s'} T(s,a,s')\,V^*(s')\Big].$$
+# <details><summary>Hint 1: split the return</summary>
+#
+# The return from step 0 is $G_0 = r_0 + \gamma G_1$, where $G_1$ is the return from step 1 on. Condition on
+# the first action $a \sim \pi(\cdot|s)$ and on the next state $s'$.
+# </details>
+#
+# <details><summary>Hint 2: the Markov property</summary>
+#
+# Given $s_1 = s'$, the future does not depend on how you got there: $\mathbb E[G_1 \mid s_1 = s'] = V^\pi(s')$.
+# An episode that ended has no future, which is why $T$ below leaves ending transitions out.
+# </details>
+#
+# <details><summary>Hint 3: both equations</summary>
+#
+# $V^\pi(s) = \sum_a \pi(a|s)\big[R(s,a) + \gamma \sum_{s'} T(s,a,s')\,V^\pi(s')\big]$. The best policy puts all
+# its weight on the action with the largest bracket: $V^*(s) = \max_a \big[R(s,a) + \gamma \sum_{s'} T(s,a,s')\,V^*(s')\big]$.
+# </details>
 #
 # **Our tensors.** gymnasium's toy-text environments expose their model as `env.unwrapped.P[s][a]`, a list of
 # `(prob, next_state, reward, terminated)`. `course.envs.gridworld.transition_tensors(P)` turns it into
@@ -567,17 +692,17 @@ interact(show_knobs, epsilon=(0.0, 0.5, 0.01), c=(0.0, 4.0, 0.1));
 # - `T[s, a, s2]`, the probability of moving to `s2` **and continuing**: transitions with `terminated=True` are
 #   left out, so nothing is bootstrapped after the end of an episode. Rows of `T` sum to at most one.
 #
-# With these, the bracket above is the **action-value** $Q(s, a) = R(s,a) + \gamma\,(T V)(s, a)$, one `einsum`
-# (`torch.einsum("sat,t->sa", T, V)`) or a matrix product `T @ V`.
+# With these, the expected first reward plus the discounted value of the landing state, for a given first
+# action, is the **action-value** $Q(s, a)$ of that action: one `einsum` or one matrix product over $s'$.
 #
 # ### Exercise 7: `bellman_expectation_backup`
 #
 # Implement `bellman_expectation_backup(V, T, R, policy, gamma)`: `V` `(S,)`, `policy` `(S, A)` with rows summing to
-# one; return the right-hand side of the expectation equation, shape `(S,)`.
+# one; return the right-hand side of the expectation equation you derived, shape `(S,)`.
 
 # %% nbgrader={"grade": false, "grade_id": "bellman_expectation_backup", "locked": false, "schema_version": 3, "solution": true}
 def bellman_expectation_backup(V, T, R, policy, gamma):
-    """V'(s) = sum_a pi(a|s) (R[s, a] + gamma * sum_s2 T[s, a, s2] V[s2]).
+    """One Bellman expectation backup: the right-hand side of the equation for V^pi, evaluated at V.
 
     Args:
         V: (S,) values; T: (S, A, S) continuation probabilities; R: (S, A) expected rewards.
@@ -600,9 +725,10 @@ V_small = torch.tensor([2.0, 4.0], dtype=torch.float64)
 pi = torch.tensor([[0.25, 0.75], [1.0, 0.0]], dtype=torch.float64)
 expect_close(bellman_expectation_backup(V_small, T_small, R_small, pi, 0.5), torch.tensor([3.5, 5.0], dtype=torch.float64),
              what="bellman_expectation_backup on the two-state example",
-             hint="Average Q(s, a) = R + gamma * T @ V over the policy's action probabilities.")
+             hint="First the value of each first action (reward now, discounted value of where it leads), "
+                  "then its average under the policy.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_bellman_expectation_backup_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_bellman_expectation_backup_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -618,7 +744,7 @@ assert _result.passed, _result.message
 
 # %% nbgrader={"grade": false, "grade_id": "bellman_optimality_backup", "locked": false, "schema_version": 3, "solution": true}
 def bellman_optimality_backup(V, T, R, gamma):
-    """V'(s) = max_a (R[s, a] + gamma * sum_s2 T[s, a, s2] V[s2]).
+    """One Bellman optimality backup: the right-hand side of the equation for V*, evaluated at V.
 
     Args:
         V: (S,) values; T: (S, A, S); R: (S, A); gamma: discount factor.
@@ -635,7 +761,7 @@ T_small = torch.tensor([[[0.0, 1.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]], dty
 R_small = torch.tensor([[0.0, 3.0], [5.0, 3.0]], dtype=torch.float64)
 expect_close(bellman_optimality_backup(torch.tensor([2.0, 4.0], dtype=torch.float64), T_small, R_small, 0.5),
              torch.tensor([4.0, 5.0], dtype=torch.float64), what="bellman_optimality_backup on the two-state example",
-             hint="Maximize over actions (dim 1) of R + gamma * T @ V.")
+             hint="The best policy takes the best action: a maximum over ACTIONS of the action values.")
 expect_close(bellman_optimality_backup(torch.tensor([2.0, 40.0], dtype=torch.float64), T_small, R_small, 0.5),
              torch.tensor([20.0, 5.0], dtype=torch.float64), what="bellman_optimality_backup with V = [2, 40]")
 
@@ -650,11 +776,19 @@ assert _result.passed, _result.message
 # %% [markdown]
 # ## 5. Dynamic programming: policy evaluation, value and policy iteration
 #
-# **Exact policy evaluation.** For a fixed policy the expectation equation is *linear* in $V$. With
-# $P_\pi(s, s') = \sum_a \pi(a|s) T(s,a,s')$ and $r_\pi(s) = \sum_a \pi(a|s) R(s,a)$ it reads
-# $V = r_\pi + \gamma P_\pi V$, that is
+# **Exact policy evaluation.** For a fixed policy the expectation equation is *linear* in $V$: $S$ equations in
+# $S$ unknowns. **Your derivation:** write it as one matrix equation $A\,V^\pi = b$ and name $A$ and $b$.
 #
-# $$(I - \gamma P_\pi)\,V^\pi = r_\pi .$$
+# <details><summary>Hint 1: average over the policy first</summary>
+#
+# Pull the policy's average inside: define the state-to-state matrix $P_\pi(s, s') = \sum_a \pi(a|s) T(s,a,s')$ (where
+# the policy takes you, averaged over its actions) and the vector $r_\pi(s) = \sum_a \pi(a|s) R(s,a)$.
+# </details>
+#
+# <details><summary>Hint 2: the system</summary>
+#
+# The equation reads $V = r_\pi + \gamma P_\pi V$, that is $(I - \gamma P_\pi)\,V^\pi = r_\pi$.
+# </details>
 #
 # For $\gamma < 1$ the matrix is invertible: $\gamma P_\pi$ has row sums at most $\gamma$, so its spectral radius is
 # below one. (For $\gamma = 1$ it is invertible exactly when the policy ends every episode with probability one.)
@@ -671,12 +805,12 @@ assert _result.passed, _result.message
 #
 # ### Exercise 9: `policy_evaluation`
 #
-# Implement `policy_evaluation(T, R, policy, gamma)` by solving the linear system with `torch.linalg.solve`
-# (build $P_\pi$ and $r_\pi$ first). Return $V^\pi$, shape `(S,)`.
+# Implement `policy_evaluation(T, R, policy, gamma)` by solving the linear system you derived with
+# `torch.linalg.solve` (no iteration). Return $V^\pi$, shape `(S,)`.
 
 # %% nbgrader={"grade": false, "grade_id": "policy_evaluation", "locked": false, "schema_version": 3, "solution": true}
 def policy_evaluation(T, R, policy, gamma):
-    """Exact V^pi from (I - gamma P_pi) V = r_pi.
+    """Exact V^pi, the solution of the linear Bellman expectation equation.
 
     Args:
         T: (S, A, S); R: (S, A); policy: (S, A) action probabilities; gamma: discount factor.
@@ -695,16 +829,18 @@ def policy_evaluation(T, R, policy, gamma):
 # A state that loops on itself with reward 1 is worth 1 + 0.9 + 0.81 + ... = 10.
 expect_close(policy_evaluation(torch.ones(1, 1, 1, dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64),
                                torch.ones(1, 1, dtype=torch.float64), 0.9), torch.tensor([10.0], dtype=torch.float64),
-             what="policy_evaluation of a self-loop with reward 1, gamma 0.9", hint="Solve (I - gamma P_pi) V = r_pi.")
+             what="policy_evaluation of a self-loop with reward 1, gamma 0.9",
+             hint="V must satisfy the expectation equation exactly: it is a LINEAR system in V.")
 # The two-state example: pi(0) = [0.25, 0.75] gives V(1) = 5 and V(0) = 0.25 * (0 + 0.5 * 5) + 0.75 * (3 + 0.5 * V(0)).
 T_small = torch.tensor([[[0.0, 1.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]], dtype=torch.float64)
 R_small = torch.tensor([[0.0, 3.0], [5.0, 3.0]], dtype=torch.float64)
 pi = torch.tensor([[0.25, 0.75], [1.0, 0.0]], dtype=torch.float64)
 expect_close(policy_evaluation(T_small, R_small, pi, 0.5), torch.tensor([2.875 / 0.625, 5.0], dtype=torch.float64),
              what="policy_evaluation on the two-state example",
-             hint="P_pi[s, s2] = sum_a pi(a|s) T[s, a, s2]; r_pi[s] = sum_a pi(a|s) R[s, a].")
+             hint="Average both the transitions and the rewards over the policy's action probabilities before "
+                  "solving.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_policy_evaluation_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_policy_evaluation_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -822,28 +958,44 @@ except NotImplementedError:
 # ## 6. Learning from experience: TD(0), Sarsa and Q-learning
 #
 # Without the model $T, R$ we cannot take expectations, but we can **sample** them: every transition
-# $(s, a, r, s')$ is one noisy draw of the Bellman right-hand side. Replace the expectation by this sample and
-# move the estimate a step $\alpha$ towards it, exactly like the sample average of §1:
+# $(s, a, r, s')$ is one noisy draw of a Bellman right-hand side. Replace the expectation by this one sample, the
+# **TD target**, and move the estimate a step $\alpha$ towards it, exactly like the sample average of §1:
+# *estimate ← estimate + α (target − estimate)*. The difference *target − estimate* is the **TD error** $\delta$.
+# Three learners come from three Bellman equations:
+# - **TD(0)** estimates $V^\pi$ of the policy being followed, from the expectation equation for $V$;
+# - **Sarsa** (named after the quintuple $s, a, r, s', a'$ it uses) estimates $Q^\pi$, from the expectation
+#   equation written for action values;
+# - **Q-learning** estimates $Q^*$, from the optimality equation written for action values.
 #
-# $$\begin{aligned}
-# \text{TD(0):}\quad & V(s) \leftarrow V(s) + \alpha\,\big[r + \gamma V(s') - V(s)\big],\\
-# \text{Sarsa:}\quad & Q(s,a) \leftarrow Q(s,a) + \alpha\,\big[r + \gamma Q(s', a') - Q(s,a)\big],\\
-# \text{Q-learning:}\quad & Q(s,a) \leftarrow Q(s,a) + \alpha\,\big[r + \gamma \max_{b} Q(s', b) - Q(s,a)\big].
-# \end{aligned}$$
+# **Your derivation:** write each learner's TD target.
 #
-# The bracket is the **TD error** $\delta$: *target minus estimate*. **Mind the sign.** You will find these rules
-# written in other places with the difference the other way round, $Q - \text{target}$, next to a plus sign. Such an
-# update pushes the estimate *away* from its target: a value that is too small gets smaller, and the table diverges.
-# The derivation settles it: the rule is one SGD step on $\frac12(\text{target} - Q)^2$ with the target held fixed
-# (Kaplan §8.3 "stops the gradients" on it), whose gradient in $Q$ is $-(\text{target} - Q)$, so the step is
-# $+\alpha(\text{target} - Q)$.
+# <details><summary>Hint 1: the equations for action values</summary>
+#
+# Condition on the first action too: $Q^\pi(s,a) = R(s,a) + \gamma\,\mathbb E_{s'}\big[\sum_{a'} \pi(a'|s')\,Q^\pi(s',a')\big]$,
+# and $Q^*(s,a) = R(s,a) + \gamma\,\mathbb E_{s'}\big[\max_{a'} Q^*(s',a')\big]$.
+# </details>
+#
+# <details><summary>Hint 2: one sample of each expectation</summary>
+#
+# The observed reward $r$ stands in for $R(s,a)$ and the observed $s'$ for the average over next states. The
+# average over $\pi(\cdot|s')$ is sampled by the action the agent *actually takes* next, $a'$. A maximum needs
+# no sample: it can be computed from the table.
+# </details>
+#
+# <details><summary>Hint 3: the three targets</summary>
+#
+# TD(0): $r + \gamma V(s')$. Sarsa: $r + \gamma Q(s', a')$. Q-learning: $r + \gamma \max_b Q(s', b)$.
+# After a transition that ended the episode, all three are $r$ alone.
+# </details>
+#
+# **Mind the sign.** You will find these rules written in other places with the difference the other way round,
+# *estimate − target*, next to a plus sign. Such an update pushes the estimate *away* from its target: a value that
+# is too small gets smaller, and the table diverges. The derivation settles it: the rule is one SGD step on
+# $\frac12(\text{target} - \text{estimate})^2$ with the target held fixed (Kaplan §8.3 "stops the gradients" on it),
+# whose gradient in the estimate is $-(\text{target} - \text{estimate})$, so the step is $+\alpha(\text{target} - \text{estimate})$.
 #
 # **Ends of episodes.** When the transition ended the episode (`terminated=True`) there is no future: the target is
 # $r$ alone. (A time-limit *truncation* is different: the state still had a future, so learners keep bootstrapping.)
-#
-# **On- and off-policy.** Sarsa uses the action $a'$ that the behaviour policy (say epsilon-greedy) actually takes
-# next, so it learns the value of the policy it follows, exploration included. Q-learning uses $\max_b$, the
-# greedy action, whatever is done next: it learns $Q^*$ while behaving differently.
 #
 # All three functions take one transition and return a **new** table (clone, then change one entry), with `s`,
 # `a`, `s_next`, `a_next` Python ints, `r` a float and `terminated` a bool.
@@ -852,7 +1004,7 @@ except NotImplementedError:
 
 # %% nbgrader={"grade": false, "grade_id": "td0_update", "locked": false, "schema_version": 3, "solution": true}
 def td0_update(V, s, r, s_next, terminated, alpha, gamma):
-    """V[s] += alpha * (r + gamma * V[s_next] - V[s]); the target is r when terminated.
+    """One TD(0) update of V[s] from the transition (s, r, s_next); no bootstrap when terminated.
 
     Args:
         V: (S,) value table; s, s_next: ints; r: float; terminated: bool; alpha, gamma: floats.
@@ -871,7 +1023,8 @@ def td0_update(V, s, r, s_next, terminated, alpha, gamma):
 V = torch.tensor([1.0, 2.0], dtype=torch.float64)
 expect_close(td0_update(V, 0, 2.0, 1, False, 0.5, 0.5), torch.tensor([2.0, 2.0], dtype=torch.float64),
              what="td0_update(V=[1, 2], s=0, r=2, s_next=1, alpha=0.5, gamma=0.5)",
-             hint="Target r + gamma * V[s_next] = 3; V[s] moves halfway towards it: V += alpha * (target - V).")
+             hint="The target is this reward plus the discounted value of the state reached (here 3); with "
+                  "alpha = 0.5 the estimate moves halfway TOWARDS it.")
 expect_close(td0_update(V, 0, 2.0, 1, True, 0.5, 0.5), torch.tensor([1.5, 2.0], dtype=torch.float64),
              what="td0_update with terminated=True", hint="No bootstrap after the end of an episode: the target is r.")
 expect_close(V, torch.tensor([1.0, 2.0], dtype=torch.float64), what="V after the calls", hint="Return a new tensor.")
@@ -923,7 +1076,7 @@ except NotImplementedError:
 
 # %% nbgrader={"grade": false, "grade_id": "sarsa_update", "locked": false, "schema_version": 3, "solution": true}
 def sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma):
-    """Q[s, a] += alpha * (r + gamma * Q[s_next, a_next] - Q[s, a]); the target is r when terminated.
+    """One Sarsa update of Q[s, a] from the transition (s, a, r, s_next, a_next); no bootstrap when terminated.
 
     Args:
         Q: (S, A) table; s, a, s_next, a_next: ints; r: float; terminated: bool; alpha, gamma: floats.
@@ -942,7 +1095,8 @@ def sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma):
 Q = torch.tensor([[0.0, 1.0], [4.0, 2.0]], dtype=torch.float64)
 expect_close(sarsa_update(Q, 0, 0, 1.0, 1, 1, False, 0.5, 1.0), torch.tensor([[1.5, 1.0], [4.0, 2.0]], dtype=torch.float64),
              what="sarsa_update(Q, s=0, a=0, r=1, s_next=1, a_next=1, alpha=0.5, gamma=1)",
-             hint="Sarsa's target uses the next action actually taken: r + gamma * Q[s_next, a_next] = 3.")
+             hint="Sarsa's target samples the next action: it uses the value of the action actually taken "
+                  "next (here 3), not the best one.")
 expect_close(sarsa_update(Q, 0, 0, 1.0, 1, 1, True, 0.5, 1.0), torch.tensor([[0.5, 1.0], [4.0, 2.0]], dtype=torch.float64),
              what="sarsa_update with terminated=True", hint="The target is r alone at the end of an episode.")
 
@@ -959,7 +1113,7 @@ assert _result.passed, _result.message
 
 # %% nbgrader={"grade": false, "grade_id": "q_learning_update", "locked": false, "schema_version": 3, "solution": true}
 def q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma):
-    """Q[s, a] += alpha * (r + gamma * max_b Q[s_next, b] - Q[s, a]); the target is r when terminated.
+    """One Q-learning update of Q[s, a] from the transition (s, a, r, s_next); no bootstrap when terminated.
 
     Args:
         Q: (S, A) table; s, a, s_next: ints; r: float; terminated: bool; alpha, gamma: floats.
@@ -978,7 +1132,8 @@ def q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma):
 Q = torch.tensor([[0.0, 1.0], [4.0, 2.0]], dtype=torch.float64)
 expect_close(q_learning_update(Q, 0, 1, 1.0, 1, False, 0.5, 1.0), torch.tensor([[0.0, 3.0], [4.0, 2.0]], dtype=torch.float64),
              what="q_learning_update(Q, s=0, a=1, r=1, s_next=1, alpha=0.5, gamma=1)",
-             hint="Target r + gamma * max_b Q[s_next, b] = 5 (the best next action, not a = 1); then Q += alpha * (target - Q).")
+             hint="Q-learning's target uses the BEST value of the next state (here 5), whatever action is "
+                  "taken there; then the estimate moves a step alpha towards it.")
 expect_close(q_learning_update(Q, 0, 0, 1.0, 1, True, 0.5, 1.0), torch.tensor([[0.5, 1.0], [4.0, 2.0]], dtype=torch.float64),
              what="q_learning_update with terminated=True", hint="The target is r alone at the end of an episode.")
 expect_close(Q, torch.tensor([[0.0, 1.0], [4.0, 2.0]], dtype=torch.float64), what="Q after the calls", hint="Return a new tensor.")
@@ -992,48 +1147,119 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Demo: walking along the cliff
+# ## 7. Make it work: Sarsa and Q-learning on the cliff
 #
 # gymnasium's CliffWalking (`make_cliff_walking()` picks the id your gymnasium version registers): a 4 × 12 grid,
-# start bottom left, goal bottom right, the cells between them are a cliff (reward −100 and back to the start),
-# every step costs −1. Both learners behave epsilon-greedily with $\epsilon = 0.1$, $\alpha = 0.5$, $\gamma = 1$.
-# Q-learning learns the optimal path right along the cliff edge, but while exploring it falls off now and then, so
-# its *online* return is worse. Sarsa learns the value of the exploring policy, for which the edge is dangerous,
-# and takes the safe path along the top.
+# start bottom left (state 36), goal bottom right (state 47), the cells between them are a cliff (reward −100 and
+# back to the start), every step costs −1, and reaching the goal ends the episode. The shortest path runs right
+# along the cliff edge: 13 steps, return −13.
+#
+# ### Exercise 14: `td_control` (the graded make-it-work task)
+#
+# Write `td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500)`, the
+# learning loop around your updates. `update` is `"sarsa"` or `"q_learning"`. Build the environment with
+# `make_cliff_walking()`, start from a zero `float64` table of shape `(48, 4)`, and draw every random choice from
+# `rng = np.random.default_rng(seed)`. The **behaviour policy** is epsilon-greedy: with probability `epsilon` a
+# uniformly random action, otherwise `argmax_a Q[s, a]`. Each episode starts with `env.reset(seed=seed + episode)`
+# and runs until the environment terminates or truncates it, or for `max_steps` steps. After every step, update
+# the table with your `sarsa_update` or `q_learning_update`; for Sarsa, the next action must be chosen *before*
+# the update (it is part of the target) and then actually played. Return `(Q, returns)`: the table and a numpy
+# array of the undiscounted return of each training episode, shape `(n_episodes,)`.
+#
+# **The target.** The grader calls `td_control("q_learning", seed=...)` with your defaults for everything else,
+# takes the returned table, and rolls out its **greedy** policy itself, from the start, for at most 100 steps.
+# The greedy policy must walk the shortest path: **return −13**, on every seed it tries. The reference needs about
+# a second (a few thousand steps); keep yours under about 3 seconds. Replacing Q-learning's target by Sarsa's
+# misses the target (see the demo below for why), and so does an update with the wrong sign.
+#
+# The test cell below defines `greedy_return(Q)`, the grader's rollout, so you can check yourself.
 
-# %%
-def train_cliff(update, n_episodes=400, alpha=0.5, epsilon=0.1, seed=0):
+# %% nbgrader={"grade": false, "grade_id": "td_control", "locked": false, "schema_version": 3, "solution": true}
+def td_control(update, n_episodes=200, alpha=0.5, epsilon=0.1, gamma=1.0, seed=0, max_steps=500):
+    """Sarsa or Q-learning with epsilon-greedy behaviour on CliffWalking.
+
+    Args:
+        update: "sarsa" or "q_learning".
+        n_episodes: training episodes; alpha, epsilon, gamma: step size, exploration, discount.
+        seed: seeds every random draw (numpy.random.default_rng(seed)); max_steps: the longest episode.
+    Returns:
+        (Q, returns): the (48, 4) float64 table and the (n_episodes,) numpy array of episode returns.
+    """
+    ### BEGIN SOLUTION
     env = make_cliff_walking()
+    n_states, n_actions = env.observation_space.n, env.action_space.n
     rng = np.random.default_rng(seed)
-    Q = torch.zeros(48, 4, dtype=torch.float64)
-    returns = []
+    Q = torch.zeros(n_states, n_actions, dtype=torch.float64)
 
     def act(s):
-        return int(rng.integers(4)) if rng.random() < epsilon else int(Q[s].argmax())
+        return int(rng.integers(n_actions)) if rng.random() < epsilon else int(Q[s].argmax())
 
+    returns = np.zeros(n_episodes)
     for episode in range(n_episodes):
         s, _ = env.reset(seed=seed + episode)
-        a, total = act(s), 0.0
-        for _ in range(500):
-            s2, r, terminated, truncated, _ = env.step(a)
-            a2 = act(s2)
+        a = act(s)
+        for _ in range(max_steps):
+            s_next, r, terminated, truncated, _ = env.step(a)
+            returns[episode] += r
             if update == "sarsa":
-                Q = sarsa_update(Q, s, a, r, s2, a2, terminated, alpha, 1.0)
+                a_next = act(s_next)
+                Q = sarsa_update(Q, s, a, r, s_next, a_next, terminated, alpha, gamma)
             else:
-                Q = q_learning_update(Q, s, a, r, s2, terminated, alpha, 1.0)
-            total += r
-            s, a = s2, a2
+                Q = q_learning_update(Q, s, a, r, s_next, terminated, alpha, gamma)
+                a_next = act(s_next)
+            s, a = s_next, a_next
             if terminated or truncated:
                 break
-        returns.append(total)
-    return Q, np.array(returns)
+    return Q, returns
+    ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test_td_control", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+CLIFF_P = make_cliff_walking().unwrapped.P
+
+
+def greedy_return(Q, start=36, max_steps=100):
+    """Return of the greedy policy of Q from `start` on CliffWalking (deterministic), at most max_steps steps."""
+    s, total = start, 0.0
+    for _ in range(max_steps):
+        _, s, r, terminated = CLIFF_P[s][int(Q[s].argmax())][0]
+        total += r
+        if terminated:
+            break
+    return total
+
+
+import time
+_start = time.perf_counter()
+_Q, _returns = td_control("q_learning", seed=0)
+_seconds = time.perf_counter() - _start
+expect_true(isinstance(_Q, torch.Tensor) and _Q.shape == (48, 4) and _Q.dtype == torch.float64,
+            "td_control must return a (48, 4) float64 tensor first.")
+expect_true(len(_returns) == 200, f"td_control must return one return per episode (200), got {len(_returns)}.")
+print(f"Q-learning: greedy return {greedy_return(_Q):.0f} (target -13), trained in {_seconds:.1f} s")
+expect_true(greedy_return(_Q) >= -13, f"the greedy policy's return is {greedy_return(_Q):.0f}, not the shortest path's -13",
+            hint="Q-learning's target values the next state by its BEST action, whatever the behaviour policy "
+                 "plays; check also that each episode restarts and that the update moves TOWARDS its target.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_td_control_2", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# Hidden tests (other seeds; the greedy rollout is done by the grader).
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("td_control", td_control)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Demo: walking along the cliff
+#
+# Both learners behave epsilon-greedily with $\epsilon = 0.1$, $\alpha = 0.5$, $\gamma = 1$ (your `td_control`). Watch
+# where their greedy paths go and what they earn *while learning*.
+
+# %%
 def greedy_path(Q, start=36, goal=47):
-    P = make_cliff_walking().unwrapped.P
     path, s = [start], start
     for _ in range(60):
-        _, s, _, _ = P[s][int(Q[s].argmax())][0]
+        _, s, _, _ = CLIFF_P[s][int(Q[s].argmax())][0]
         path.append(s)
         if s == goal:
             break
@@ -1046,7 +1272,7 @@ def show_cliff():
     grid[3, 1:11] = 1
     axes[1].imshow(grid, cmap="Reds", alpha=0.5)
     for name, color, offset in [("sarsa", "tab:blue", -0.1), ("q_learning", "tab:orange", 0.1)]:
-        Q, returns = train_cliff(name)
+        Q, returns = td_control(name, n_episodes=300)
         smooth = np.convolve(returns, np.ones(20) / 20, mode="valid")
         axes[0].plot(smooth, color=color, label=name)
         path = np.array(greedy_path(Q))
@@ -1061,10 +1287,47 @@ def show_cliff():
     plt.show()
 
 
-try:
+with needs_exercises():
     show_cliff()
-except NotImplementedError:
-    print("Implement sarsa_update and q_learning_update to see this demo.")
+
+# %% [markdown]
+# **On- and off-policy.** Q-learning learns the optimal path right along the cliff edge, but while exploring it
+# falls off now and then, so its *online* return is worse. Sarsa's target uses the action the epsilon-greedy
+# behaviour actually takes next, so it learns the value of the policy it follows, exploration included: for that
+# policy the edge is dangerous, and its greedy path keeps a safe distance along the top. Sarsa is **on-policy**
+# (it evaluates the policy that generates the data); Q-learning is **off-policy** (its $\max$ evaluates the greedy
+# policy, whatever generated the data).
+#
+# ### Concept question 3: `concept_off_policy`
+# You run Q-learning on a small MDP with a behaviour policy that plays **uniformly at random** ($\epsilon = 1$),
+# long enough that every state-action pair is visited many times, with step sizes that decay suitably. What does
+# the greedy policy of the learned table become? Return the letter.
+#
+# - **a.** The greedy policy of the random policy's action values $Q^{\text{random}}$, since a TD learner
+#   always learns the values of the policy that collects the data.
+# - **b.** An optimal policy: Q-learning's target does not depend on the actions the behaviour plays next, so
+#   the table still converges to $Q^*$.
+# - **c.** Nothing useful: a learner that never exploits cannot discover which actions are good.
+# - **d.** It diverges, because the random behaviour keeps visiting states an optimal policy never would.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_off_policy", "locked": false, "schema_version": 3, "solution": true}
+def concept_off_policy():
+    """Return your answer as one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_off_policy", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_off_policy() in ("a", "b", "c", "d"), "concept_off_policy() must return one of 'a', 'b', 'c', 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_off_policy_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# The answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_off_policy", concept_off_policy)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Demo: a Q-table for CartPole
@@ -1153,8 +1416,10 @@ except NotImplementedError:
 # - `bellman_expectation_backup`, `bellman_optimality_backup`, `policy_evaluation`, `value_iteration`: dynamic
 #   programming on a known model; value and policy iteration agree, on FrozenLake too.
 # - `td0_update`, `sarsa_update`, `q_learning_update`: the same backups from sampled transitions, with the sign
-#   that moves towards the target and no bootstrap past the end of an episode; on- versus off-policy on the cliff,
-#   and a Q-table that balances CartPole.
+#   that moves towards the target and no bootstrap past the end of an episode, each target derived as a one-sample
+#   estimate of a Bellman equation.
+# - `td_control`: the learning loop around them; Q-learning's greedy policy walks the cliff's shortest path, while
+#   on-policy Sarsa keeps its distance. A Q-table also balances CartPole.
 #
 # **Next:** chapter 16 replaces the tables with neural networks: policy gradients, deep Q-learning with its
 # target networks, and self-play.

@@ -15,17 +15,17 @@
 # it can be checked exactly.
 #
 # **Learning goals**
-# - Compute discounted returns and rewards-to-go, and write the REINFORCE gradient estimator for a softmax
-#   policy, with rewards-to-go and a baseline; verify that all three are **unbiased** by enumerating every
-#   trajectory of a small MDP and comparing with the exact gradient.
-# - Write generalized advantage estimation (GAE) with episode boundaries, and see how $\lambda$ moves it from
-#   TD errors ($\lambda=0$) to Monte-Carlo advantages ($\lambda=1$).
+# - Compute discounted returns and rewards-to-go; derive the policy-gradient theorem with the log-derivative
+#   trick and the score of a softmax policy, and write the REINFORCE estimator with rewards-to-go and a baseline;
+#   verify that all three are **unbiased** by enumerating every trajectory of a small MDP.
+# - Derive generalized advantage estimation (GAE) from TD errors, with episode boundaries, and see how $\lambda$
+#   moves it from TD errors ($\lambda=0$) to Monte-Carlo advantages ($\lambda=1$).
 # - Write the regression targets of DQN and double DQN, and say why double DQN is less optimistic.
 # - Write PPO's clipped objective and predict where its gradient vanishes.
 # - Write the PUCT rule that AlphaZero's tree search uses to pick a move, and run a small tree search on
 #   tic-tac-toe with it.
 # - Fit a behaviour-cloning policy, watch it drift off the expert's states, and repair it with DAgger.
-# - Train a policy network on CartPole with policy gradients.
+# - Train a policy network on CartPole with policy gradients until its greedy policy reaches a stated return.
 #
 # **Notes followed.** Kaplan, *Notes on Contemporary Machine Learning for Physicists*, §8.1 (notation,
 # returns and value functions), §8.2 (policy gradients, rewards-to-go, baselines, generalized advantage
@@ -72,9 +72,21 @@ torch.set_num_threads(1)
 #
 # The **reward-to-go** from step $t$ counts only what comes from $t$ on,
 #
-# $$G_t = \sum_{k=t}^{T-1} \gamma^{k-t} r_k, \qquad G_{T-1} = r_{T-1}, \qquad G_t = r_t + \gamma\, G_{t+1},$$
+# $$G_t = \sum_{k=t}^{T-1} \gamma^{k-t} r_k,$$
 #
-# so $G_0 = R(\tau)$. The recursion runs **backwards** in time, one pass over $T$ steps.
+# so $G_0 = R(\tau)$. Summing each $G_t$ from scratch costs $O(T^2)$. **Your derivation:** relate $G_t$ to
+# $G_{t+1}$, so that one pass over the $T$ steps computes all of them. (The same idea returns in §3.)
+#
+# <details><summary>Hint 1: split off the first term</summary>
+#
+# $G_t = r_t + \sum_{k=t+1}^{T-1}\gamma^{k-t} r_k$. Factor one $\gamma$ out of the remaining sum and compare
+# it with the definition of $G_{t+1}$.
+# </details>
+#
+# <details><summary>Hint 2: the recursion and its direction</summary>
+#
+# $G_t = r_t + \gamma\,G_{t+1}$ with $G_{T-1} = r_{T-1}$: it needs $G_{t+1}$ first, so it runs **backwards** in time.
+# </details>
 #
 # ### Exercise 1: `discounted_returns`
 # Given `rewards` of shape `(..., T)` and a float `gamma`, return $\sum_t \gamma^t r_t$ of shape `(...)` (the
@@ -101,12 +113,13 @@ def discounted_returns(rewards, gamma):
 # %% nbgrader={"grade": true, "grade_id": "test_discounted_returns", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 expect_close(discounted_returns(torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64), 0.5), 1.75,
              what="discounted_returns([1, 1, 1], gamma=0.5)",
-             hint="1 + 0.5 + 0.25: the first reward gets gamma**0 = 1, and gamma must appear at all.")
+             hint="Here the answer is 1 + 0.5 + 0.25: the first reward is not discounted, each later one once "
+                  "more than the previous.")
 r = torch.tensor([[1.0, 0.0, 2.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
 expect_close(discounted_returns(r, 0.5), torch.tensor([1.5, 0.25], dtype=torch.float64),
              what="discounted_returns of two episodes (2, 3)", hint="Sum over the LAST dimension (time).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_discounted_returns_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_discounted_returns_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -121,7 +134,7 @@ assert _result.passed, _result.message
 
 # %% nbgrader={"grade": false, "grade_id": "rewards_to_go", "locked": false, "schema_version": 3, "solution": true}
 def rewards_to_go(rewards, gamma):
-    """Discounted rewards-to-go G_t = r_t + gamma * G_{t+1}.
+    """Discounted rewards-to-go G_t = sum_{k >= t} gamma**(k - t) * r_k, for every t.
 
     Args:
         rewards: tensor (..., T).
@@ -143,7 +156,8 @@ def rewards_to_go(rewards, gamma):
 # %% nbgrader={"grade": true, "grade_id": "test_rewards_to_go", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 expect_close(rewards_to_go(torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64), 0.5),
              torch.tensor([1.75, 1.5, 1.0], dtype=torch.float64), what="rewards_to_go([1, 1, 1], gamma=0.5)",
-             hint="Accumulate BACKWARDS from the last step: G_2 = r_2, G_1 = r_1 + gamma * G_2, ...")
+             hint="The last step's reward-to-go is its own reward; every earlier one needs the one AFTER it, so "
+                  "go backwards in time.")
 g = rewards_to_go(torch.tensor([[0.0, 0.0, 4.0], [1.0, 2.0, 3.0]], dtype=torch.float64), 0.5)
 expect_close(g, torch.tensor([[1.0, 2.0, 4.0], [2.75, 3.5, 3.0]], dtype=torch.float64),
              what="rewards_to_go of a batch (2, 3)")
@@ -161,24 +175,88 @@ assert _result.passed, _result.message
 #
 # A policy $\pi_\theta(a|s)$ produces trajectories $\tau = (s_0, a_0, r_0, s_1, \dots)$ with probability
 # $P[\tau;\theta] = \rho_0(s_0)\prod_t \pi_\theta(a_t|s_t)\,P(s_{t+1}|s_t,a_t)$. We want the gradient of the
-# expected return $J(\theta) = \sum_\tau P[\tau;\theta]\,R(\tau)$. The transition probabilities do not depend on
-# $\theta$, so with $\nabla P = P\,\nabla\log P$ (Kaplan, eq. 8.2.1):
+# expected return $J(\theta) = \sum_\tau P[\tau;\theta]\,R(\tau)$, but we know neither $\rho_0$ nor the transition
+# probabilities: all we can do is play the policy and watch. **Your derivation:** write $\nabla_\theta J$ as an
+# expectation over trajectories drawn from $\pi_\theta$ of a quantity that one trajectory and the policy alone
+# let you compute (Kaplan, eq. 8.2.1).
 #
-# $$\nabla_\theta J = \mathbb E_{\tau\sim\pi_\theta}\Big[R(\tau)\sum_t \nabla_\theta\log\pi_\theta(a_t|s_t)\Big].$$
+# <details><summary>Hint 1: the log-derivative trick</summary>
+#
+# For any positive function, $\nabla P = P\,\nabla\log P$. Use it inside $\nabla_\theta J = \sum_\tau \nabla_\theta P[\tau;\theta]\,R(\tau)$:
+# the sum becomes an expectation under $P[\tau;\theta]$ again.
+# </details>
+#
+# <details><summary>Hint 2: what depends on θ</summary>
+#
+# $\log P[\tau;\theta] = \log\rho_0(s_0) + \sum_t \log\pi_\theta(a_t|s_t) + \sum_t \log P(s_{t+1}|s_t,a_t)$. Only the
+# middle sum depends on $\theta$: the unknown dynamics drop out of the gradient.
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\nabla_\theta J = \mathbb E_{\tau\sim\pi_\theta}\big[R(\tau)\sum_t \nabla_\theta\log\pi_\theta(a_t|s_t)\big]$.
+# </details>
 #
 # Averaging over $B$ sampled trajectories gives the **REINFORCE** estimator, which needs no model of the
-# environment. For a **tabular softmax policy**, $\pi(a|s) = \mathrm{softmax}(\theta_{s,\cdot})_a$ with logits
-# $\theta$ of shape `(S, A)`, the score has a closed form: row $s$ of $\nabla_\theta \log\pi(a|s)$ is
-# $e_a - \pi(\cdot|s)$ (one-hot minus probabilities, as in chapter 03), and every other row is zero.
+# environment. The vector $\nabla_\theta\log\pi_\theta(a|s)$ is called the **score**.
 #
-# **Two unbiased variance reductions** (Kaplan §8.2; CS 182 discussion 10, problem 1).
-# 1. *Rewards-to-go.* A reward received before step $t$ is independent of the action $a_t$ given the past,
-#    so its product with $\nabla\log\pi(a_t|s_t)$ has expectation zero: replace $R(\tau)$ at step $t$ by
-#    $G_t = \sum_{k\ge t} r_k$.
-# 2. *Baseline.* For any function $b(s)$, $\mathbb E_{a\sim\pi(\cdot|s)}[b(s)\nabla\log\pi(a|s)] =
-#    b(s)\nabla\sum_a\pi(a|s) = b(s)\nabla 1 = 0$: subtract $b(s_t)$ from $G_t$. A good baseline is close to
-#    $V^\pi(s_t)$, and then $G_t - b(s_t)$ estimates the advantage.
+# **The score of a tabular softmax policy.** Here $\pi(a|s) = \mathrm{softmax}(\theta_{s,\cdot})_a$ with logits
+# $\theta$ of shape `(S, A)`. The score is zero outside row $s$ (no other logit enters $\pi(a|s)$). **Derive** its
+# row $s$, the derivatives $\partial \log\pi(a|s) / \partial\theta_{s,j}$ for $j = 0, \dots, A-1$ (chapter 03 did the
+# same computation for the cross-entropy).
 #
+# <details><summary>Hint 1: write the log-probability out</summary>
+#
+# $\log\pi(a|s) = \theta_{s,a} - \log\sum_k e^{\theta_{s,k}}$. Differentiate each term with respect to $\theta_{s,j}$.
+# </details>
+#
+# <details><summary>Hint 2: the result</summary>
+#
+# $\partial\log\pi(a|s)/\partial\theta_{s,j} = [j = a] - \pi(j|s)$: the one-hot vector of $a$ minus the action
+# probabilities in state $s$.
+# </details>
+#
+# ### Exercise 3: `policy_score`
+# Arguments: `logits` $(S, A)$; `states` and `actions`, long tensors of the same (any) shape `(...)`. Return the
+# row $s$ of the score for every pair, shape `(..., A)`, dtype of `logits`: entry `[..., j]` is
+# $\partial\log\pi(a|s)/\partial\theta_{s,j}$ for the pair at that position.
+
+# %% nbgrader={"grade": false, "grade_id": "policy_score", "locked": false, "schema_version": 3, "solution": true}
+def policy_score(logits, states, actions):
+    """Row s of grad_logits log pi(a|s) for each (state, action) pair of a tabular softmax policy.
+
+    Args:
+        logits: (S, A) policy parameters.
+        states, actions: long tensors of the same shape (...).
+
+    Returns:
+        (..., A) tensor, dtype of logits.
+    """
+    ### BEGIN SOLUTION
+    pi = torch.softmax(logits, dim=-1)
+    return torch.nn.functional.one_hot(actions, logits.shape[-1]).to(logits.dtype) - pi[states]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_policy_score", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f64 = torch.float64
+logits = torch.tensor([[0.0, 0.0], [math.log(3.0), 0.0]], dtype=f64)   # pi(.|0) = (1/2, 1/2), pi(.|1) = (3/4, 1/4)
+expect_close(policy_score(logits, torch.tensor([0, 1]), torch.tensor([1, 0])),
+             torch.tensor([[-0.5, 0.5], [0.25, -0.25]], dtype=f64), what="policy_score for (s, a) = (0, 1) and (1, 0)",
+             hint="Raising the logit of the action taken raises its log-probability: that entry must be positive, "
+                  "the others negative, and the row must sum to zero.")
+expect_shape(policy_score(logits, torch.zeros(3, 4, dtype=torch.long), torch.ones(3, 4, dtype=torch.long)), (3, 4, 2),
+             what="policy_score for (3, 4) states and actions")
+
+# %% nbgrader={"grade": true, "grade_id": "test_policy_score_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("policy_score", policy_score)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # **Checking unbiasedness exactly.** A small MDP has few trajectories: with $S$ states, $A$ actions and horizon
 # $T$ there are at most $(SA)^T$. Passing *every* trajectory with its probability as a **weight**,
 # $\hat g = \sum_\tau w_\tau\, g(\tau)$ with $w_\tau = P[\tau;\theta]$, turns the estimator into its exact
@@ -186,12 +264,12 @@ assert _result.passed, _result.message
 # hidden tests do exactly this (and also compare sample averages with the reference). With the default weights
 # $w_b = 1/B$ the same function is the ordinary sample mean.
 #
-# ### Exercise 3: `reinforce_gradient`
+# ### Exercise 4: `reinforce_gradient`
 # Arguments: `logits` $(S, A)$; `states`, `actions` long tensors $(B, T)$; `rewards` $(B, T)$; optional
-# `weights` $(B,)$ (default $1/B$). Return
-# $\sum_b w_b \sum_t R(\tau_b)\,\nabla_\theta\log\pi(a_{b,t}|s_{b,t})$ with $R(\tau_b) = \sum_t r_{b,t}$
-# (undiscounted), shape $(S, A)$, dtype of `logits`. Use the closed-form score (no autograd needed).
-# A state may appear several times in a trajectory: its contributions add up.
+# `weights` $(B,)$ (default $1/B$). Return the REINFORCE estimate of $\nabla_\theta J$ you derived: the
+# $w_b$-weighted sum over trajectories of the quantity inside the expectation, with the **undiscounted** return
+# $R(\tau_b) = \sum_t r_{b,t}$; shape $(S, A)$, dtype of `logits`. Use your `policy_score` (no autograd needed):
+# the score of step $t$ lands in row $s_{b,t}$, and a state visited several times collects all its contributions.
 
 # %% nbgrader={"grade": false, "grade_id": "reinforce_gradient", "locked": false, "schema_version": 3, "solution": true}
 def reinforce_gradient(logits, states, actions, rewards, weights=None):
@@ -204,7 +282,7 @@ def reinforce_gradient(logits, states, actions, rewards, weights=None):
         weights: optional (B,) per-trajectory weights; default 1 / B.
 
     Returns:
-        (S, A) tensor: sum_b w_b * sum_t R(tau_b) * grad log pi(a_bt | s_bt).
+        (S, A) tensor.
     """
     ### BEGIN SOLUTION
     B = states.shape[0]
@@ -227,14 +305,15 @@ f64 = torch.float64
 g = reinforce_gradient(torch.zeros(1, 2, dtype=f64), torch.tensor([[0], [0]]), torch.tensor([[0], [1]]),
                        torch.tensor([[1.0], [0.0]], dtype=f64), weights=torch.tensor([0.5, 0.5], dtype=f64))
 expect_close(g, torch.tensor([[0.25, -0.25]], dtype=f64), what="exact bandit gradient by enumeration",
-             hint="Row s of grad log pi(a|s) is onehot(a) - softmax(logits[s]), not its negative.")
+             hint="The exact gradient raises the logit of the rewarded action: check the sign of the score.")
 # Two steps through two states with total return 3: both rows get 3 * (onehot - 1/2).
 g = reinforce_gradient(torch.zeros(2, 2, dtype=f64), torch.tensor([[0, 1]]), torch.tensor([[0, 1]]),
                        torch.tensor([[1.0, 2.0]], dtype=f64))
 expect_close(g, torch.tensor([[1.5, -1.5], [-1.5, 1.5]], dtype=f64), what="one trajectory of two steps",
-             hint="Every step is weighted by the TOTAL return R(tau) = 1 + 2, not by its own reward.")
+             hint="In REINFORCE every step of a trajectory is weighted by the return of the WHOLE trajectory, "
+                  "not by its own reward.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_reinforce_gradient_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_reinforce_gradient_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -243,11 +322,39 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 4: `reward_to_go_gradient`
-# Same arguments, plus an optional `baseline` of shape $(S,)$ (one value per state; default zero). Return
-# $\sum_b w_b \sum_t \big(G_{b,t} - b(s_{b,t})\big)\nabla_\theta\log\pi(a_{b,t}|s_{b,t})$ with the undiscounted
-# reward-to-go $G_{b,t} = \sum_{k\ge t} r_{b,k}$ (you may call your `rewards_to_go` with `gamma=1.0`).
-# Its expectation equals that of `reinforce_gradient` for every baseline; its variance is smaller.
+# ### Two unbiased variance reductions
+# (Kaplan §8.2; CS 182 discussion 10, problem 1.) REINFORCE is unbiased but noisy. Two changes keep its
+# expectation and shrink its variance:
+# 1. *Rewards-to-go.* At step $t$, replace $R(\tau)$ by $G_t = \sum_{k\ge t} r_k$: rewards received *before* the
+#    action cannot be caused by it.
+# 2. *Baseline.* Subtract any function of the state, $b(s_t)$, from the weight of step $t$. A good baseline is
+#    close to $V^\pi(s_t)$, and then $G_t - b(s_t)$ estimates the **advantage** of the action taken.
+#
+# **Your derivation:** show that neither change moves the expectation, i.e. that the terms removed have mean zero.
+#
+# <details><summary>Hint 1: the score has mean zero</summary>
+#
+# For a fixed state, $\mathbb E_{a\sim\pi(\cdot|s)}\big[\nabla_\theta\log\pi(a|s)\big] = \sum_a \pi(a|s)\frac{\nabla\pi(a|s)}{\pi(a|s)}
+# = \nabla\sum_a\pi(a|s)$. What is $\sum_a \pi(a|s)$?
+# </details>
+#
+# <details><summary>Hint 2: the baseline</summary>
+#
+# $b(s_t)$ is fixed once $s_t$ is, so $\mathbb E\big[b(s_t)\nabla\log\pi(a_t|s_t)\big] = \mathbb E_{s_t}\big[b(s_t)\,\mathbb E_{a_t}[\nabla\log\pi(a_t|s_t)\mid s_t]\big] = 0$.
+# The argument breaks if $b$ depends on $a_t$.
+# </details>
+#
+# <details><summary>Hint 3: past rewards</summary>
+#
+# A reward $r_k$ with $k < t$ is fixed once $s_t$ is reached (it belongs to the past), so the same conditioning
+# on the history up to $s_t$ makes $\mathbb E\big[r_k\nabla\log\pi(a_t|s_t)\big] = 0$.
+# </details>
+#
+# ### Exercise 5: `reward_to_go_gradient`
+# Same arguments as `reinforce_gradient`, plus an optional `baseline` of shape $(S,)$ (one value per state;
+# default zero). Return the estimate with both reductions: step $t$ of trajectory $b$ is weighted by its
+# **undiscounted** reward-to-go minus the baseline of the state it visits, $G_{b,t} - b(s_{b,t})$ (you may call your
+# `rewards_to_go` with `gamma=1.0`). Its expectation equals that of `reinforce_gradient` for every baseline.
 
 # %% nbgrader={"grade": false, "grade_id": "reward_to_go_gradient", "locked": false, "schema_version": 3, "solution": true}
 def reward_to_go_gradient(logits, states, actions, rewards, baseline=None, weights=None):
@@ -283,12 +390,13 @@ args = (torch.zeros(2, 2, dtype=f64), torch.tensor([[0, 1]]), torch.tensor([[0, 
 # rewards-to-go (3, 2); baseline (1, 0.5) at states (0, 1) leaves (2, 1.5)
 expect_close(reward_to_go_gradient(*args), torch.tensor([[1.5, -1.5], [-1.0, 1.0]], dtype=f64),
              what="reward_to_go_gradient without baseline",
-             hint="Step t uses the rewards from t to the END: G = (1 + 2, 2), not the cumulative sum (1, 1 + 2).")
+             hint="Step t is weighted only by the rewards from step t to the END of the episode, not by those "
+                  "received before it.")
 expect_close(reward_to_go_gradient(*args, baseline=torch.tensor([1.0, 0.5], dtype=f64)),
              torch.tensor([[1.0, -1.0], [-0.75, 0.75]], dtype=f64), what="reward_to_go_gradient with baseline",
-             hint="SUBTRACT the baseline of the state visited at step t: G_t - b(s_t).")
+             hint="The baseline is SUBTRACTED, and it is the baseline of the state visited at that step.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_reward_to_go_gradient_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_reward_to_go_gradient_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -362,31 +470,123 @@ except NotImplementedError:
     print("Write reinforce_gradient and reward_to_go_gradient to see this demo.")
 
 # %% [markdown]
+# ### Concept question 1: `concept_baseline`
+# A classmate proposes a better baseline: subtract $b(s_t, a_t) = Q^\pi(s_t, a_t)$, the value of the state **and the
+# action taken**, since it is even closer to $G_t$ than $V^\pi(s_t)$. What goes wrong? Return the letter.
+#
+# - **a.** Nothing: any baseline keeps the estimator unbiased, and this one removes more variance.
+# - **b.** The estimator becomes biased: the baseline term has mean zero only because $b$ does not depend on the
+#   action, so that $\mathbb E_a[b\,\nabla\log\pi(a|s)] = b\,\nabla\sum_a\pi(a|s) = 0$.
+# - **c.** Only the variance grows, since $G_t - Q^\pi(s_t, a_t)$ is noisier than $G_t - V^\pi(s_t)$.
+# - **d.** The baseline must be a constant; even $V^\pi(s_t)$ biases the estimator, just less.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_baseline", "locked": false, "schema_version": 3, "solution": true}
+def concept_baseline():
+    """Return your answer as one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_baseline", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_baseline() in ("a", "b", "c", "d"), "concept_baseline() must return one of 'a', 'b', 'c', 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_baseline_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# The answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_baseline", concept_baseline)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 3. Generalized advantage estimation
 #
 # Replacing $G_t - b(s_t)$ by an estimate of the **advantage** $A(s_t,a_t) = Q(s_t,a_t) - V(s_t)$ with a learned
 # value function $V$ lowers the variance further, at the price of some bias. The one-step estimate is the **TD
-# error** $\delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)$; the $k$-step estimate (Kaplan eq. 8.2.11) is
-# $A^{(k)}_t = \sum_{l<k}\gamma^l r_{t+l} + \gamma^k V(s_{t+k}) - V(s_t) = \sum_{l<k}\gamma^l\delta_{t+l}$
-# (the intermediate values telescope). GAE averages them with weights $(1-\lambda)\lambda^{k-1}$
-# (eq. 8.2.12); summing the geometric series gives
-#
-# $$\hat A_t = \sum_{l\ge0}(\gamma\lambda)^l\,\delta_{t+l}, \qquad \hat A_t = \delta_t + \gamma\lambda\,\hat A_{t+1}.$$
-#
-# $\lambda = 0$ keeps only $\delta_t$ (low variance, biased by $V$); $\lambda = 1$ gives
-# $\sum_l\gamma^l r_{t+l} - V(s_t)$, the Monte-Carlo advantage (unbiased, noisy).
+# error** $\delta_t = r_t + \gamma V(s_{t+1}) - V(s_t)$ (chapter 15's TD target minus the estimate).
 #
 # **Episode ends.** A rollout of $T$ steps may contain several episodes. If the episode ended after step $t$
 # ($\mathrm{done}_t = 1$), then $s_{t+1}$ belongs to a *new* episode: its value must not be bootstrapped into
-# $\delta_t$, and the advantages of the new episode must not flow back into $\hat A_t$. With
-# $m_t = 1-\mathrm{done}_t$:
+# $\delta_t$ (the target is $r_t$ alone, as in chapter 15).
 #
-# $$\delta_t = r_t + \gamma\, m_t\, V(s_{t+1}) - V(s_t), \qquad \hat A_t = \delta_t + \gamma\lambda\, m_t\, \hat A_{t+1}, \qquad \hat A_T = 0.$$
-#
-# ### Exercise 5: `gae_advantages`
+# ### Exercise 6: `td_errors`
 # Arguments: `rewards` $(\dots, T)$, `values` $(\dots, T+1)$ holding $V(s_0),\dots,V(s_T)$ (the last is the
-# bootstrap value of the state after the rollout), `dones` $(\dots, T)$ (float or bool), `gamma`, `lam`.
-# Return $\hat A$ of shape $(\dots, T)$.
+# bootstrap value of the state after the rollout), `dones` $(\dots, T)$ (float or bool), `gamma`. Return the
+# TD errors $\delta_t$, shape $(\dots, T)$, with no bootstrap after a step that ended its episode.
+
+# %% nbgrader={"grade": false, "grade_id": "td_errors", "locked": false, "schema_version": 3, "solution": true}
+def td_errors(rewards, values, dones, gamma):
+    """One-step TD errors of a rollout, cut at episode ends.
+
+    Args:
+        rewards: (..., T); values: (..., T + 1); dones: (..., T), 1/True where the episode ended after step t.
+        gamma: discount.
+
+    Returns:
+        (..., T) tensor, dtype of rewards.
+    """
+    ### BEGIN SOLUTION
+    mask = 1.0 - dones.to(rewards.dtype)
+    values = values.to(rewards.dtype)
+    return rewards + gamma * mask * values[..., 1:] - values[..., :-1]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_td_errors", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f64 = torch.float64
+d = td_errors(torch.tensor([1.0, 1.0], dtype=f64), torch.tensor([0.0, 2.0, 10.0], dtype=f64),
+              torch.tensor([0.0, 1.0], dtype=f64), 0.5)
+expect_close(d, torch.tensor([2.0, -1.0], dtype=f64), what="td_errors when the episode ends after the last step",
+             hint="Each error is the one-step target minus the current value; after the step that ended the "
+                  "episode the target is the reward alone (the V = 10 that follows belongs to no future of it).")
+expect_close(td_errors(torch.tensor([[1.0, 1.0]], dtype=f64), torch.tensor([[0.0, 2.0, 10.0]], dtype=f64),
+                       torch.tensor([[False, False]]), 0.5),
+             torch.tensor([[2.0, 4.0]], dtype=f64), what="td_errors with boolean dones and no episode end")
+
+# %% nbgrader={"grade": true, "grade_id": "test_td_errors_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("td_errors", td_errors)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **From one step to many.** The $k$-step estimate (Kaplan eq. 8.2.11) bootstraps after $k$ rewards,
+# $A^{(k)}_t = \sum_{l<k}\gamma^l r_{t+l} + \gamma^k V(s_{t+k}) - V(s_t)$. GAE averages all of them with weights
+# $(1-\lambda)\lambda^{k-1}$, $k = 1, 2, \dots$ (eq. 8.2.12): $\lambda = 0$ keeps only $A^{(1)}_t = \delta_t$ (low
+# variance, biased by $V$), $\lambda \to 1$ weighs long returns (less bias, more noise). **Your derivation:**
+# write $\hat A_t$ as a sum of TD errors, then as a **backward recursion** like the rewards-to-go of §1; then
+# say where an episode end cuts it.
+#
+# <details><summary>Hint 1: k-step estimates telescope</summary>
+#
+# Add and subtract the intermediate values: $A^{(k)}_t = \sum_{l<k}\gamma^l\delta_{t+l}$. (Check it for $k = 2$.)
+# </details>
+#
+# <details><summary>Hint 2: swap the sums</summary>
+#
+# In $\sum_{k\ge1}(1-\lambda)\lambda^{k-1}\sum_{l<k}\gamma^l\delta_{t+l}$, the error $\delta_{t+l}$ appears in every
+# $k > l$; its total weight is $\gamma^l(1-\lambda)\sum_{k>l}\lambda^{k-1} = (\gamma\lambda)^l$. So
+# $\hat A_t = \sum_{l\ge0}(\gamma\lambda)^l\,\delta_{t+l}$.
+# </details>
+#
+# <details><summary>Hint 3: the recursion</summary>
+#
+# As for $G_t$: $\hat A_t = \delta_t + \gamma\lambda\,\hat A_{t+1}$, computed backwards from $\hat A_T = 0$.
+# </details>
+#
+# <details><summary>Hint 4: episode ends</summary>
+#
+# If the episode ended after step $t$, the advantages of the *next* episode must not flow back into $\hat A_t$:
+# with $m_t = 1 - \mathrm{done}_t$, $\hat A_t = \delta_t + \gamma\lambda\,m_t\,\hat A_{t+1}$ (and $\delta_t$ from your
+# `td_errors`, already cut).
+# </details>
+#
+# ### Exercise 7: `gae_advantages`
+# Arguments: as `td_errors`, plus `lam`. Return $\hat A$ of shape $(\dots, T)$: within each episode the GAE
+# advantage you derived, with no information flowing across an episode end. A loop over time is fine.
 
 # %% nbgrader={"grade": false, "grade_id": "gae_advantages", "locked": false, "schema_version": 3, "solution": true}
 def gae_advantages(rewards, values, dones, gamma, lam):
@@ -417,15 +617,16 @@ f64 = torch.float64
 a = gae_advantages(torch.tensor([1.0, 1.0], dtype=f64), torch.tensor([0.0, 0.0, 10.0], dtype=f64),
                    torch.tensor([0.0, 1.0], dtype=f64), 0.5, 1.0)
 expect_close(a, torch.tensor([1.5, 1.0], dtype=f64), what="GAE when the episode ends at the last step",
-             hint="The episode ended after step 1: do not bootstrap V = 10 of the state that follows.")
+             hint="The episode ended after step 1: nothing of the state that follows belongs to it.")
 # An episode ends after step 0; a new one runs steps 1 and 2 (gamma = lam = 0.5):
 # deltas (1 - 1, 2 + 0.5 * 3 - 2, 3 + 0.5 * 4 - 3) = (0, 1.5, 2), A_2 = 2, A_1 = 1.5 + 0.25 * 2, A_0 = 0.
 a = gae_advantages(torch.tensor([1.0, 2.0, 3.0], dtype=f64), torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=f64),
                    torch.tensor([True, False, False]), 0.5, 0.5)
 expect_close(a, torch.tensor([0.0, 2.0, 2.0], dtype=f64), what="GAE across an episode boundary",
-             hint="(1 - done_t) must cut both the bootstrap in delta_t and the recursion gamma * lam * A_{t+1}.")
+             hint="An episode end cuts two things: the bootstrap in the TD error AND the recursion that carries "
+                  "later advantages back.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gae_advantages_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gae_advantages_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -469,6 +670,36 @@ def show_gae(lam=0.9, gamma=0.95):
 interact(show_gae, lam=(0.0, 1.0, 0.05), gamma=(0.5, 1.0, 0.01));
 
 # %% [markdown]
+# ### Concept question 2: `concept_gae_lambda`
+# Early in training the value network is still poor. What does raising GAE's $\lambda$ towards 1 do to the
+# advantage estimates? Return the letter.
+#
+# - **a.** It lowers their variance, because more TD errors are averaged.
+# - **b.** It changes the objective being maximized, like a smaller discount $\gamma$ would.
+# - **c.** Nothing, as long as $\gamma < 1$: the TD errors are unbiased for any value function.
+# - **d.** It lowers the bias that the poor value function causes, since $\hat A_t$ then leans on the observed
+#   rewards rather than on $V$, at the price of a higher variance.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_gae_lambda", "locked": false, "schema_version": 3, "solution": true}
+def concept_gae_lambda():
+    """Return your answer as one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "d"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_gae_lambda", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_gae_lambda() in ("a", "b", "c", "d"), "concept_gae_lambda() must return one of 'a', 'b', 'c', 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_gae_lambda_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# The answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_gae_lambda", concept_gae_lambda)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 4. Q-learning with networks: the DQN and double-DQN targets
 #
 # Q-learning (Kaplan §8.3; CS 182 discussion 10, §2) fits the Bellman optimality equation
@@ -487,7 +718,7 @@ interact(show_gae, lam=(0.0, 1.0, 0.05), gamma=(0.5, 1.0, 0.01));
 #
 # $$y = r + \gamma\,(1-\mathrm{done})\,Q_{\bar\theta}(s', a^*).$$
 #
-# ### Exercise 6: `dqn_target`
+# ### Exercise 8: `dqn_target`
 # `rewards` $(B,)$, `next_q_target` $(B, A)$, `dones` $(B,)$ (float or bool), `gamma` → $y$ of shape $(B,)$.
 
 # %% nbgrader={"grade": false, "grade_id": "dqn_target", "locked": false, "schema_version": 3, "solution": true}
@@ -513,7 +744,7 @@ y = dqn_target(torch.tensor([1.0, 1.0], dtype=f64), torch.tensor([[2.0, 4.0], [2
 expect_close(y, torch.tensor([3.0, 1.0], dtype=f64), what="dqn_target",
              hint="1 + 0.5 * max(2, 4) = 3, and a terminal next state (done = 1) gives just r = 1.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_dqn_target_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_dqn_target_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -522,7 +753,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 7: `double_dqn_target`
+# ### Exercise 9: `double_dqn_target`
 # `rewards` $(B,)$, `next_q_online` $(B, A)$, `next_q_target` $(B, A)$, `dones` $(B,)$, `gamma` → $(B,)$.
 # Ties in the online argmax go to the lowest index (what `torch.argmax` does).
 
@@ -595,7 +826,7 @@ except NotImplementedError:
 #
 # The min makes $L^{\text{CLIP}}$ a pessimistic lower bound of the unclipped surrogate.
 #
-# ### Exercise 8: `ppo_clip_objective`
+# ### Exercise 10: `ppo_clip_objective`
 # `log_probs` $(N,)$ of the current policy (may require grad), `old_log_probs` $(N,)$, `advantages` $(N,)$,
 # `eps` (default 0.2) → a 0-d tensor, the **mean** over samples of the objective to **maximize**, differentiable
 # with respect to `log_probs`. Compute $\rho$ as `exp(log_probs - old_log_probs)`.
@@ -683,7 +914,7 @@ interact(show_ppo, eps=(0.05, 0.5, 0.05));
 # visits concentrate on the best moves. After the search, the visit counts at the root become the training
 # target of the policy head, and the game outcome that of the value head.
 #
-# ### Exercise 9: `puct_select`
+# ### Exercise 11: `puct_select`
 # `q`, `prior`, `visits` of shape $(\dots, A)$ (visits may be integer or float), a float `c` (default 1) and an
 # optional boolean mask `legal` $(\dots, A)$. Return a long tensor of shape $(\dots)$: the index of the legal
 # child with the largest PUCT score, with $N_{\text{parent}} = $ the sum of `visits` over the last dimension.
@@ -716,7 +947,7 @@ f64 = torch.float64
 # N_parent = 4: scores 0 + 2 * 0.9 * 2 / 2 = 1.8 and 0.5 + 2 * 0.1 * 2 / 4 = 0.6
 a = puct_select(torch.tensor([0.0, 0.5], dtype=f64), torch.tensor([0.9, 0.1], dtype=f64), torch.tensor([1, 3]), c=2.0)
 expect_close(a, 0, what="puct_select: a strong prior beats a higher Q",
-             hint="The exploration term is c * P(a) * sqrt(N_parent) / (1 + N(a)): visits of the CHILD go below.")
+             hint="The exploration term shrinks with the visits of the CHILD (plus one) and grows with the parent's.")
 # N_parent = 5: scores 0.6 + 0.5 * sqrt(5) / 5 = 0.82 and 0.5 * sqrt(5) / 2 = 0.56
 a = puct_select(torch.tensor([0.6, 0.0], dtype=f64), torch.tensor([0.5, 0.5], dtype=f64), torch.tensor([4, 1]))
 expect_close(a, 0, what="puct_select with N = (4, 1)", hint="Take the square root of N_parent.")
@@ -826,7 +1057,7 @@ except NotImplementedError:
 # **table** over 100 cells of width 0.1 (`env.cell_index(x)`): one action per cell. Where it has no data it
 # does nothing, and the wind carries it off.
 #
-# ### Exercise 10: `fit_tabular_policy`
+# ### Exercise 12: `fit_tabular_policy`
 # `cells` (long $(N,)$, entries in $[0, n_{\text{cells}})$), `actions` (float $(N,)$), `n_cells` → a tensor
 # $(n_{\text{cells}},)$ with the **mean** expert action of each cell (the least-squares fit of a
 # piecewise-constant policy), and **exactly 0** in cells without data. Dtype of `actions`.
@@ -855,7 +1086,7 @@ table = fit_tabular_policy(torch.tensor([0, 0, 2]), torch.tensor([1.0, 3.0, -1.0
 expect_close(table, torch.tensor([2.0, 0.0, -1.0, 0.0], dtype=f64), what="fit_tabular_policy",
              hint="Cell 0 holds the MEAN of 1 and 3; cells 1 and 3 have no data and must be 0 (not NaN).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_fit_tabular_policy_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_fit_tabular_policy_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -864,7 +1095,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 11: `dagger`
+# ### Exercise 13: `dagger`
 # Arguments: the initial expert data `states`, `actions` (tensors whose first dimension indexes samples),
 # three callables and a generator:
 # - `expert(states) -> actions` labels any states;
@@ -958,74 +1189,188 @@ def show_imitation(dagger_rounds=5):
 interact(show_imitation, dagger_rounds=(0, 10, 1));
 
 # %% [markdown]
-# ## 8. Policy gradients on CartPole
+# ## 8. Make it work: policy gradients on CartPole
 #
 # Everything together on a real control problem: gymnasium's `CartPole-v1` (balance a pole on a cart; reward
-# 1 per step; episodes capped at 200 steps here). The policy is a small network on the 4-dimensional state.
-# Each iteration plays 4 episodes, computes discounted rewards-to-go with your `rewards_to_go`, normalizes them
-# over the batch (a crude baseline, as Kaplan §8.5 mentions PPO implementations do), and takes one Adam step on
-# the surrogate loss $-\frac1B\sum_{b,t}\hat G_{b,t}\log\pi_\theta(a_{b,t}|s_{b,t})$, whose gradient is minus the
-# policy-gradient estimate. A few seconds, seeded.
+# 1 per step; episodes capped at 200 steps here). The policy is a small network on the 4-dimensional state, and
+# the training is yours.
+#
+# ### Exercise 14: `train_cartpole_policy` (the graded make-it-work task)
+# Write `train_cartpole_policy(n_iters=40, episodes_per_iter=4, lr=0.02, gamma=0.99, hidden=32, seed=0, max_steps=200)`:
+# - call `torch.manual_seed(seed)`, then build the policy
+#   `net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2))` (float32;
+#   its two outputs are the logits of "push left" and "push right") and an Adam optimizer with step size `lr`;
+# - the environment is `gym.make("CartPole-v1", max_episode_steps=max_steps)`; draw the actions from
+#   `rng = np.random.default_rng(seed)` by sampling from the policy's softmax;
+# - each of the `n_iters` iterations plays `episodes_per_iter` episodes, computes the discounted rewards-to-go
+#   of each episode with your `rewards_to_go`, and takes **one** Adam step on a surrogate loss whose gradient is
+#   minus the policy-gradient estimate of §2 with these weights. Normalizing the weights over the batch (subtract
+#   their mean, divide by their standard deviation) is a crude baseline that helps, as in PPO implementations
+#   (Kaplan §8.5);
+# - return `(net, returns)`: the trained network and the list of the training episodes' returns.
+#
+# **The target.** The grader calls `train_cartpole_policy(seed=...)` with your defaults for everything else, takes
+# the network's weights, and measures in its own process the average return of the **greedy** policy (the action
+# with the larger logit) over 20 episodes whose starting states your function never sees, capped at 200 steps.
+# It must reach **at least 60**. (For scale: random actions last about 22 steps, a policy that always pushes the same
+# way about 9; the reference reaches 85 to 200 depending on the seed, in about 2 to 5 seconds.) Weighting each step
+# by the rewards *before* it instead of after it, or a loss with the wrong sign, stays near 9.
 
 # %%
 import gymnasium as gym
-from tqdm.auto import tqdm
 
-torch.manual_seed(0)
-cart = gym.make("CartPole-v1", max_episode_steps=200)
-net = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
-opt = torch.optim.Adam(net.parameters(), lr=0.03)
-rng = np.random.default_rng(0)
-lengths = []
-try:
-    for it in tqdm(range(30), desc="policy-gradient iterations"):
-        obs_buf, act_buf, ret_buf = [], [], []
-        for ep in range(4):
-            obs, _ = cart.reset(seed=1000 * it + ep)
+# %% nbgrader={"grade": false, "grade_id": "train_cartpole_policy", "locked": false, "schema_version": 3, "solution": true}
+def train_cartpole_policy(n_iters=40, episodes_per_iter=4, lr=0.02, gamma=0.99, hidden=32, seed=0, max_steps=200):
+    """Policy-gradient training of a small softmax policy network on CartPole.
+
+    Args:
+        n_iters, episodes_per_iter: the schedule; lr: Adam's step size; gamma: discount of the rewards-to-go;
+        hidden: hidden units; seed: seeds every random draw; max_steps: the longest training episode.
+
+    Returns:
+        (net, returns): the trained torch.nn.Sequential and the list of training-episode returns.
+    """
+    ### BEGIN SOLUTION
+    import gymnasium as gym
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2))
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+    rng = np.random.default_rng(seed)
+    returns = []
+    for it in range(n_iters):
+        observations, actions, psis = [], [], []
+        for ep in range(episodes_per_iter):
+            obs, _ = env.reset(seed=seed * 100_000 + it * episodes_per_iter + ep)
             rewards, done = [], False
             while not done:
                 with torch.no_grad():
                     p_right = torch.softmax(net(torch.as_tensor(obs, dtype=torch.float32)), -1)[1].item()
                 action = int(rng.random() < p_right)
-                obs_buf.append(obs)
-                act_buf.append(action)
-                obs, r, terminated, truncated, _ = cart.step(action)
+                observations.append(obs)
+                actions.append(action)
+                obs, r, terminated, truncated, _ = env.step(action)
                 rewards.append(r)
                 done = terminated or truncated
-            ret_buf.append(rewards_to_go(torch.tensor(rewards), 0.99))
-            lengths.append(len(rewards))
-        psi = torch.cat(ret_buf)
+            psis.append(rewards_to_go(torch.tensor(rewards, dtype=torch.float32), gamma))
+            returns.append(float(sum(rewards)))
+        psi = torch.cat(psis)
         psi = (psi - psi.mean()) / (psi.std() + 1e-8)
-        logp = torch.log_softmax(net(torch.as_tensor(np.array(obs_buf), dtype=torch.float32)), -1)
-        logp = logp.gather(1, torch.tensor(act_buf)[:, None]).squeeze(1)
-        loss = -(logp * psi).sum() / 4
+        logp = torch.log_softmax(net(torch.as_tensor(np.array(observations), dtype=torch.float32)), -1)
+        logp = logp.gather(1, torch.tensor(actions)[:, None]).squeeze(1)
+        loss = -(psi * logp).sum() / episodes_per_iter
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return net, returns
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_cartpole_policy", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+import gymnasium as gym
+
+
+def greedy_cartpole_return(net, seeds=range(900, 920), max_steps=200):
+    """Average return of the greedy policy of `net` over episodes started from `seeds` (at most max_steps steps)."""
+    env = gym.make("CartPole-v1", max_episode_steps=max_steps)
+    totals = []
+    for s in seeds:
+        obs, _ = env.reset(seed=s)
+        total, done = 0.0, False
+        while not done:
+            with torch.no_grad():
+                action = int(net(torch.as_tensor(obs, dtype=torch.float32)).argmax())
+            obs, r, terminated, truncated, _ = env.step(action)
+            total, done = total + r, terminated or truncated
+        totals.append(total)
+    return float(np.mean(totals))
+
+
+import time
+_start = time.perf_counter()
+_net, _returns = train_cartpole_policy(seed=0)
+_seconds = time.perf_counter() - _start
+expect_true(isinstance(_net, torch.nn.Sequential) and len(_returns) == 160,
+            "train_cartpole_policy must return (the Sequential network, one return per training episode: 40 * 4).")
+_score = greedy_cartpole_return(_net)
+print(f"greedy return {_score:.1f} over 20 episodes (target 60), trained in {_seconds:.1f} s")
+expect_true(_score >= 60, f"the greedy policy's average return {_score:.1f} is below the target 60",
+            hint="Weight each step by the rewards that come AFTER it, and make the loss's gradient point DOWN "
+                 "the policy gradient (you minimize the loss, you maximize the return).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_cartpole_policy_2", "locked": true, "points": 6, "schema_version": 3, "solution": false}
+# Hidden tests (another seed; the greedy return is measured by the grader on episodes your code never sees).
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_cartpole_policy", train_cartpole_policy)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Demo: the training curve
+# The returns of your training episodes (from the test above): noisy, because the policy keeps sampling its
+# actions while it learns.
+
+# %%
+with needs_exercises():
+    lengths = _returns if "_returns" in globals() else train_cartpole_policy(seed=0)[1]
     plt.figure(figsize=(6, 3))
     plt.plot(lengths, ".", alpha=0.4, label="episode")
     plt.plot(np.convolve(lengths, np.ones(12) / 12, mode="valid"), "k", label="running mean (12 episodes)")
-    plt.xlabel("episode")
+    plt.xlabel("training episode")
     plt.ylabel("length (= return)")
     plt.legend()
     plt.show()
-except NotImplementedError:
-    print("Write rewards_to_go to train the policy.")
+
+# %% [markdown]
+# ### Concept question 3: `concept_reuse`
+# A DQN agent keeps a **replay buffer** and learns from transitions collected many updates ago. Why can the
+# training above not simply keep its old episodes and reuse them at every iteration? Return the letter.
+#
+# - **a.** It could: old episodes are valid samples of the environment, so reusing them only makes the estimate
+#   less noisy.
+# - **b.** Old episodes have lower returns, which would pull the policy back towards the bad behaviour.
+# - **c.** The policy-gradient estimator is an expectation over trajectories of the *current* policy; old episodes
+#   come from another distribution and would need importance ratios (which is what PPO's ratio does), whereas
+#   Q-learning's max target does not depend on which policy collected the transition.
+# - **d.** A network cannot be trained on the same data twice without over-fitting, which is why DQN samples only
+#   a small part of its buffer.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_reuse", "locked": false, "schema_version": 3, "solution": true}
+def concept_reuse():
+    """Return your answer as one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_reuse", "locked": true, "points": 0, "schema_version": 3, "solution": false}
+expect_true(concept_reuse() in ("a", "b", "c", "d"), "concept_reuse() must return one of 'a', 'b', 'c', 'd'.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_concept_reuse_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# The answer is checked when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("concept_reuse", concept_reuse)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What you built
 #
-# - `discounted_returns`, `rewards_to_go`: returns and the backward recursion $G_t = r_t + \gamma G_{t+1}$.
-# - `reinforce_gradient`, `reward_to_go_gradient`: the score-function estimator of $\nabla J$ for a softmax
-#   policy; rewards-to-go and a state baseline keep its expectation (checked exactly by enumerating every
-#   trajectory) and shrink its variance.
-# - `gae_advantages`: $\hat A_t = \sum_l(\gamma\lambda)^l\delta_{t+l}$, cut at episode ends, interpolating from TD
-#   errors to Monte-Carlo advantages.
+# - `discounted_returns`, `rewards_to_go`: returns and the backward recursion you derived for them.
+# - `policy_score`, `reinforce_gradient`, `reward_to_go_gradient`: the log-derivative trick turned into an
+#   estimator of $\nabla J$ for a softmax policy; rewards-to-go and a state baseline keep its expectation (checked
+#   exactly by enumerating every trajectory) and shrink its variance.
+# - `td_errors`, `gae_advantages`: one-step advantages, and their $\gamma\lambda$-weighted sum computed backwards,
+#   cut at episode ends, interpolating from TD errors to Monte-Carlo advantages.
 # - `dqn_target`, `double_dqn_target`: Bellman targets with a target network, and the decoupled argmax that
 #   removes the max's optimism.
 # - `ppo_clip_objective`: the pessimistic clipped surrogate whose gradient stops once the ratio leaves
 #   $[1-\epsilon, 1+\epsilon]$ in the favourable direction.
 # - `puct_select`: the selection rule of AlphaZero's tree search, here driving a small MCTS on tic-tac-toe.
 # - `fit_tabular_policy`, `dagger`: behaviour cloning and the data aggregation that repairs its compounding errors.
+# - `train_cartpole_policy`: all of §2 on a real control problem, graded on a greedy return the grader measures
+#   on episodes your code never saw.
 #
 # The next chapter turns to learning without labels and learning to learn: meta-learning and self-supervision.
