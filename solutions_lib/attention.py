@@ -37,7 +37,7 @@ __all__ = [
     "sinusoidal_positions",
     "transformer_block",
     "gaussian_kernel_attention",
-    "softmax_backward",
+    "row_softmax_backward",
     "reverser_logits",
     "train_reverser",
     "scale_answer",
@@ -121,7 +121,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
     return p @ v, p
 
 
-def softmax_backward(p, dp):
+def row_softmax_backward(p, dp):
     r"""The softmax's Jacobian-vector product along the last axis: the gradient with respect to the scores.
 
     Introduced in chapter 09 (Attention and the Transformer).
@@ -139,7 +139,7 @@ def softmax_backward(p, dp):
         ``ds``, the gradient with respect to the scores, shape ``(..., L)``.
 
     Example:
-        >>> softmax_backward(torch.tensor([[0.5, 0.5]]), torch.tensor([[1.0, 0.0]]))
+        >>> row_softmax_backward(torch.tensor([[0.5, 0.5]]), torch.tensor([[1.0, 0.0]]))
         tensor([[ 0.2500, -0.2500]])
     """
     return p * (dp - (p * dp).sum(dim=-1, keepdim=True))
@@ -173,7 +173,7 @@ def attention_backward(dout, cache):
     scale = 1.0 / math.sqrt(q.shape[-1])
     dv = p.transpose(-2, -1) @ dout
     dp = dout @ v.transpose(-2, -1)
-    ds = softmax_backward(p, dp)
+    ds = row_softmax_backward(p, dp)
     dq = (ds @ k) * scale
     dk = (ds.transpose(-2, -1) @ q) * scale
     return dq, dk, dv

@@ -247,12 +247,12 @@ def test_softmax_backward_matches_autograd(shape):
     dp = _randn(*shape, seed=41)
     p = torch.softmax(s, dim=-1)
     (expected,) = torch.autograd.grad(p, s, dp)
-    torch.testing.assert_close(att.softmax_backward(p.detach(), dp), expected)
+    torch.testing.assert_close(att.row_softmax_backward(p.detach(), dp), expected)
 
 
 def test_softmax_backward_masked_entries_get_no_gradient():
     p = att.masked_softmax(_randn(2, 5, seed=42), torch.tensor([True, False, True, True, False]))
-    ds = att.softmax_backward(p, _randn(2, 5, seed=43))
+    ds = att.row_softmax_backward(p, _randn(2, 5, seed=43))
     assert (ds[:, [1, 4]] == 0).all()
     torch.testing.assert_close(ds.sum(-1), torch.zeros(2, dtype=F64))  # a shift of all scores changes nothing
 

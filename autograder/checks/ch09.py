@@ -165,7 +165,7 @@ def _attention_backward_cases():
     yield _backward_case("float32 (2, 4, 4, d=8)", g, (2,), 4, 4, 8, 4, dtype=F32)
 
 
-# -- softmax_backward -------------------------------------------------------------------------------------------
+# -- row_softmax_backward -------------------------------------------------------------------------------------------
 
 def _softmax_backward_case(label, g, shape, dtype=F64, mask=None, scale=1.0):
     s = (scale * _randn(g, *shape)).requires_grad_()
@@ -176,7 +176,7 @@ def _softmax_backward_case(label, g, shape, dtype=F64, mask=None, scale=1.0):
     return Case(label, (p.detach().to(dtype), dp.to(dtype)), expected=ds.to(dtype))
 
 
-@check("softmax_backward", by_hand=True,
+@check("row_softmax_backward", by_hand=True,
        hint="Every weight of a row depends on every score of that row through the normalization, so the "
             "gradient of one score collects a contribution from every entry of dp, not only its own; the sum "
             "runs along the last axis, the one the softmax normalized.")

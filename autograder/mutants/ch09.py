@@ -88,21 +88,21 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
     return p @ v, p
 """,
     },
-    "softmax_backward": {
+    "row_softmax_backward": {
         "no normalization term (elementwise softmax: ds = p * dp)": """
-def softmax_backward(p, dp):
+def row_softmax_backward(p, dp):
     return p * dp
 """,
         "diagonal of the Jacobian only (ds = p (1 - p) dp)": """
-def softmax_backward(p, dp):
+def row_softmax_backward(p, dp):
     return p * (1 - p) * dp
 """,
         "row sum over the wrong axis": """
-def softmax_backward(p, dp):
+def row_softmax_backward(p, dp):
     return p * (dp - (p * dp).sum(dim=0, keepdim=True))
 """,
         "subtracts the plain sum of dp (forgets the weights p)": """
-def softmax_backward(p, dp):
+def row_softmax_backward(p, dp):
     return p * (dp - dp.sum(dim=-1, keepdim=True))
 """,
     },
@@ -546,9 +546,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal=False):
     return out.to(q.dtype), p.to(q.dtype)
 """,
     },
-    "softmax_backward": {
+    "row_softmax_backward": {
         "the explicit Jacobian diag(p) - p p^T, row by row in a loop": """
-def softmax_backward(p, dp):
+def row_softmax_backward(p, dp):
     rows_p, rows_dp = p.reshape(-1, p.shape[-1]), dp.reshape(-1, p.shape[-1])
     out = torch.empty_like(rows_p)
     for r in range(rows_p.shape[0]):

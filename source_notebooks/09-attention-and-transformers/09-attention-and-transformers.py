@@ -254,13 +254,13 @@ assert _result.passed, _result.message
 # gradient has the shape of the tensor it belongs to). The middle step is new: the softmax couples all the
 # entries of a row, because every $p_j$ depends on every score of its row through the normalization.
 #
-# ### Exercise 3: `softmax_backward` (a stepping stone)
+# ### Exercise 3: `row_softmax_backward` (a stepping stone)
 #
 # Derive the gradient of the softmax. For one row, $p = \operatorname{softmax}(s)$ with $s, p \in \mathbb R^L$, and
 # $dp = \partial\mathcal L/\partial p$ is given. Find $ds = \partial\mathcal L/\partial s$, the product of the
 # (transposed) softmax Jacobian with $dp$, **without building the $L \times L$ Jacobian**.
 #
-# Implement `softmax_backward(p, dp)` for `p` and `dp` of shape `(..., L)` (the softmax was taken over the last
+# Implement `row_softmax_backward(p, dp)` for `p` and `dp` of shape `(..., L)` (the softmax was taken over the last
 # axis; leading dimensions are independent rows), returning `ds` of shape `(..., L)` and the dtype of `p`.
 # Rows of `p` may contain zeros (masked-out entries); they must receive a zero gradient.
 #
@@ -284,8 +284,8 @@ assert _result.passed, _result.message
 # function, the classic mistake. Where $p_m = 0$, $ds_m = 0$: masks need no special care.
 # </details>
 
-# %% nbgrader={"grade": false, "grade_id": "softmax_backward", "locked": false, "schema_version": 3, "solution": true}
-def softmax_backward(p, dp):
+# %% nbgrader={"grade": false, "grade_id": "row_softmax_backward", "locked": false, "schema_version": 3, "solution": true}
+def row_softmax_backward(p, dp):
     """Gradient with respect to the scores s of p = softmax(s) over the last axis.
 
     Args:
@@ -306,18 +306,18 @@ s = torch.randn(3, 5, generator=g, dtype=torch.float64, requires_grad=True)
 dp = torch.randn(3, 5, generator=g, dtype=torch.float64)
 p = torch.softmax(s, dim=-1)
 (ds_ref,) = torch.autograd.grad(p, s, dp)
-expect_close(softmax_backward(p.detach(), dp), ds_ref, what="softmax_backward on (3, 5) rows",
+expect_close(row_softmax_backward(p.detach(), dp), ds_ref, what="row_softmax_backward on (3, 5) rows",
              hint="Every p_j depends on every score of its row (through the normalization), so ds_m collects a "
                   "term from every dp_j, not only from dp_m. Hint 2 above splits the sum.")
-expect_close(softmax_backward(torch.full((1, 4), 0.25, dtype=torch.float64), torch.ones(1, 4, dtype=torch.float64)),
-             [[0.0, 0.0, 0.0, 0.0]], what="softmax_backward with the same dp for every entry",
+expect_close(row_softmax_backward(torch.full((1, 4), 0.25, dtype=torch.float64), torch.ones(1, 4, dtype=torch.float64)),
+             [[0.0, 0.0, 0.0, 0.0]], what="row_softmax_backward with the same dp for every entry",
              hint="Adding a constant to every dp_j changes no gradient: the softmax's outputs always sum to 1.")
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
-_result = run_check("softmax_backward", softmax_backward)
+_result = run_check("row_softmax_backward", row_softmax_backward)
 assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
@@ -327,7 +327,7 @@ assert _result.passed, _result.message
 # Now chain the three steps. Implement `attention_backward(dout, cache)` with `cache = (q, k, v, p)`, where `p`
 # holds the attention weights returned by the forward pass (masks, if any, are already in `p`). Return
 # `(dq, dk, dv)` with the shapes of `q`, `k` and `v`. All tensors share the same leading dimensions `...`; use
-# `transpose(-2, -1)`, not `.T`. You may call your `softmax_backward`.
+# `transpose(-2, -1)`, not `.T`. You may call your `row_softmax_backward`.
 #
 # <details><summary>Hint 1: through O = PV</summary>
 #
@@ -338,7 +338,7 @@ assert _result.passed, _result.message
 #
 # <details><summary>Hint 2: through the softmax</summary>
 #
-# The softmax acts on each row of $S$ separately, which is exactly what your `softmax_backward` handles.
+# The softmax acts on each row of $S$ separately, which is exactly what your `row_softmax_backward` handles.
 # </details>
 #
 # <details><summary>Hint 3: through S = QK^T / sqrt(d)</summary>
@@ -349,7 +349,7 @@ assert _result.passed, _result.message
 #
 # <details><summary>Hint 4: the result</summary>
 #
-# $dV = P^\top dO$, $dP = dO\, V^\top$, $dS = $ `softmax_backward`$(P, dP)$, $dQ = dS\, K/\sqrt d$,
+# $dV = P^\top dO$, $dP = dO\, V^\top$, $dS = $ `row_softmax_backward`$(P, dP)$, $dQ = dS\, K/\sqrt d$,
 # $dK = dS^\top Q/\sqrt d$. The cost is a few matrix products of the size of the forward pass, which is why the
 # backward of attention costs about twice its forward.
 # </details>
@@ -369,7 +369,7 @@ def attention_backward(dout, cache):
     scale = 1.0 / math.sqrt(q.shape[-1])
     dv = p.transpose(-2, -1) @ dout
     dp = dout @ v.transpose(-2, -1)
-    ds = softmax_backward(p, dp)
+    ds = row_softmax_backward(p, dp)
     dq = ds @ k * scale
     dk = ds.transpose(-2, -1) @ q * scale
     return dq, dk, dv
@@ -1062,7 +1062,7 @@ assert _result.passed, _result.message
 #   for large scores and for rows with nothing to attend to.
 # - `scaled_dot_product_attention`: $\operatorname{softmax}(QK^\top/\sqrt d)V$ with padding masks (`True` =
 #   take part) and the causal rule "query $i$ sees keys $j \le i$".
-# - `softmax_backward` and `attention_backward`: the softmax's Jacobian-vector product, derived by hand, and
+# - `row_softmax_backward` and `attention_backward`: the softmax's Jacobian-vector product, derived by hand, and
 #   the gradients of attention with respect to queries, keys and values, checked against autograd.
 # - `multi_head_attention`: $H$ heads as one more batch dimension, with the parameters of
 #   `nn.MultiheadAttention`.
