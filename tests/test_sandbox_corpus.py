@@ -366,17 +366,30 @@ def test_bad_submission(corpus, case):
     notes = "\n".join(result.notes)
     said = "\n".join(c.message for c in target_cells) + "\n" + notes
     assert result.problem is None
-    callers = _callers(attacked)
+    # exercises whose answer calls an attacked one, and those after code a case inserts into the notebook to
+    # break the recording of hidden checks (it stays patched for every later cell), may lose their points too
+    group = [c for c in STUDENTS[STUDENT_OF[case.id]] if c.expect != "full"]
+    inserted_after = [EXERCISES.index(c.target) for c in group
+                      if c.edit is not None and "did not report" in c.reason and c.target in EXERCISES]
+    callers = _callers(attacked) | ({e for e in EXERCISES[min(inserted_after) + 1:]} - attacked
+                                    if inserted_after else set())
     assert all(points[e] in (0.0, POINTS[e]) for e in callers), points
+    # a case that breaks the kernel's own machinery (builtins.isinstance patched) stops its later cells: that
+    # costs only exercises after an attacked one, and the run says the kernel died
+    stopped = {c.exercise for c in result.cells if c.status == "not run"}
+    if stopped and case.expect != "killed":
+        assert re.search(r"kernel died", notes), notes
+        assert min(map(EXERCISES.index, stopped)) > min(map(EXERCISES.index, attacked)), (stopped, attacked)
+        assert all(points[e] == 0.0 for e in stopped), points
     if case.expect == "full":
         assert points[case.target] == POINTS[case.target], points
     elif case.expect == "zero":
         assert points[case.target] == 0.0, said
     if case.expect in ("full", "zero"):
         # no bad answer costs another exercise its points (but those that call it)
-        others = {name: p for name, p in points.items() if name not in attacked | callers}
+        others = {name: p for name, p in points.items() if name not in attacked | callers | stopped}
         assert len(others) >= 5 and others == {name: POINTS[name] for name in others}, (others, notes)
-        assert result.score == sum(others.values()) + sum(points[e] for e in callers)
+        assert result.score == sum(others.values()) + sum(points[e] for e in callers - stopped)
     elif case.expect == "killed":
         at = EXERCISES.index(case.target)
         assert {n: points[n] for n in EXERCISES[:at]} == {n: POINTS[n] for n in EXERCISES[:at]}, notes

@@ -87,7 +87,10 @@ class Channel:
 
 
 def _describe(err: BaseException) -> str:
-    lines = traceback.format_exception(type(err), err, err.__traceback__)
+    try:
+        lines = traceback.format_exception(type(err), err, err.__traceback__)
+    except BaseException:  # noqa: BLE001  (an exception whose own methods fail)
+        return f"{type(err).__name__} (its traceback could not be formatted)"
     text = "".join(line for line in lines if "autograder/sandbox/runner.py" not in line and "IPython/core" not in line)
     return text[-4000:]
 
@@ -234,6 +237,8 @@ def main(job: dict, blob: bytes, channel_fd: int) -> None:
                 error = _describe(failure)
         except CellTimeout as timeout:  # the alarm fired outside the student's code
             status, error = "timeout", str(timeout)
+        except BaseException as broken:  # noqa: BLE001  (IPython itself failed on what earlier cells left:
+            status, error = "error", _describe(broken)  # this cell fails, the later ones still run)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = real_stdout, real_stderr
