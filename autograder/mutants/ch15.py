@@ -587,3 +587,14 @@ ALTERNATIVES["concept_off_policy"] = {"plain letter": 'def concept_off_policy():
 
 # Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
 JUDGED_ON_A_TARGET = ["td_control"]
+
+# Automatic mutations that are equivalent rewrites under the statement (autograder/mutation.py).
+_STOPPING = ("only when to stop changes: the hidden cases ask for tol=1e-12, where both versions return the "
+             "fixed point (the statement leaves open whether the last sweep's input or output is returned, so no "
+             "case stops early on a loose tol)")
+EQUIVALENT_MUTATIONS = {
+    "value_iteration": {
+        "term: `V_new - V` -> `V_new` in `(V_new - V).abs`": _STOPPING,
+        "sign: `V_new - V` -> `V_new + V` in `(V_new - V).abs`": _STOPPING,
+    },
+}
