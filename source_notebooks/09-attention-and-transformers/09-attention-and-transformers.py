@@ -299,7 +299,7 @@ def row_softmax_backward(p, dp):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_softmax_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_row_softmax_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # The oracle: autograd through torch.softmax in float64, with a random upstream gradient.
 g = torch.Generator().manual_seed(6)
 s = torch.randn(3, 5, generator=g, dtype=torch.float64, requires_grad=True)
@@ -313,7 +313,7 @@ expect_close(row_softmax_backward(torch.full((1, 4), 0.25, dtype=torch.float64),
              [[0.0, 0.0, 0.0, 0.0]], what="row_softmax_backward with the same dp for every entry",
              hint="Adding a constant to every dp_j changes no gradient: the softmax's outputs always sum to 1.")
 
-# %% nbgrader={"grade": true, "grade_id": "test_softmax_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_row_softmax_backward_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
