@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 CLASS  ?= classes/sample
 
-.PHONY: env demo test test-fast lab notebooks release bundle benchmark benchmark-grading benchmark-throughput clean
+.PHONY: env demo test test-fast nbval lab notebooks release bundle benchmark benchmark-grading benchmark-throughput clean
 
 env: $(STAMP)
 
@@ -21,13 +21,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/autograder demo --class-dir $(CLASS)
 
-# The test suite, then every instructor notebook run top to bottom through a kernel (nbval), on JOBS
-# workers (pytest-xdist): a file is one unit of work, and the files sharing an expensive fixture stay
-# together (tests/conftest.py). The slowest steps are listed at the end.
+# The test suite on JOBS workers (pytest-xdist): a file is one unit of work, and the files sharing an
+# expensive fixture stay together (tests/conftest.py). The slowest steps are listed at the end. Every
+# instructor notebook runs top to bottom inside it, as the sample class's perfect submission graded by real
+# nbgrader (tests/test_roundtrip.py) and filled in the student environments (tests/test_student_envs.py).
 NOTEBOOKS := $(wildcard source_notebooks/*/*.ipynb)
 JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -ra -n $(JOBS) --dist loadfile --durations=25 tests $(NOTEBOOKS) --nbval-lax -p no:cacheprovider
+	$(BIN)/python -m pytest -ra -n $(JOBS) --dist loadfile --durations=25 tests -p no:cacheprovider
+
+# Each instructor notebook alone through a kernel, cell by cell (nbval): quick to read while writing a chapter.
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(NOTEBOOKS) --nbval-lax -p no:cacheprovider
 
 # The quick tests only (no notebook is run through a kernel).
 test-fast: $(STAMP)
