@@ -21,7 +21,7 @@ from course.checks import diagnose_close, diagnose_contract, plain
 _NS: dict = {}
 # mutants whose outputs depend on the global random state
 _NOT_REPRODUCIBLE = {"ignores the generator (global random state)", "global random state instead of the generator",
-                     "draws its own noise"}
+                     "draws its own noise", "random orders drawn without the generator"}
 
 
 def _namespace(root, chapter_id):

@@ -122,8 +122,10 @@ net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linea
 new = freeze_and_replace_head(net, 5)
 x = torch.randn(6, 4)
 expect_shape(new(x), (6, 5), what="the new model's output")
-expect_true([p.requires_grad for p in new.parameters()] == [False, False, True, True],
-            "only the new head's weight and bias may require grad.",
+_trainable = [p.requires_grad for p in new.parameters()]
+expect_true(_trainable == [False, False, True, True],
+            f"only the new head's weight and bias may require grad: expected requires_grad "
+            f"[False, False, True, True] (body weight, body bias, head weight, head bias), got {_trainable}.",
             hint="Freeze the copied body's parameters; the new head stays trainable.")
 expect_close(new[:-1](x), net[:-1](x).detach(), what="the features of the copied body",
              hint="Keep the pretrained layers: only the last module is replaced.")
