@@ -126,3 +126,15 @@ def student_env(config, student_wheel, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("student-env")
     shutil.copy(student_wheel, workdir)
     return python, workdir
+
+
+def hash_tree(*folders: Path) -> dict[str, str]:
+    """{path: sha256} of every file under ``folders`` (no bytecode caches): what an attack must not change."""
+    import hashlib
+
+    out = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

@@ -8,7 +8,6 @@ worker's copy of the chapter unread and unchanged).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -29,6 +28,7 @@ from autograder.pipeline import Course
 from autograder.records import store
 from autograder.sandbox.supervisor import Limits
 from autograder.sandbox.walls import walls_status
+from conftest import hash_tree
 from course import syllabus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,14 +85,6 @@ def sample_mean(x, dim=-1):
 ''',
 }
 HONEST = {"perfect": FULL, "blank": 0.0}
-
-
-def _tree_hash(*folders: Path) -> str:
-    digest = hashlib.sha256()
-    for folder in folders:
-        for path in sorted(folder.rglob("*.py")):
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +146,13 @@ def cluster():
 def through_the_cli(course_root, inbox, cluster, tmp_path_factory):
     class_dir = tmp_path_factory.mktemp("cluster")
     Course.open(course_root, class_dir).release(CH)
-    before = _tree_hash(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course")
+    before = hash_tree(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course")
     done = subprocess.run([str(Path(sys.executable).parent / "autograder"), "grade", CH, str(inbox),
                            "--course-root", str(course_root), "--class-dir", str(class_dir),
                            "--cluster", cluster.scheduler_address, "--cell-timeout", str(LIMITS.cell_seconds),
                            "--notebook-timeout", str(LIMITS.notebook_seconds), "--memory-mb", str(LIMITS.memory_mb)],
                           capture_output=True, text=True, timeout=900, cwd=course_root)
-    after = _tree_hash(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course")
+    after = hash_tree(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course")
     yield done, class_dir, before, after
     for path in OUTSIDE.parent.glob(OUTSIDE.name + "*"):
         path.unlink()

@@ -37,6 +37,7 @@ from autograder.records import store
 from autograder.samples import fill_answers
 from autograder.sandbox.supervisor import CellRun, KernelRun, Limits, _Frames, _Protocol
 from autograder.sandbox.walls import walls_status
+from conftest import hash_tree
 from course import syllabus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,15 +233,6 @@ except OSError as err:
 }
 
 
-def _hash_tree(*folders: Path) -> dict[str, str]:
-    out = {}
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
 def _grades(class_dir: Path) -> dict[str, float]:
     out = {}
     with Gradebook(f"sqlite:///{class_dir / 'gradebook.db'}") as gb:
@@ -292,7 +284,7 @@ def attacked(tmp_path_factory):
         students.append(name)
     for name, answers in honest.items():
         write(name, fill_answers(release, answers))
-    before = _hash_tree(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course", ROOT / "source_notebooks",
+    before = hash_tree(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course", ROOT / "source_notebooks",
                         course_root / "source_notebooks", inbox)
     first = _grade(course_root, class_dir, inbox)
     after_first = {"grades": _grades(class_dir), "results": {s: store.load_result(class_dir, CH, s) for s in students}}
@@ -306,7 +298,7 @@ def attacked(tmp_path_factory):
         path.write_text(json.dumps(data))
         forged.append(student)
     second = _grade(course_root, class_dir, inbox)
-    after = _hash_tree(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course", ROOT / "source_notebooks",
+    after = hash_tree(ROOT / "autograder", ROOT / "solutions_lib", ROOT / "course", ROOT / "source_notebooks",
                        course_root / "source_notebooks", inbox)
     yield {"first": first, "second": second, "after_first": after_first, "class_dir": class_dir,
            "students": students, "honest": honest, "before": before, "after": after, "forged": forged}
