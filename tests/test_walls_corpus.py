@@ -16,7 +16,6 @@ and the export agree; nothing outside the class folder changed; the grader's sou
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
