@@ -27,11 +27,13 @@ from autograder.paths import release_notebook, source_notebook
 from autograder.pipeline import Course
 from autograder.records.results import SubmissionResult
 from autograder.sandbox.supervisor import Limits
+from conftest import one_chapter_per_half
 from course import syllabus
 
 
 
 CHAPTER = "01-statistics-and-estimators"
+HALVES = one_chapter_per_half([c.id for c in syllabus.chapters(built_only=True)])
 FULL = syllabus.chapter(CHAPTER).points
 SAMPLE_WRONG_POINTS = sum(e.points for e in syllabus.chapter(CHAPTER).exercises
                           if e.name in ch01.SAMPLE_WRONG)
@@ -227,12 +229,14 @@ def test_delegation_never_flags_the_reference_or_an_alternative(root, chapter_id
 
 
 @pytest.mark.slow
-def test_every_chapter_sample_class_scores_the_same_in_the_sandbox_as_in_nbgrader(graded_class, tmp_path):
+@pytest.mark.parametrize("chapter_id", HALVES)
+def test_every_chapter_sample_class_scores_the_same_in_the_sandbox_as_in_nbgrader(graded_class, tmp_path, chapter_id):
     """The sample class of every built chapter (perfect, blank, partly wrong), graded by real nbgrader in the
-    shared fixture and again by the sandboxed grader: the same score for every student and chapter."""
-    course, summary = graded_class
+    shared fixture and again by the sandboxed grader: the same score for every student and chapter (a half
+    of the chapters per test, as the fixture grades them)."""
+    course, summary = graded_class(chapter_id)
     sandboxed = Course.open(course.root, tmp_path / "sandboxed")
-    for chapter_id in course.chapter_ids():
+    for chapter_id in sorted({r.chapter for r in summary.rows}):
         sandboxed.release(chapter_id)
         students = sandboxed.collect(chapter_id, course.class_dir / "inbox" / chapter_id)
         sandboxed.grade_sandboxed(chapter_id, students, workers=2)

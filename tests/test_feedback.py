@@ -1,7 +1,8 @@
 """Feedback names the mistake that was made, in numbers a reader can read.
 
 Every registered mutant that fails a hidden case must be told its own mistake: the grader runs the
-exercise's mutants on the failed cases and shows the hint of the one the answer behaves like.
+exercise's mutants on the failed cases and shows the hint of the one the answer behaves like. The message
+read here is the one the exercise's hidden test cell raised when the mutant tests scored the mutant.
 """
 from __future__ import annotations
 
@@ -10,24 +11,14 @@ import pytest
 import torch
 
 from autograder import mutants
-from autograder.checks import registry, run_check
+from autograder.checks import registry
 from autograder.diagnosis import mutant_hint
-from autograder.inprocess import reference_namespace
-from autograder.notebooks import read_notebook
-from autograder.paths import source_notebook
 from course import syllabus
 from course.checks import diagnose_close, diagnose_contract, plain
 
-_NS: dict = {}
 # mutants whose outputs depend on the global random state
 _NOT_REPRODUCIBLE = {"ignores the generator (global random state)", "global random state instead of the generator",
                      "draws its own noise", "random orders drawn without the generator"}
-
-
-def _namespace(root, chapter_id):
-    if chapter_id not in _NS:
-        _NS[chapter_id] = reference_namespace(read_notebook(source_notebook(root, chapter_id)))
-    return _NS[chapter_id]
 
 
 MUTANT_CASES = [pytest.param(c.id, e.name, label, id=f"{c.number}-{e.name}-{label}")
@@ -37,20 +28,22 @@ MUTANT_CASES = [pytest.param(c.id, e.name, label, id=f"{c.number}-{e.name}-{labe
 
 
 @pytest.mark.parametrize("chapter_id, exercise, label", MUTANT_CASES)
-def test_a_failed_mutant_is_told_its_own_mistake(root, chapter_id, exercise, label):
+def test_a_failed_mutant_is_told_its_own_mistake(mutant_scores, chapter_id, exercise, label):
     module = mutants.for_chapter(chapter_id)
     if exercise not in registry():
         pytest.skip("no hidden check")
-    env = dict(_namespace(root, chapter_id))
-    exec(module.MUTANTS[exercise][label], env)
-    result = run_check(exercise, env[exercise])
-    if result.passed or "hint:" not in result.message:
+    if exercise in getattr(module, "JUDGED_ON_A_TARGET", ()):
+        pytest.skip("a make-it-work task: told the target it missed (its mutants are not trained again)")
+    score = mutant_scores(chapter_id, exercise, "mutant", label)  # the hidden cells ran run_check on it
+    messages = [message for cell, message in score.failures.items() if cell != f"test_{exercise}"]
+    message = next((m for m in messages if "hint:" in m), None)
+    if message is None:
         pytest.skip("caught by the visible test, by delegation or by the contract alone")
-    if any(words in result.message for words in (" in place", "] raised ", "not implemented")):
+    if any(words in message for words in (" in place", "] raised ", "not implemented")):
         pytest.skip("the message itself names the mistake (an in-place change, an exception)")
     if label in _NOT_REPRODUCIBLE:
         pytest.skip("its outputs change from run to run: no answer can match them")
-    hint = result.message.split("hint: ", 1)[1].split("\n")[0]
+    hint = message.split("hint: ", 1)[1].split("\n")[0]
     ours = mutant_hint(module, exercise, label)
     assert hint == ours or hint in {mutant_hint(module, exercise, other) for other in module.MUTANTS[exercise]}, \
         f"{label!r} is told {hint!r}"
@@ -109,3 +102,18 @@ def test_the_contract_is_checked(got, expected, words):
 ])
 def test_what_the_statement_leaves_free_is_free(got, expected, free):
     assert diagnose_contract(got, expected, what="the output", free=free) is None
+
+
+def test_a_make_it_work_task_is_not_matched_against_its_mutants(monkeypatch):
+    """Naming the mistake of a failed make-it-work task would train each of its mutants again; it is not tried."""
+    from autograder import diagnosis
+
+    def no_training(*_):
+        raise AssertionError("a mutant of a make-it-work task was run for the diagnosis")
+
+    monkeypatch.setattr(diagnosis, "mutant_output", no_training)
+    for chapter in syllabus.chapters(built_only=True):
+        for task in getattr(mutants.for_chapter(chapter.id), "JUDGED_ON_A_TARGET", ()):
+            chk = registry()[task]
+            case = next(iter(chk.cases()))
+            assert diagnosis.named_mistake(chk, [(case, None, case)]) is None

@@ -9,8 +9,6 @@ import pytest
 
 from autograder import mutants
 from autograder.inprocess import reference_namespace, score_exercise
-from autograder.notebooks import read_notebook
-from autograder.paths import source_notebook
 from course import syllabus
 
 BUILT = [c.id for c in syllabus.chapters(built_only=True)]
@@ -22,15 +20,6 @@ for _chapter in syllabus.chapters(built_only=True):
             for _label in _table.get(_exercise.name, {}):
                 CASES.append(pytest.param(_chapter.id, _exercise.name, _kind, _label,
                                           id=f"{_chapter.number}-{_exercise.name}-{_kind}-{_label}"))
-
-_CACHE: dict = {}
-
-
-def _chapter_env(root, chapter_id):
-    if chapter_id not in _CACHE:
-        nb = read_notebook(source_notebook(root, chapter_id))
-        _CACHE[chapter_id] = nb, reference_namespace(nb)
-    return _CACHE[chapter_id]
 
 
 @pytest.mark.parametrize("chapter_id", BUILT)
@@ -44,20 +33,16 @@ def test_every_exercise_has_mutants_and_alternatives(chapter_id):
 
 
 @pytest.mark.parametrize("chapter_id", BUILT)
-def test_reference_answers_score_full_marks(root, chapter_id):
-    nb, namespace = _chapter_env(root, chapter_id)
+def test_reference_answers_score_full_marks(mutant_scores, chapter_id):
     for exercise in syllabus.chapter(chapter_id).exercises:
-        score = score_exercise(nb, exercise.name, None, namespace)
+        score = mutant_scores(chapter_id, exercise.name, "reference", None)
         assert score.full, f"{exercise.name}: the reference loses points: {score.failures}"
         assert score.max_points == exercise.points
 
 
 @pytest.mark.parametrize("chapter_id, exercise, kind, label", CASES)
-def test_answer_scores_as_it_should(root, chapter_id, exercise, kind, label):
-    nb, namespace = _chapter_env(root, chapter_id)
-    module = mutants.for_chapter(chapter_id)
-    source = (module.MUTANTS if kind == "mutant" else module.ALTERNATIVES)[exercise][label]
-    score = score_exercise(nb, exercise, source, namespace)
+def test_answer_scores_as_it_should(mutant_scores, chapter_id, exercise, kind, label):
+    score = mutant_scores(chapter_id, exercise, kind, label)
     if kind == "mutant":
         assert score.earned < score.max_points, f"mutant {label!r} of {exercise} keeps full marks"
         hidden = [t for t in score.failures if t != f"test_{exercise}"]
@@ -67,10 +52,10 @@ def test_answer_scores_as_it_should(root, chapter_id, exercise, kind, label):
 
 
 @pytest.mark.parametrize("chapter_id", BUILT)
-def test_sample_wrong_answers_hurt_no_other_exercise(root, chapter_id):
+def test_sample_wrong_answers_hurt_no_other_exercise(mutant_scores, chapter_id):
     """The demo's partly wrong student must lose exactly the exercises it gets wrong: no other exercise's
     answer may call one of them (in a kernel, every cell shares one namespace)."""
-    nb, _ = _chapter_env(root, chapter_id)
+    nb, _ = mutant_scores.chapter_env(chapter_id)
     module = mutants.for_chapter(chapter_id)
     namespace = reference_namespace(nb)  # a fresh one: the reference functions look names up in it
     for exercise in module.SAMPLE_WRONG:
