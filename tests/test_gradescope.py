@@ -4,9 +4,9 @@ Each run lays out a temporary root as Gradescope lays out ``/autograder`` (``sou
 ``submission/``, ``results/``), runs ``source/run_autograder`` against it and checks ``results/results.json``
 against a JSON Schema written from Gradescope's documentation of the format, then against the scores the
 sample class must get (the same rule ``autograder grade`` and nbgrader follow). The hostile submission
-switches the audit hook off, tries to read the bundle's hidden tests, references and a canary file, to
-forge ``results/results.json`` (at once and from a process it leaves behind) and to leak what it read;
-it must get nowhere behind either wall, and the final JSON must be the grader's.
+switches the audit hook off (the walls corpus's way), tries to read the bundle's hidden tests, references
+and a canary file, to forge ``results/results.json`` (at once and from a process it leaves behind) and to
+leak what it read; it must get nowhere behind either wall, and the final JSON must be the grader's.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from autograder.sandbox.uid_wall import UidWall, kill_all, processes_of
 from autograder.sandbox.walls import walls_status
 from autograder.student import wheel_files
 from course import syllabus
+from test_walls_corpus import HOOK_OFF  # the audit hook switched off, as the walls corpus does
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -86,24 +87,9 @@ RESULTS_SCHEMA = {
     },
 }
 
-HOSTILE = '''
+HOSTILE = HOOK_OFF + '''
 import glob, os, time
 ROOT = "@ROOT@"
-def _hook_handlers():  # the audit hook's handler table, reached through the traceback of a refusal
-    for path in (ROOT + "/source/canary.txt", ROOT + "/results/results.json"):
-        try:
-            open(path).close()
-        except PermissionError as err:
-            tb = err.__traceback__
-            while tb is not None:
-                if "handlers" in tb.tb_frame.f_locals:
-                    return tb.tb_frame.f_locals["handlers"]
-                tb = tb.tb_next
-        except OSError:
-            pass
-_handlers = _hook_handlers()
-if _handlers is not None:
-    _handlers.clear()
 found = []
 for pattern in (ROOT + "/source/canary.txt", ROOT + "/source/course/source_notebooks/*/*.ipynb",
                 ROOT + "/source/grader/solutions_lib/*.py", ROOT + "/submission/*.ipynb"):
@@ -191,7 +177,8 @@ def gradescope_root(bundle):
 
 def submit(root: Path, notebook: Path | None, name: str = f"{CH}.ipynb") -> None:
     if notebook is not None:
-        text = notebook.read_text().replace("@ROOT@", str(root)).replace("@LEAK@", str(LEAK))
+        text = notebook.read_text().replace("@CLASS@", str(root / "submission"))
+        text = text.replace("@ROOT@", str(root)).replace("@LEAK@", str(LEAK))
         (root / "submission" / name).write_text(text)
 
 
