@@ -21,6 +21,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -122,13 +123,13 @@ def warm_zygote(limits: Limits, hidden: list[str], scratch: Path | None = None,
 
 
 def _jobs_root(scratch: Path | None, run_as: UidWall | None = None) -> Path:
-    if run_as is not None:  # the kernel user's own folder (it holds nothing of the grader's)
+    if run_as is not None:  # root's, and the kernel user may only pass through it to its zygote's home
         jobs_root = Path(scratch or Path(tempfile.gettempdir()) / f"autograder-kernels-{run_as.uid}")
-        jobs_root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if jobs_root.is_symlink() or jobs_root.stat().st_uid not in (0, run_as.uid):
-            raise OSError(f"{jobs_root} belongs to someone else: remove it")
-        os.chown(jobs_root, run_as.uid, run_as.gid)
-        os.chmod(jobs_root, 0o700)
+        jobs_root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        info = jobs_root.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise OSError(f"{jobs_root} is not this grader's own folder: remove it")
+        os.chmod(jobs_root, 0o711)
         return jobs_root
     jobs_root = Path(scratch or Path(tempfile.gettempdir()) / f"autograder-jobs-{os.getuid()}")
     jobs_root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -140,6 +141,8 @@ class _Zygote:
 
     def __init__(self, home: Path, walled: bool, course_root: Path | None, private: list[str],
                  run_as: UidWall | None = None):
+        if run_as is not None and (home.is_symlink() or home.exists()):  # a fresh home (a stale one may be the
+            home.unlink() if home.is_symlink() else shutil.rmtree(home)    # kernel user's work)
         home.mkdir(parents=True, exist_ok=True)
         self.home, self.walled, self.run_as, self.pending = home, walled, run_as, b""
         self.lib: Path | None = None
@@ -153,7 +156,7 @@ class _Zygote:
         elif run_as is not None:
             self.lib = kernel_lib(Path(tempfile.mkdtemp(prefix="autograder-kernel-lib-")))
             os.chmod(self.lib, 0o755)
-            os.chown(home, run_as.uid, run_as.gid)
+            os.chown(home, run_as.uid, run_as.gid, follow_symlinks=False)  # (after the log was opened by root)
             argv, env = run_as.zygote_command(theirs.fileno(), self.lib)
             env = {**_kernel_env(str(home)), "PATH": "/usr/bin:/bin", "MPLCONFIGDIR": str(home / ".mpl"), **env}
             options = run_as.popen_options()
