@@ -49,7 +49,7 @@ CONFIG = "gradescope.json"
 STUDENT = "submission"
 OUTPUT_CHARS = 4000  # of a visible test cell's captured output, per test
 # what the grader needs at run time (the student's kernel gets its packages from the same environment)
-_NOT_NEEDED = {"jupyterlab", "nbgrader", "nbclient", "jupytext", "typer", "distributed"}
+_NOT_NEEDED = {"jupyterlab", "nbgrader", "nbclient", "typer", "distributed"}  # (tests/test_gradescope.py checks)
 
 
 # -- the bundle ------------------------------------------------------------------------------------------

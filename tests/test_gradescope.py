@@ -337,6 +337,26 @@ def test_no_gradable_notebook_scores_zero_with_the_reason(gradescope_root, submi
             "several": "several notebooks"}[case] in data["output"]
 
 
+def test_the_bundled_grader_needs_only_its_requirements(gradescope_root):
+    """The grader in the zip runs with the packages of requirements.txt alone (the others refused)."""
+    listed = {line.split("==")[0].lower() for line in (gradescope_root / "source" / "requirements.txt").read_text()
+              .splitlines() if "==" in line}
+    project = (ROOT / "pyproject.toml").read_text()
+    left_out = sorted(gradescope._NOT_NEEDED)
+    assert left_out and not set(left_out) & listed and all(f'"{name}' in project for name in left_out)
+    (gradescope_root / "submission" / f"{CH}.ipynb").write_text('{"cells": [')
+    code = (f"import sys\nfor name in {left_out!r}:\n    sys.modules[name] = None\n"
+            f"sys.path.insert(0, {str(gradescope_root / 'source' / 'grader')!r})\n"
+            "from autograder import gradescope, engine\n"
+            f"assert engine.__file__.startswith({str(gradescope_root)!r}), engine.__file__\n"
+            f"gradescope.run(gradescope.Path({str(gradescope_root)!r}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": ""}, cwd=gradescope_root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = checked(gradescope_root)
+    assert "not valid JSON" in data["output"] and len(data["tests"]) > 0, data["output"]
+
+
 # -- the fallback wall: the kernel's own uid ------------------------------------------------------------------
 
 def _kernel_uid_wall() -> UidWall:
