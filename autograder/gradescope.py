@@ -100,7 +100,7 @@ if [ -z "$PY" ] && [ "$APT" = 1 ]; then
   apt-get install -y -qq python3.11 python3.11-venv && PY="$(command -v python3.11)"
 fi
 [ -n "$PY" ] || { echo "setup.sh: no Python >= 3.11 and apt cannot install one" >&2; exit 1; }
-if ! "$PY" -m venv "$VENV"; then
+if ! "$PY" -m venv --clear "$VENV"; then
   [ "$APT" = 1 ] && apt-get install -y -qq "$(basename "$PY")-venv"
   "$PY" -m venv "$VENV"
 fi

@@ -253,16 +253,18 @@ def test_the_bundle_holds_one_chapter_and_the_grader_and_nothing_else(bundle):
 
 
 def test_the_cli_writes_the_bundle(tmp_path):
-    done = subprocess.run([str(Path(sys.executable).parent / "autograder"), "gradescope", "01", "-o",
-                           str(tmp_path / "gs.zip"), "--hidden-visibility", "after_published", "--course-root",
-                           str(ROOT)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
+    from typer.testing import CliRunner
+
+    from autograder.cli import app
+
+    done = CliRunner().invoke(app, ["gradescope", "01", "-o", str(tmp_path / "gs.zip"), "--hidden-visibility",
+                                    "after_published", "--course-root", str(ROOT)])
+    assert done.exit_code == 0, done.output
     config = json.loads(zipfile.ZipFile(tmp_path / "gs.zip").read("gradescope.json"))
     assert config["hidden_visibility"] == "after_published" and config["chapter"] == CH
-    bad = subprocess.run([str(Path(sys.executable).parent / "autograder"), "gradescope", "01", "-o",
-                          str(tmp_path / "bad.zip"), "--hidden-visibility", "sometimes", "--course-root", str(ROOT)],
-                         capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "hidden_visibility must be one of" in bad.stdout
+    bad = CliRunner().invoke(app, ["gradescope", "01", "-o", str(tmp_path / "bad.zip"), "--hidden-visibility",
+                                   "sometimes", "--course-root", str(ROOT)])
+    assert bad.exit_code == 2 and "hidden_visibility must be one of" in bad.output
     assert not (tmp_path / "bad.zip").exists()
 
 
