@@ -82,7 +82,7 @@ SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu).
 set -euo pipefail
 SOURCE="$(cd "$(dirname "$0")" && pwd)"
-VENV=@VENV@
+VENV="${AUTOGRADER_VENV:-@VENV@}"
 KERNEL_USER=@KERNEL_USER@
 export DEBIAN_FRONTEND=noninteractive
 APT=0

@@ -268,6 +268,43 @@ def test_the_cli_writes_the_bundle(tmp_path):
     assert not (tmp_path / "bad.zip").exists()
 
 
+STUB = """#!/bin/bash
+echo "$(basename "$0") $*" >> "$STUB_LOG"
+case "$(basename "$0") $*" in
+  "apt-get update"*|"id "*) exit 1 ;;
+  *" -m venv"*) mkdir -p "${@: -1}/bin" && cp "$0" "${@: -1}/bin/python" ;;
+esac
+exit 0
+"""
+
+
+def test_setup_sh_makes_the_environment_and_the_kernel_user(bundle, tmp_path):
+    """setup.sh against stand-ins for apt-get, python, pip, id and useradd: what it asks of each, in order."""
+    source, stubs, log = tmp_path / "source", tmp_path / "bin", tmp_path / "log"
+    stubs.mkdir()
+    zipfile.ZipFile(bundle).extractall(source)
+    for name in ("apt-get", "python3.13", "id", "useradd"):
+        (stubs / name).write_text(STUB)
+        (stubs / name).chmod(0o755)
+    done = subprocess.run(["bash", str(source / "setup.sh")], capture_output=True, text=True, timeout=60,
+                          env={"PATH": f"{stubs}:/usr/bin:/bin", "STUB_LOG": str(log),
+                               "AUTOGRADER_VENV": str(tmp_path / "venv")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = log.read_text().splitlines()
+    wheel = next((source / "wheels").glob("*.whl"))
+    assert calls == [
+        "apt-get update -qq",  # (refused: no apt, so no bubblewrap either)
+        "python3.13 -c import sys; sys.exit(sys.version_info < (3, 11))",
+        f"python3.13 -m venv --clear {tmp_path / 'venv'}",
+        "python -m pip install -q --upgrade pip",
+        f"python -m pip install -q -r {source / 'requirements.txt'} {wheel}",
+        f"id -u {gradescope.KERNEL_USER}",
+        f"useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "
+        f"{gradescope.KERNEL_USER}",
+    ]
+    assert stat.S_IMODE(source.stat().st_mode) == 0o700 and os.access(source / "run_autograder", os.X_OK)
+
+
 # -- results.json, in this process --------------------------------------------------------------------------
 
 def test_results_json_hides_hidden_code_and_follows_the_visibility():
