@@ -119,7 +119,7 @@ RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${AUTOGRADER_PYTHON:-@VENV@/bin/python}"
 mkdir -p "$ROOT/results"
-PYTHONPATH="$ROOT/source/grader" PYTHONNOUSERSITE=1 "$PY" -m autograder.gradescope --root "$ROOT"
+PYTHONPATH="$ROOT/source/grader${PYTHONPATH:+:$PYTHONPATH}" PYTHONNOUSERSITE=1 "$PY" -m autograder.gradescope --root "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   printf '{"score": 0.0, "output": "The autograder failed before it could grade (exit status %s). Please tell your instructor.", "tests": []}\n' \
@@ -239,30 +239,44 @@ class Wall:
     @property
     def description(self) -> str:
         if self.name == "bubblewrap":
-            return "bubblewrap (own namespaces: no network, only the Python packages mounted, read-only)"
+            return ("bubblewrap (own namespaces: no network, only the Python packages mounted, read-only)"
+                    + (f", started as a user of its own (uid {self.run_as.uid})" if self.run_as else ""))
         return f"a user of its own (uid {self.run_as.uid}) that cannot read or write the grader's files"
 
 
-def choose_wall(options: BundleOptions) -> Wall:
-    """Bubblewrap's walls where they can be built, else the kernel's own uid; :class:`Refused` otherwise."""
+def _kernel_user(options: BundleOptions):
+    """``(UidWall, None)`` when kernels can run as the kernel user here, else ``(None, why not)``."""
     from .sandbox.uid_wall import UidWall
+
+    try:
+        wall = UidWall.lookup(options.kernel_user, options.kernel_python)
+    except LookupError as err:
+        return None, str(err)
+    reason = wall.status()
+    return (wall, None) if reason is None else (None, reason)
+
+
+def choose_wall(options: BundleOptions) -> Wall:
+    """Bubblewrap's walls where they can be built, started as the kernel user where that works too (the
+    sandbox's uid is then that user's outside, not root's); else the kernel user alone; else :class:`Refused`.
+    """
     from .sandbox.walls import walls_status
 
     why_not = []
+    user, user_problem = _kernel_user(options)
     if options.wall in ("auto", "bubblewrap"):
         reason = walls_status()
         if reason is None:
+            own_python = not options.kernel_python or \
+                os.path.realpath(options.kernel_python) == os.path.realpath(sys.executable)
+            if user is not None and own_python and walls_status(user) is None:
+                return Wall("bubblewrap", user)
             return Wall("bubblewrap")
         why_not.append(f"bubblewrap: {reason}")
     if options.wall in ("auto", "uid"):
-        try:
-            wall = UidWall.lookup(options.kernel_user, options.kernel_python)
-            reason = wall.status()
-        except LookupError as err:
-            reason = str(err)
-        if reason is None:
-            return Wall("uid", wall, why_not)
-        why_not.append(f"a kernel user ({options.kernel_user}): {reason}")
+        if user is not None:
+            return Wall("uid", user, why_not)
+        why_not.append(f"a kernel user ({options.kernel_user}): {user_problem}")
     raise Refused("; ".join(why_not))
 
 

@@ -354,11 +354,22 @@ def test_the_sample_class_scores_as_autograder_grade_does(gradescope_root, submi
 
 
 @needs_bwrap
-def test_a_hostile_submission_gets_nowhere_behind_bubblewrap(gradescope_root, submissions):
+@pytest.mark.parametrize("started_by", ["root", "kernel user"])
+def test_a_hostile_submission_gets_nowhere_behind_bubblewrap(gradescope_root, submissions, request, started_by):
+    """Bubblewrap started by the grader (root), or, where the kernel user can start it, by that user."""
+    env = {}
+    if started_by == "kernel user":
+        wall = request.getfixturevalue("uid_wall")
+        env = {"AUTOGRADER_KERNEL_USER": str(wall.uid), "AUTOGRADER_PYTHON": wall.python,  # the grader runs it too
+               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p.endswith("site-packages"))}
     submit(gradescope_root, submissions["hostile"])
-    data = run_autograder(gradescope_root)
+    data = run_autograder(gradescope_root, **env)
     assert_graded(data, FULL)  # its answers are right; whatever else it did reached nothing
     assert_contained(gradescope_root, data)
+    assert "bubblewrap" in data["output"]
+    if started_by == "kernel user":
+        assert f"started as a user of its own (uid {wall.uid})" in data["output"]
+        assert processes_of(wall.uid) == []
 
 
 @pytest.mark.parametrize("case", ["missing", "broken", "several"])

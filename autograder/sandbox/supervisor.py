@@ -103,11 +103,10 @@ def run_kernel(cells: list[dict], cases_blob: bytes, limits: Limits, hidden: lis
     """Run ``cells`` (``[{"i": index, "source": code, "checks": [names]}, ...]``) in a fresh walled kernel.
 
     ``hidden`` are the paths the audit hook refuses (the second layer; the walls mount none of them).
-    ``run_as``: instead of bubblewrap's walls, run the kernel as that unprivileged user
-    (:mod:`.uid_wall`; the caller locks its files away from that user and kills its processes afterwards).
+    ``run_as``: start the kernel's zygote as that unprivileged user (:mod:`.uid_wall`; the caller locks its
+    files away from that user and kills its processes afterwards): inside bubblewrap's walls when
+    ``limits.walls`` (then the sandbox's uid is that user's outside, not the grader's), else alone.
     """
-    if run_as is not None and limits.walls:
-        raise ValueError("run_as replaces bubblewrap's walls: pass Limits(walls=False) with it")
     jobs_root = _jobs_root(scratch, run_as)
     zygote = _zygote(jobs_root, limits.walls, course_root, hidden, run_as)
     work = WORK if zygote.walled else "@WORK@"  # (outside the walls, the zygote names the folder)
@@ -150,16 +149,17 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.control = ours
         log = open(home / "zygote.log", "wb")
-        if walled:
-            argv = zygote_command(theirs.fileno(), course_root, [home.parent, *map(Path, private)])
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        elif run_as is not None:
+        if run_as is not None:  # the kernel's own modules where that user can read them; its home its own
             self.lib = kernel_lib(Path(tempfile.mkdtemp(prefix="autograder-kernel-lib-")))
             os.chmod(self.lib, 0o755)
             os.chown(home, run_as.uid, run_as.gid, follow_symlinks=False)  # (after the log was opened by root)
+            options = run_as.popen_options()
+        if walled:
+            argv = zygote_command(theirs.fileno(), course_root, [home.parent, *map(Path, private)], self.lib)
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        elif run_as is not None:
             argv, env = run_as.zygote_command(theirs.fileno(), self.lib)
             env = {**_kernel_env(str(home)), "PATH": "/usr/bin:/bin", "MPLCONFIGDIR": str(home / ".mpl"), **env}
-            options = run_as.popen_options()
         else:
             argv = [sys.executable, "-m", "autograder.sandbox.runner", "--zygote", str(theirs.fileno())]
             env = {**_kernel_env(str(home)), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -248,7 +248,7 @@ def _zygote(jobs_root: Path, walled: bool, course_root: Path | None, private: li
             run_as: UidWall | None = None) -> _Zygote:
     """This process's zygote (started on first use, restarted if it died)."""
     if walled:
-        reason = walls_status()
+        reason = walls_status(run_as)
         if reason is not None:
             raise WallsMissing(reason)
     key = (os.getpid(), walled, run_as)

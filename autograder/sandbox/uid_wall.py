@@ -14,8 +14,10 @@ files :mod:`.walls` mounts inside bubblewrap, never the grader's package.
     ...grade with run_kernel(..., run_as=wall)...
     kill_all(wall.uid)
 
-Weaker than :mod:`.walls` in two ways, said in the README: the kernel shares the machine's network and
-``/tmp`` (it cannot reach the grader's files through them).
+Alone, weaker than :mod:`.walls` in two ways, said in the README: the kernel shares the machine's network
+and ``/tmp`` (it cannot reach the grader's files through them). Where that user may build namespaces too,
+:func:`autograder.sandbox.supervisor.run_kernel` starts bubblewrap itself as that user (``run_as`` with
+``Limits(walls=True)``): both walls at once, and the sandbox's uid is that user's outside, not the grader's.
 """
 from __future__ import annotations
 
