@@ -300,8 +300,10 @@ def find_submission(folder: Path, chapter_id: str) -> tuple[Path | None, str | N
 
 def grade(course: Path, options: BundleOptions, wall: Wall, notebook: Path | None, problem: str | None,
           private: list[Path]):
-    """Grade one submission with the sandboxed engine; behind the uid wall, kill the kernel user's
-    processes afterwards (whatever happened). Returns the :class:`SubmissionResult`."""
+    """Grade one submission with the sandboxed engine; ``(SubmissionResult, engine.Chapter)``.
+
+    Where the kernel runs as the kernel user, every process of that user is killed before and after
+    (whatever happened); one that survives is a grader failure, never a grade."""
     from . import engine
     from .sandbox.supervisor import Limits
     from .sandbox.uid_wall import kill_all
