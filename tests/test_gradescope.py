@@ -148,6 +148,9 @@ def submissions(tmp_path_factory) -> dict[str, Path]:
                  for c in source.cells if nbgrader_meta(c).get("solution")}
     paths["hostile"] = folder / "hostile.ipynb"
     nbformat.write(samples.fill_answers(release, {**reference, "sample_mean": HOSTILE}), str(paths["hostile"]))
+    paths["hostile-partly-wrong"] = folder / "hostile-partly-wrong.ipynb"  # (its sample_mean is right)
+    nbformat.write(samples.fill_answers(read_notebook(paths["partly-wrong"]), {"sample_mean": HOSTILE}),
+                   str(paths["hostile-partly-wrong"]))
     return paths
 
 
@@ -434,17 +437,13 @@ def _uid_env(wall: UidWall) -> dict[str, str]:
     return {"AUTOGRADER_WALL": "uid", "AUTOGRADER_KERNEL_USER": str(wall.uid), "AUTOGRADER_KERNEL_PYTHON": wall.python}
 
 
-def test_the_uid_wall_grades_the_same(gradescope_root, submissions, expected, uid_wall):
-    submit(gradescope_root, submissions["partly-wrong"])
+def test_the_uid_wall_grades_the_same_and_contains_a_hostile_submission(gradescope_root, submissions, expected,
+                                                                         uid_wall):
+    """The partly wrong sample's answers with the hostile sample_mean: graded exactly, contained."""
+    submit(gradescope_root, submissions["hostile-partly-wrong"])
     data = run_autograder(gradescope_root, **_uid_env(uid_wall))
     assert_graded(data, expected["partly-wrong"])
-    assert f"uid {uid_wall.uid}" in data["output"]
-
-
-def test_a_hostile_submission_gets_nowhere_behind_the_uid_wall(gradescope_root, submissions, uid_wall):
-    submit(gradescope_root, submissions["hostile"])
-    data = run_autograder(gradescope_root, **_uid_env(uid_wall))
-    assert_graded(data, FULL)
+    assert f"a user of its own (uid {uid_wall.uid})" in data["output"] and "bubblewrap" not in data["output"]
     assert_contained(gradescope_root, data)
     assert LEAK.exists() and LEAK.read_text() == "[]", "the kernel ran, and read nothing of the grader's"
     assert processes_of(uid_wall.uid) == [], "a process of the kernel user outlived the grading"
