@@ -343,6 +343,7 @@ def test_find_submission(tmp_path):
 
 # -- run_autograder behind bubblewrap -------------------------------------------------------------------------
 
+@pytest.mark.slow  # (runs a kernel)
 @needs_bwrap
 @pytest.mark.parametrize("student", ["perfect", "blank", "partly-wrong"])
 def test_the_sample_class_scores_as_autograder_grade_does(gradescope_root, submissions, expected, student):
@@ -356,6 +357,7 @@ def test_the_sample_class_scores_as_autograder_grade_does(gradescope_root, submi
         assert any("hidden tests" in t["name"] for t in failed) and any("hidden" not in t["name"] for t in failed)
 
 
+@pytest.mark.slow  # (runs a kernel)
 @needs_bwrap
 @pytest.mark.parametrize("started_by", ["root", "kernel user"])
 def test_a_hostile_submission_gets_nowhere_behind_bubblewrap(gradescope_root, submissions, request, started_by):
@@ -437,6 +439,7 @@ def _uid_env(wall: UidWall) -> dict[str, str]:
     return {"AUTOGRADER_WALL": "uid", "AUTOGRADER_KERNEL_USER": str(wall.uid), "AUTOGRADER_KERNEL_PYTHON": wall.python}
 
 
+@pytest.mark.slow  # (runs a kernel)
 def test_the_uid_wall_grades_the_same_and_contains_a_hostile_submission(gradescope_root, submissions, expected,
                                                                          uid_wall):
     """The partly wrong sample's answers with the hostile sample_mean: graded exactly, contained."""
