@@ -4,6 +4,7 @@
     autograder bundle ../handout          # what students get: release notebooks, student wheel, README
     autograder grade 03 submissions.zip   # collect, grade in sandboxed kernels, grade table and reports
     autograder grade 03 subs --cluster tcp://scheduler:8786   # the same, on a Dask cluster's workers
+    autograder gradescope 03 -o autograder.zip   # the chapter's autograder bundle for Gradescope
     autograder report 03                  # re-make feedback, summary, CSV, Gradescope JSON from saved results
     autograder export                     # grades.csv
     autograder demo                       # all of the above on the bundled sample class
@@ -204,6 +205,34 @@ def grade(chapter: str = ChapterArg,
                   f"gradebook backup: {run.backup or 'none (new gradebook)'}")
     console.print(f"reports under {course.class_dir / 'reports' / chapter_id}, feedback under "
                   f"{course.class_dir / 'feedback'}")
+
+
+@app.command("gradescope")
+def gradescope_command(chapter: str = ChapterArg,
+                       output: Path = typer.Option(Path("autograder.zip"), "--output", "-o", help="The zip to write."),
+                       hidden_visibility: str = typer.Option(
+                           "visible", "--hidden-visibility",
+                           help="When students see the results of hidden test cells (their diagnoses only, never "
+                                "the tests): visible, hidden, after_due_date or after_published."),
+                       cell_timeout: int = typer.Option(Limits.cell_seconds, "--cell-timeout", min=1),
+                       notebook_timeout: int = typer.Option(480, "--notebook-timeout", min=1,
+                                                            help="Seconds per notebook (keep it under the "
+                                                                 "assignment's Gradescope timeout)."),
+                       memory_mb: int = typer.Option(Limits.memory_mb, "--memory-mb", min=256),
+                       course_root: Optional[Path] = CourseRoot) -> None:
+    """Write the Gradescope autograder zip of one chapter (setup.sh, run_autograder, the grader, the notebooks)."""
+    from . import gradescope
+
+    course = _course(course_root, None)
+    try:
+        chapter_id = course.chapter_ids([chapter])[0]
+        options = gradescope.BundleOptions(chapter_id, cell_seconds=cell_timeout, notebook_seconds=notebook_timeout,
+                                           memory_mb=memory_mb, hidden_visibility=hidden_visibility)
+        path = gradescope.write_bundle(course.root, chapter_id, output, options)
+    except (GradingError, ValueError) as err:
+        _fail(err)
+    console.print(f"Gradescope autograder for {chapter_id}: {path}")
+    console.print("upload it under the assignment's Configure Autograder > Zip file upload (Ubuntu base image)")
 
 
 @app.command()

@@ -40,6 +40,7 @@ from .notebooks import exercise_of, grade_cells, has_hidden_tests, nbgrader_meta
 from .paths import release_notebook, source_notebook
 from .records.results import RESULT_VERSION, CellResult, SubmissionResult
 from .sandbox.supervisor import KernelRun, Limits, WallsMissing, run_kernel
+from .sandbox.uid_wall import UidWall
 from .sandbox.walls import INSTALL_HINT, walls_status
 
 __all__ = ["Chapter", "Walls", "grade_submission", "grade_class", "ENGINE_VERSION"]
@@ -54,6 +55,7 @@ class Walls:
 
     hidden: list[str] = field(default_factory=list)
     course_root: str = ""
+    run_as: UidWall | None = None  # instead of bubblewrap: the kernel's own uid (:mod:`.sandbox.uid_wall`)
 
     @classmethod
     def for_course(cls, course_root: Path, class_dir: Path, extra: Iterable[Path] = ()) -> "Walls":
@@ -232,7 +234,7 @@ def grade_submission(path: Path | None, student: str, chapter: Chapter, limits: 
     cells = [{"i": i, "source": c.source, "checks": sorted(graded_names(c.source)) if c.hidden else []}
              for i, c in merged.code_cells()]
     run = run_kernel(cells, chapter.blob, limits, walls.hidden,
-                     course_root=Path(walls.course_root) if walls.course_root else None)
+                     course_root=Path(walls.course_root) if walls.course_root else None, run_as=walls.run_as)
     flagged: dict[str, list[str]] = {}
     result = SubmissionResult(student, chapter.id, digest, score_cells(merged, run, chapter, flagged),
                               notes=merged.notes + run.notes, flagged=flagged)

@@ -290,11 +290,15 @@ def _enter_namespaces(disk_mb: int) -> None:
     tmpfs), and the kernel, which drops every capability, may not. Nothing mounted here is seen outside.
     """
     uid, gid = os.getuid(), os.getgid()
+    # (a process that is not dumpable may not write its own id maps where the outer namespace does not map
+    # root, as when bubblewrap was started by an unprivileged user; no student code runs yet)
+    _prctl(_PR_SET_DUMPABLE, 1)
     _check(_c().unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC
                         | _CLONE_NEWUTS), "unshare")
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
+    _prctl(_PR_SET_DUMPABLE, 0)
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
     _mount("tmpfs", WORK, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={disk_mb}m,nr_inodes=16384,mode=0700")
     for folder in ("tmp", ".mpl", ".ipython"):

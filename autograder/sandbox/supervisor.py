@@ -21,6 +21,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .runner import FRAME, WORK
+from .uid_wall import UidWall, kernel_lib
 from .walls import walls_status, zygote_command
 
 __all__ = ["Limits", "CellRun", "KernelRun", "run_kernel", "WallsMissing", "warm_zygote"]
@@ -96,13 +98,17 @@ def _kernel_env(work: str) -> dict[str, str]:
 
 
 def run_kernel(cells: list[dict], cases_blob: bytes, limits: Limits, hidden: list[str],
-               scratch: Path | None = None, course_root: Path | None = None) -> KernelRun:
+               scratch: Path | None = None, course_root: Path | None = None,
+               run_as: UidWall | None = None) -> KernelRun:
     """Run ``cells`` (``[{"i": index, "source": code, "checks": [names]}, ...]``) in a fresh walled kernel.
 
     ``hidden`` are the paths the audit hook refuses (the second layer; the walls mount none of them).
+    ``run_as``: start the kernel's zygote as that unprivileged user (:mod:`.uid_wall`; the caller locks its
+    files away from that user and kills its processes afterwards): inside bubblewrap's walls when
+    ``limits.walls`` (then the sandbox's uid is that user's outside, not the grader's), else alone.
     """
-    jobs_root = _jobs_root(scratch)
-    zygote = _zygote(jobs_root, limits.walls, course_root, hidden)
+    jobs_root = _jobs_root(scratch, run_as)
+    zygote = _zygote(jobs_root, limits.walls, course_root, hidden, run_as)
     work = WORK if zygote.walled else "@WORK@"  # (outside the walls, the zygote names the folder)
     job = {"cells": cells, "limits": asdict(limits), "writable": [work],
            "env": _kernel_env(work), "hidden": sorted(set(hidden) | {str(jobs_root)})}
@@ -115,7 +121,15 @@ def warm_zygote(limits: Limits, hidden: list[str], scratch: Path | None = None,
     _zygote(_jobs_root(scratch), limits.walls, course_root, hidden)
 
 
-def _jobs_root(scratch: Path | None) -> Path:
+def _jobs_root(scratch: Path | None, run_as: UidWall | None = None) -> Path:
+    if run_as is not None:  # root's, and the kernel user may only pass through it to its zygote's home
+        jobs_root = Path(scratch or Path(tempfile.gettempdir()) / f"autograder-kernels-{run_as.uid}")
+        jobs_root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        info = jobs_root.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            raise OSError(f"{jobs_root} is not this grader's own folder: remove it")
+        os.chmod(jobs_root, 0o711)
+        return jobs_root
     jobs_root = Path(scratch or Path(tempfile.gettempdir()) / f"autograder-jobs-{os.getuid()}")
     jobs_root.mkdir(mode=0o700, parents=True, exist_ok=True)
     return jobs_root
@@ -124,15 +138,28 @@ def _jobs_root(scratch: Path | None) -> Path:
 class _Zygote:
     """A warm kernel factory inside the walls (``python -m autograder.sandbox.runner --zygote``)."""
 
-    def __init__(self, home: Path, walled: bool, course_root: Path | None, private: list[str]):
+    def __init__(self, home: Path, walled: bool, course_root: Path | None, private: list[str],
+                 run_as: UidWall | None = None):
+        if run_as is not None and (home.is_symlink() or home.exists()):  # a fresh home (a stale one may be the
+            home.unlink() if home.is_symlink() else shutil.rmtree(home)    # kernel user's work)
         home.mkdir(parents=True, exist_ok=True)
-        self.home, self.walled, self.pending = home, walled, b""
+        self.home, self.walled, self.run_as, self.pending = home, walled, run_as, b""
+        self.lib: Path | None = None
+        options: dict = {}
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.control = ours
         log = open(home / "zygote.log", "wb")
+        if run_as is not None:  # the kernel's own modules where that user can read them; its home its own
+            self.lib = kernel_lib(Path(tempfile.mkdtemp(prefix="autograder-kernel-lib-")))
+            os.chmod(self.lib, 0o755)
+            os.chown(home, run_as.uid, run_as.gid, follow_symlinks=False)  # (after the log was opened by root)
+            options = run_as.popen_options()
         if walled:
-            argv = zygote_command(theirs.fileno(), course_root, [home.parent, *map(Path, private)])
+            argv = zygote_command(theirs.fileno(), course_root, [home.parent, *map(Path, private)], self.lib)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        elif run_as is not None:
+            argv, env = run_as.zygote_command(theirs.fileno(), self.lib)
+            env = {**_kernel_env(str(home)), "PATH": "/usr/bin:/bin", "MPLCONFIGDIR": str(home / ".mpl"), **env}
         else:
             argv = [sys.executable, "-m", "autograder.sandbox.runner", "--zygote", str(theirs.fileno())]
             env = {**_kernel_env(str(home)), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -142,7 +169,7 @@ class _Zygote:
                     env[name] = os.environ[name]
         with log:
             self.proc = subprocess.Popen(argv, cwd=home, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         pass_fds=(theirs.fileno(),), start_new_session=True)
+                                         pass_fds=(theirs.fileno(),), start_new_session=True, **options)
         theirs.close()
         if self._read(180).get("ready") is not True:
             tail = _tail(home / "zygote.log")
@@ -210,22 +237,25 @@ class _Zygote:
             pass
         self.proc.wait()
         shutil.rmtree(self.home, ignore_errors=True)
+        if self.lib is not None:
+            shutil.rmtree(self.lib, ignore_errors=True)
 
 
-_zygotes: dict[tuple[int, bool], _Zygote] = {}
+_zygotes: dict[tuple[int, bool, UidWall | None], _Zygote] = {}
 
 
-def _zygote(jobs_root: Path, walled: bool, course_root: Path | None, private: list[str]) -> _Zygote:
+def _zygote(jobs_root: Path, walled: bool, course_root: Path | None, private: list[str],
+            run_as: UidWall | None = None) -> _Zygote:
     """This process's zygote (started on first use, restarted if it died)."""
     if walled:
-        reason = walls_status()
+        reason = walls_status(run_as)
         if reason is not None:
             raise WallsMissing(reason)
-    key = (os.getpid(), walled)
+    key = (os.getpid(), walled, run_as)
     zygote = _zygotes.get(key)
     if zygote is None or zygote.proc.poll() is not None:
         zygote = _zygotes[key] = _Zygote(jobs_root / f"zygote-{os.getpid()}-{int(walled)}", walled, course_root,
-                                         private)
+                                         private, run_as)
         atexit.register(zygote.close)
     return zygote
 
@@ -395,7 +425,7 @@ def _supervise(zygote: _Zygote, job: dict, blob: bytes, cells: list[dict], limit
             run.cells[cell] = CellRun("error", f"the kernel died while running this cell ({how})")
         if cell is None and protocol.next == 0:
             run.notes.append("kernel log: " + log.strip())
-    if not zygote.walled:
+    if not zygote.walled and zygote.run_as is None:
         run.notes.append(UNWALLED_NOTE)
     return run
 

@@ -98,11 +98,13 @@ def _hide(paths: list[Path], mounted: list[Path]) -> list[str]:
     return args
 
 
-def zygote_command(control_fd: int, course_root: Path | None = None, private: list[Path] = ()) -> list[str]:
+def zygote_command(control_fd: int, course_root: Path | None = None, private: list[Path] = (),
+                   lib: Path | None = None) -> list[str]:
     """The ``bwrap`` command line that starts the kernel zygote inside the walls.
 
     ``course_root`` and ``private`` (the class folder, the scratch folder) are masked wherever a mounted
-    folder would reveal them.
+    folder would reveal them. ``lib``: a copy of the kernel's own modules to mount instead of the grader's
+    (:func:`autograder.sandbox.uid_wall.kernel_lib`; for a ``bwrap`` started as a user that cannot read them).
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -135,12 +137,11 @@ def zygote_command(control_fd: int, course_root: Path | None = None, private: li
     for site in _site_dirs():
         for hook in sorted(site.glob("__editable__*")) + sorted(site.glob("*.pth")):
             args += ["--ro-bind", "/dev/null", str(hook)]
-    package = Path(__file__).resolve().parents[1]  # autograder/
+    package = Path(lib) / "autograder" if lib else Path(__file__).resolve().parents[1]  # autograder/
     for module in _KERNEL_MODULES:
         args += ["--ro-bind", str(package / module), f"{KERNEL_LIB}/autograder/{module}"]
-    for course in _package_dirs("course"):
+    for course in [Path(lib) / "course"] if lib else _package_dirs("course")[:1]:
         args += ["--ro-bind", str(course), f"{KERNEL_LIB}/course"]
-        break
     if _under(Path(JOB), mounted) or any(_under(root, [Path(JOB)]) for root in mounted):
         raise OSError(f"{JOB} is the kernels' folder inside the walls; the Python packages cannot live there")
     # /tmp is empty and read-only (a kernel writes in its own /job, a tmpfs of its own: TMPDIR points there)
@@ -156,9 +157,12 @@ def zygote_command(control_fd: int, course_root: Path | None = None, private: li
     return args + [str(_python()), "-S", "-m", "autograder.sandbox.runner", "--zygote", str(control_fd), "--walled"]
 
 
-@functools.lru_cache(maxsize=1)
-def walls_status() -> str | None:
-    """None when the walls can be built here; otherwise why not (bwrap missing, user namespaces off, ...)."""
+@functools.lru_cache(maxsize=8)
+def walls_status(run_as=None) -> str | None:
+    """None when the walls can be built here; otherwise why not (bwrap missing, user namespaces off, ...).
+
+    ``run_as`` (a :class:`autograder.sandbox.uid_wall.UidWall`): whether that user can build them.
+    """
     if not sys.platform.startswith("linux"):
         return f"the walls need Linux namespaces; this is {sys.platform}"
     bwrap = shutil.which("bwrap")
@@ -168,7 +172,8 @@ def walls_status() -> str | None:
         probe = subprocess.run([bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
                                 "--proc", "/proc", "--dev", "/dev", "--", "/bin/sh", "-c",
                                 "command -v unshare >/dev/null || exit 0; unshare -U -p -f -m -n true"],
-                               capture_output=True, text=True, timeout=30)
+                               capture_output=True, text=True, timeout=30, cwd="/",
+                               **(run_as.popen_options() if run_as is not None else {}))
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"bubblewrap could not be run: {err}"
     if probe.returncode != 0:
