@@ -40,6 +40,8 @@ __all__ = [
     "concept_equivariance",
     "cnn_gradients",
     "train_digits_cnn",
+    "gram_matrix",
+    "style_loss",
 ]
 
 
@@ -723,3 +725,57 @@ def train_digits_cnn(images, labels, seed=0, channels=(8, 16), steps=300, batch_
             v[k] = 0.999 * v[k] + 0.001 * grads[k] * grads[k]
             params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
     return params
+
+
+def gram_matrix(features):
+    r"""Gram matrices of feature maps, normalised by the number of positions (the style of a feature map).
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), after the notes' style
+    transfer (Gatys et al.). With the map of image ``n`` flattened to :math:`F_n` of shape ``(C, M)``,
+    :math:`M = H W`, the Gram matrix is :math:`G_n = F_n F_n^\top / M`: entry :math:`(c, c')` is the average over
+    positions of the product of channels :math:`c` and :math:`c'`. Dividing by the positions (not by the
+    channels, nor by :math:`C M`) makes maps of different sizes comparable.
+
+    Args:
+        features: shape ``(N, C, H, W)``.
+
+    Returns:
+        Tensor of shape ``(N, C, C)``, symmetric.
+
+    Example::
+
+        >>> gram_matrix(torch.ones(1, 2, 3, 3))
+        tensor([[[1., 1.],
+                 [1., 1.]]])
+    """
+    n, c = features.shape[:2]
+    flat = features.reshape(n, c, -1)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+
+
+def style_loss(features, style_features):
+    r"""Style loss between two feature maps, and its gradient with respect to the first.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+    :math:`L = \sum_{n, c, c'} (G(x)_{n c c'} - G(s)_{n c c'})^2` with :func:`gram_matrix` (normalised by
+    positions). With :math:`D_n = G(x)_n - G(s)_n` (symmetric) and :math:`X_n` the flattened map,
+    :math:`\partial L / \partial X_n = 4 D_n X_n / M`.
+
+    Args:
+        features: the generated image's map ``x``, shape ``(N, C, H, W)``.
+        style_features: the style image's map ``s``, shape ``(N, C, H', W')`` (any size).
+
+    Returns:
+        ``(loss, dfeatures)``: a 0-dim tensor and the gradient, shape of ``features``.
+
+    Example::
+
+        >>> loss, grad = style_loss(torch.ones(1, 1, 2, 2), torch.zeros(1, 1, 3, 3))
+        >>> loss, grad[0, 0]
+        (tensor(1.), tensor([[1., 1.],
+                [1., 1.]]))
+    """
+    n, c, h, w = features.shape
+    diff = gram_matrix(features) - gram_matrix(style_features)
+    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)
+    return (diff * diff).sum(), grad.reshape(features.shape)

@@ -502,3 +502,51 @@ def _train_digits_cnn_cases():
         yield Case(f"wandering digits (a train/test split of the grader's), seed {seed}: held-out accuracy >= "
                    f"{CNN_TARGET}", (X_train, y_train), expected={"split_seed": split_seed, "target": CNN_TARGET},
                    spec={"seed": seed})
+
+
+# -- gram_matrix, style_loss ------------------------------------------------------------------------------------
+
+# (N, C, H, W): channels and positions differ everywhere, so dividing by C, by C*H*W or by nothing is far off
+_GRAM_SHAPES = [(1, 2, 3, 3), (2, 3, 4, 5), (3, 5, 2, 2), (2, 4, 1, 7), (1, 6, 3, 1)]
+
+
+def _gram_oracle(f):
+    n, c, h, w = f.shape
+    return torch.einsum("nchw,ndhw->ncd", f, f) / (h * w)
+
+
+@check("gram_matrix", reference=ref.gram_matrix,
+       hint="G[n] is C x C: the products of every pair of channels, averaged over the H*W positions (not summed, "
+            "not divided by the channels).")
+def _gram_matrix_cases():
+    g = _gen(7160)
+    for shape in _GRAM_SHAPES:
+        f = _randn(g, *shape)
+        yield Case(f"features {shape}, float64", (f,), expected=_gram_oracle(f))
+    f = _randn(g, 2, 3, 4, 4, dtype=F32)
+    yield Case("features (2, 3, 4, 4), float32", (f,), expected=_gram_oracle(f.double()).float())
+    f = torch.relu(_randn(g, 1, 4, 6, 6)) + 2.0
+    yield Case("positive features (after a ReLU, shifted): large entries", (f,), expected=_gram_oracle(f))
+
+
+def _style_expected(x, s):
+    xr = x.detach().double().clone().requires_grad_()
+    loss = ((_gram_oracle(xr) - _gram_oracle(s.double())) ** 2).sum()
+    loss.backward()
+    return loss.detach().to(x.dtype), xr.grad.to(x.dtype)
+
+
+@check("style_loss", by_hand=True,
+       hint="The loss sums the squared differences of the two Gram matrices (each normalised by its own map's "
+            "positions); its gradient needs the square's factor and both places where F enters F F^T.")
+def _style_loss_cases():
+    g = _gen(7170)
+    for shape, style_hw in [((1, 2, 3, 3), (3, 3)), ((2, 3, 4, 5), (6, 3)), ((3, 5, 2, 2), (4, 4)),
+                            ((2, 4, 1, 7), (2, 3)), ((1, 6, 3, 1), (5, 5))]:
+        x = _randn(g, *shape)
+        s = _randn(g, shape[0], shape[1], *style_hw)
+        yield Case(f"x {shape}, style map {tuple(s.shape)}, float64 vs autograd", (x, s), expected=_style_expected(x, s))
+    x = _randn(g, 2, 3, 4, 4)
+    yield Case("the style map is x itself: loss 0, gradient 0", (x, x.clone()), expected=_style_expected(x, x))
+    x, s = _randn(g, 2, 3, 4, 4, dtype=F32), _randn(g, 2, 3, 5, 5, dtype=F32)
+    yield Case("float32", (x, s), expected=_style_expected(x, s))

@@ -1017,3 +1017,69 @@ ALTERNATIVES["train_digits_cnn"] = {
 }
 
 JUDGED_ON_A_TARGET = ["train_digits_cnn"]
+
+# Style: the Gram matrix and the style loss.
+_GRAM = '''
+def gram_matrix(features):
+    n, c = features.shape[:2]
+    flat = features.reshape(n, c, -1)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+'''
+_STYLE = '''
+def style_loss(features, style_features):
+    n, c, h, w = features.shape
+    diff = gram_matrix(features) - gram_matrix(style_features)
+    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)
+    return (diff * diff).sum(), grad.reshape(features.shape)
+'''
+_UNNORMALISED_GRAM = '''
+def _gram_unnormalised(features):
+    flat = features.reshape(features.shape[0], features.shape[1], -1)
+    return flat @ flat.transpose(1, 2)
+'''
+MUTANTS["gram_matrix"] = {
+    "does not normalise (a sum over the positions)": _edit(_GRAM, (" / flat.shape[2]", "")),
+    "normalises by the channels instead of the positions": _edit(_GRAM, (" / flat.shape[2]", " / c")),
+    "normalises by channels times positions": _edit(_GRAM, (" / flat.shape[2]", " / (c * flat.shape[2])")),
+    "transposed product (positions x positions)": _edit(
+        _GRAM, ("flat @ flat.transpose(1, 2)", "flat.transpose(1, 2) @ flat")),
+}
+MUTANTS["style_loss"] = {
+    "misses a factor 2 in the gradient (F enters F F^T twice)": _edit(_STYLE, ("grad = 4.0 *", "grad = 2.0 *")),
+    "gradient of the unnormalised Gram matrices": _edit(
+        _STYLE, ("diff = gram_matrix(features) - gram_matrix(style_features)",
+                 "diff = gram_matrix(features) - gram_matrix(style_features)\n"
+                 "    raw = _gram_unnormalised(features) - _gram_unnormalised(style_features)"),
+        ("grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)",
+         "grad = 4.0 * raw @ features.reshape(n, c, h * w)"), prefix=_UNNORMALISED_GRAM),
+    "normalises the gradient by the channels instead of the positions": _edit(
+        _STYLE, ("grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)",
+                 "grad = 4.0 * diff @ features.reshape(n, c, h * w) / c")),
+    "flips the gradient's sign (the style's Gram minus the generated one's)": _edit(
+        _STYLE, ("grad = 4.0 * diff @", "grad = -4.0 * diff @")),
+    "averages the squared differences instead of summing them": _edit(
+        _STYLE, ("return (diff * diff).sum()", "return (diff * diff).mean()")),
+}
+ALTERNATIVES["gram_matrix"] = {
+    "einsum over the positions": '''
+def gram_matrix(features):
+    h, w = features.shape[-2:]
+    return torch.einsum("nchw,ndhw->ncd", features, features) / (h * w)
+''',
+}
+ALTERNATIVES["style_loss"] = {
+    "a loop over the batch with the general Gram backward (Gamma + Gamma^T) F / M": '''
+def style_loss(features, style_features):
+    n, c, h, w = features.shape
+    loss = features.new_zeros(())
+    grad = torch.zeros_like(features)
+    for i in range(n):
+        f = features[i].reshape(c, h * w)
+        s = style_features[i].reshape(c, -1)
+        d = f @ f.T / (h * w) - s @ s.T / s.shape[1]
+        loss = loss + (d ** 2).sum()
+        upstream = 2 * d
+        grad[i] = ((upstream + upstream.T) @ f / (h * w)).reshape(c, h, w)
+    return loss, grad
+''',
+}

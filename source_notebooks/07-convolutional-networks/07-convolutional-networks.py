@@ -1592,6 +1592,136 @@ def show_wandering_digit(index=0):
 interact(show_wandering_digit, index=(0, 40, 1));
 
 # %% [markdown]
+# ## 10. Style: the Gram matrix
+#
+# Style transfer (discussion 5, §5) repaints an image $x$ in the style of another image $a$ by running both
+# through a CNN and matching *statistics* of their feature maps that forget where things are: the
+# **Gram matrix** of a feature map records how strongly each pair of channels fires together, averaged over
+# all positions. Flatten the map of one image to $F$ of shape $C \times M$, with $M = HW$ positions; then
+#
+# $$G = \tfrac{1}{M}\, F F^\top \in \mathbb R^{C \times C}, \qquad G_{c c'} = \frac1M \sum_{m} F_{c m} F_{c' m}.$$
+#
+# We normalise by the number of **positions** $M$ (some write $F F^\top$ without a factor, or divide by $C M$):
+# then $G$ is an average, and the Gram matrices of maps of different sizes (a small generated image, a
+# large painting) can be compared directly. The **style loss** between a generated map $x$ and a style map
+# $s$ (of any size) is the squared Frobenius distance of their Gram matrices, summed over the batch,
+#
+# $$L = \sum_{n} \sum_{c, c'} \big(G(x)_{n c c'} - G(s)_{n c c'}\big)^2 .$$
+#
+# (The worksheet writes the unsquared norm $\|S(x) - S(a)\|_2$; style transfer as Gatys et al. define it, and
+# as here, uses its square, whose gradient is simpler.) Style transfer then runs gradient descent on the
+# *image*, so it needs $\partial L/\partial x$: derive it.
+#
+# ### Exercise 16: `gram_matrix`
+#
+# Implement `gram_matrix(features)` for `features` of shape `(N, C, H, W)`, returning the `(N, C, C)` Gram
+# matrices normalised by `H * W`, one per image, with one batched matrix product.
+
+# %% nbgrader={"grade": false, "grade_id": "gram_matrix", "locked": false, "schema_version": 3, "solution": true}
+def gram_matrix(features):
+    """Gram matrices of feature maps, normalised by the number of positions.
+
+    Args:
+        features: shape (N, C, H, W).
+    Returns:
+        tensor of shape (N, C, C): G[n] = F_n F_n^T / (H W) with F_n the (C, H*W) flattened map.
+    """
+    ### BEGIN SOLUTION
+    n, c = features.shape[:2]
+    flat = features.reshape(n, c, -1)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_matrix", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f = torch.tensor([[[[1.0, 2.0, 0.0]], [[0.0, 1.0, 1.0]]]], dtype=torch.float64)  # C = 2 channels, M = 3 positions
+expect_close(gram_matrix(f), torch.tensor([[[5 / 3, 2 / 3], [2 / 3, 2 / 3]]], dtype=torch.float64),
+             what="gram_matrix of a 2-channel map with 3 positions",
+             hint="Entry (c, c') is the average over the positions of channel c times channel c'; the result is "
+                  "C x C, whatever the number of positions.")
+g = torch.Generator().manual_seed(16)
+f = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64)
+expect_shape(gram_matrix(f), (2, 3, 3), what="gram_matrix of a (2, 3, 4, 5) map")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_matrix_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gram_matrix", gram_matrix)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 17: `style_loss`
+#
+# Implement `style_loss(features, style_features)` for `features` of shape `(N, C, H, W)` and `style_features`
+# of shape `(N, C, H', W')` (its own size): return `(loss, dfeatures)`, the loss $L$ above as a 0-dim tensor
+# and its gradient with respect to `features`, of the shape of `features`. Derive the gradient (no autograd);
+# write $D_n = G(x)_n - G(s)_n$.
+#
+# <details><summary>Hint 1: the gradient on the Gram matrix</summary>
+#
+# $L$ is a sum of squares of the entries of $D$, and $G(s)$ does not depend on $x$: what is
+# $\partial L / \partial G(x)_{n c c'}$?
+# </details>
+#
+# <details><summary>Hint 2: through the product</summary>
+#
+# $G_{c c'} = \frac1M \sum_m F_{c m} F_{c' m}$, and $F_{c m}$ appears in row $c$ *and* in column $c$. With an
+# upstream gradient $\Gamma = \partial L/\partial G$, the chain rule gives
+# $\partial L/\partial F = \frac1M (\Gamma + \Gamma^\top) F$. Is $D$ symmetric?
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\dfrac{\partial L}{\partial F_n} = \dfrac{4}{M}\, D_n F_n$, reshaped to `(C, H, W)`; the factor 4 is
+# 2 from the square times 2 from $F$ appearing twice in $F F^\top$.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "style_loss", "locked": false, "schema_version": 3, "solution": true}
+def style_loss(features, style_features):
+    """Squared Frobenius distance of Gram matrices, summed over the batch, and its gradient.
+
+    Args:
+        features: (N, C, H, W), the generated image's map.
+        style_features: (N, C, H', W'), the style image's map.
+    Returns:
+        (loss, dfeatures): loss a 0-dim tensor; dfeatures of the shape of features.
+    """
+    ### BEGIN SOLUTION
+    n, c, h, w = features.shape
+    diff = gram_matrix(features) - gram_matrix(style_features)
+    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)
+    return (diff * diff).sum(), grad.reshape(features.shape)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_style_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+loss, grad = style_loss(torch.ones(1, 1, 2, 2, dtype=torch.float64), torch.zeros(1, 1, 3, 3, dtype=torch.float64))
+expect_close(loss, torch.tensor(1.0, dtype=torch.float64), what="style_loss(ones (1, 1, 2, 2), zeros (1, 1, 3, 3))[0]",
+             hint="G of a map of ones is 1 (an average); the style map's is 0.")
+g = torch.Generator().manual_seed(17)
+x = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64)
+s = torch.randn(2, 3, 6, 3, generator=g, dtype=torch.float64)
+xr = x.clone().requires_grad_()
+gx, gs = xr.reshape(2, 3, 20), s.reshape(2, 3, 18)
+torch_loss = ((gx @ gx.transpose(1, 2) / 20 - gs @ gs.transpose(1, 2) / 18) ** 2).sum()
+torch_loss.backward()
+loss, grad = style_loss(x, s)
+expect_close(loss, torch_loss.detach(), what="style_loss for maps of different sizes",
+             hint="Each Gram matrix is normalised by the positions of its own map.")
+expect_close(grad, xr.grad, what="the gradient vs autograd",
+             hint="Count how many times each entry of F enters each entry of G, and the square's factor (Hints 1-2).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_style_loss_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("style_loss", style_loss)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
 # - `conv_output_size`: $\lfloor (H + 2P - D(K-1) - 1)/S \rfloor + 1$, the bookkeeping behind every CNN.
@@ -1610,6 +1740,8 @@ interact(show_wandering_digit, index=(0, 40, 1));
 # - `cnn_gradients` and `train_digits_cnn`: a network's backward pass chained from your own layers, and a CNN
 #   trained by it that reads digits wherever they are on the canvas, where a linear classifier on the
 #   pixels fails.
+# - `gram_matrix` and `style_loss`: the statistics of a feature map that forget where things are, and the
+#   gradient style transfer descends, derived by you.
 #
 # **Next:** chapter 08 (recurrent networks) shares weights across *time* instead of space: a recurrent
 # network applies the same cell at every step of a sequence, and its backward pass (backpropagation through
