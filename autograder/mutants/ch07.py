@@ -1083,3 +1083,11 @@ def style_loss(features, style_features):
     return loss, grad
 ''',
 }
+
+EQUIVALENT_MUTATIONS = {
+    "style_loss": {
+        "transpose: `4.0 * diff @ features.reshape(n, c, h * w)` -> `(4.0 * diff).transpose(-1, -2) @ "
+        "features.reshape(n, c, h...` in `4.0 * diff @ features.reshape(n, c, h * w) / (h * w)`":
+            "the difference of two Gram matrices is symmetric: transposing it changes nothing",
+    },
+}
