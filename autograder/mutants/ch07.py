@@ -974,8 +974,8 @@ _DX_ONE_SIDE = _BUGGY_CONV_BACKWARD.format(name="one_side", bug="dx = dxp[:, :, 
 
 
 def _with_conv_backward(source: str, buggy: str, name: str) -> str:
-    return buggy + source.replace("conv2d_backward(", f"_conv2d_backward_{name}(").replace(
-        "def cnn_gradients(", "def cnn_gradients(")
+    """``buggy`` (a faulty backward named ``_conv2d_backward_<name>``), then ``source`` calling it."""
+    return buggy + source.replace("conv2d_backward(", f"_conv2d_backward_{name}(")
 
 
 MUTANTS["cnn_gradients"] = {
