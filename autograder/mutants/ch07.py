@@ -996,8 +996,6 @@ MUTANTS["train_digits_cnn"] = {
         _CNN_GRADIENTS, _FLIPPED_DW, "flipped") + _TRAIN_CNN,
     "trains through a conv2d_backward whose weight gradient swaps the kernel's rows and columns":
         _with_conv_backward(_CNN_GRADIENTS, _TRANSPOSED_DW, "transposed") + _TRAIN_CNN,
-    "climbs the loss (adds Adam's step)": _edit(
-        _TRAIN_CNN, ("params[k] = params[k] - lr", "params[k] = params[k] + lr")),
 }
 
 ALTERNATIVES["cnn_gradients"] = {
