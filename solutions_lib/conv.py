@@ -41,6 +41,7 @@ __all__ = [
     "cnn_gradients",
     "train_digits_cnn",
     "gram_matrix",
+    "gram_backward",
     "style_loss",
 ]
 
@@ -752,6 +753,32 @@ def gram_matrix(features):
     flat = features.reshape(n, c, -1)
     return flat @ flat.transpose(1, 2) / flat.shape[2]
 
+
+
+def gram_backward(dgram, features):
+    r"""Gradient with respect to the feature maps, given the gradient on their Gram matrices.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), as the stepping stone of the
+    style loss's gradient. With :math:`G_n = F_n F_n^\top / M` and an upstream gradient :math:`\Gamma_n =
+    \partial L/\partial G_n` (any ``C x C`` matrix, not necessarily symmetric), :math:`F_n` enters the product
+    twice, so :math:`\partial L/\partial F_n = (\Gamma_n + \Gamma_n^\top) F_n / M`.
+
+    Args:
+        dgram: upstream gradient, shape ``(N, C, C)``.
+        features: the maps, shape ``(N, C, H, W)``.
+
+    Returns:
+        Tensor of the shape of ``features``.
+
+    Example::
+
+        >>> gram_backward(torch.ones(1, 1, 1), torch.ones(1, 1, 2, 2))
+        tensor([[[[0.5000, 0.5000],
+                  [0.5000, 0.5000]]]])
+    """
+    n, c, h, w = features.shape
+    both = dgram + dgram.transpose(1, 2)
+    return (both @ features.reshape(n, c, h * w) / (h * w)).reshape(features.shape)
 
 def style_loss(features, style_features):
     r"""Style loss between two feature maps, and its gradient with respect to the first.

@@ -333,3 +333,14 @@ def test_gram_matrix_of_a_map_does_not_depend_on_its_size():
     """Normalised by the positions, a map tiled twice has the same Gram matrix."""
     x = _randn(1, 3, 4, 4, seed=13)
     torch.testing.assert_close(conv.gram_matrix(torch.cat([x, x], dim=3)), conv.gram_matrix(x), **_tol(F64))
+
+
+def test_gram_backward_against_autograd_with_a_non_symmetric_upstream_gradient():
+    x = _randn(2, 3, 4, 5, seed=14).requires_grad_()
+    dgram = _randn(2, 3, 3, seed=15)
+    (conv.gram_matrix(x) * dgram).sum().backward()
+    torch.testing.assert_close(conv.gram_backward(dgram, x.detach()), x.grad, **_tol(F64))
+    # the style loss's gradient is gram_backward of twice the Gram difference
+    s = _randn(2, 3, 3, 3, seed=16)
+    diff = conv.gram_matrix(x.detach()) - conv.gram_matrix(s)
+    torch.testing.assert_close(conv.style_loss(x.detach(), s)[1], conv.gram_backward(2 * diff, x.detach()), **_tol(F64))

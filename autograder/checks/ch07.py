@@ -550,3 +550,27 @@ def _style_loss_cases():
     yield Case("the style map is x itself: loss 0, gradient 0", (x, x.clone()), expected=_style_expected(x, x))
     x, s = _randn(g, 2, 3, 4, 4, dtype=F32), _randn(g, 2, 3, 5, 5, dtype=F32)
     yield Case("float32", (x, s), expected=_style_expected(x, s))
+
+
+def _gram_backward_expected(dgram, f):
+    fr = f.detach().double().clone().requires_grad_()
+    (_gram_oracle(fr) * dgram.double()).sum().backward()
+    return fr.grad.to(f.dtype)
+
+
+@check("gram_backward", by_hand=True,
+       hint="Each entry of F reaches the Gram matrix twice, through its row and through its column: both paths "
+            "add, each divided by the number of positions. The upstream gradient need not be symmetric.")
+def _gram_backward_cases():
+    g = _gen(7165)
+    for shape in _GRAM_SHAPES:
+        f = _randn(g, *shape)
+        dgram = _randn(g, shape[0], shape[1], shape[1])  # not symmetric: G's two paths differ
+        yield Case(f"features {shape}, random dgram, float64 vs autograd", (dgram, f),
+                   expected=_gram_backward_expected(dgram, f))
+    f = _randn(g, 2, 3, 2, 4)
+    upper = torch.triu(_randn(g, 2, 3, 3))
+    yield Case("an upper-triangular dgram (the transposed path carries the rest)", (upper, f),
+               expected=_gram_backward_expected(upper, f))
+    f, dgram = _randn(g, 2, 4, 3, 3, dtype=F32), _randn(g, 2, 4, 4, dtype=F32)
+    yield Case("float32", (dgram, f), expected=_gram_backward_expected(dgram, f))

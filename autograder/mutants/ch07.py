@@ -1089,3 +1089,32 @@ EQUIVALENT_MUTATIONS = {
             "the difference of two Gram matrices is symmetric: transposing it changes nothing",
     },
 }
+
+_GRAM_BACKWARD = '''
+def gram_backward(dgram, features):
+    n, c, h, w = features.shape
+    both = dgram + dgram.transpose(1, 2)
+    return (both @ features.reshape(n, c, h * w) / (h * w)).reshape(features.shape)
+'''
+MUTANTS["gram_backward"] = {
+    "follows one path only (the row of G, not its column)": _edit(
+        _GRAM_BACKWARD, ("both = dgram + dgram.transpose(1, 2)", "both = dgram")),
+    "doubles dgram (right only when it is symmetric)": _edit(
+        _GRAM_BACKWARD, ("both = dgram + dgram.transpose(1, 2)", "both = 2 * dgram")),
+    "does not divide by the number of positions": _edit(_GRAM_BACKWARD, (" / (h * w))", ")")),
+    "divides by the channels instead of the positions": _edit(_GRAM_BACKWARD, (" / (h * w))", " / c)")),
+}
+ALTERNATIVES["gram_backward"] = {
+    "einsum, the two paths written out": '''
+def gram_backward(dgram, features):
+    h, w = features.shape[-2:]
+    rows = torch.einsum("nab,nbhw->nahw", dgram, features)
+    cols = torch.einsum("nba,nbhw->nahw", dgram, features)
+    return (rows + cols) / (h * w)
+''',
+}
+EQUIVALENT_MUTATIONS["gram_backward"] = {
+    "transpose: `both @ features.reshape(n, c, h * w)` -> `both.transpose(-1, -2) @ features.reshape(n, c, h * w)` "
+    "in `both @ features.reshape(n, c, h * w) / (h * w)`":
+        "dgram plus its transpose is symmetric: transposing it changes nothing",
+}

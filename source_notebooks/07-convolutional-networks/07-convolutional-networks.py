@@ -1616,7 +1616,7 @@ interact(show_wandering_digit, index=(0, 40, 1));
 #
 # (The worksheet writes the unsquared norm $\|S(x) - S(a)\|_2$; style transfer as Gatys et al. define it, and
 # as here, uses its square, whose gradient is simpler.) Style transfer then runs gradient descent on the
-# *image*, so it needs $\partial L/\partial x$: derive it.
+# *image*, so it needs $\partial L/\partial x$: derive it, in two steps (Exercises 17 and 18).
 #
 # ### Exercise 16: `gram_matrix`
 #
@@ -1658,7 +1658,69 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 17: `style_loss`
+# ### Exercise 17: `gram_backward`
+#
+# The stepping stone: the gradient through the Gram matrix alone. Given an upstream gradient
+# `dgram` $= \Gamma = \partial L/\partial G$ of shape `(N, C, C)` (for any loss $L$ of the Gram matrices; $\Gamma$ need
+# **not** be symmetric) and the maps `features` of shape `(N, C, H, W)`, return $\partial L/\partial F$, of the
+# shape of `features`. No autograd: derive it.
+#
+# <details><summary>Hint 1: where one entry of F goes</summary>
+#
+# $G_{a b} = \frac1M \sum_m F_{a m} F_{b m}$. The entry $F_{c m}$ appears in the terms with $a = c$ (row $c$ of
+# $G$) and in those with $b = c$ (column $c$). What is $\partial G_{c b}/\partial F_{c m}$, and
+# $\partial G_{a c}/\partial F_{c m}$?
+# </details>
+#
+# <details><summary>Hint 2: summing the two paths</summary>
+#
+# $\partial L/\partial F_{c m} = \sum_b \Gamma_{c b}\, \partial G_{c b}/\partial F_{c m} + \sum_a \Gamma_{a c}\,
+# \partial G_{a c}/\partial F_{c m}$: two matrix products of $\Gamma$ (once as it is, once transposed) with $F$,
+# each divided by $M$.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "gram_backward", "locked": false, "schema_version": 3, "solution": true}
+def gram_backward(dgram, features):
+    """Gradient with respect to the feature maps, given the gradient on their Gram matrices.
+
+    Args:
+        dgram: upstream gradient dL/dG, shape (N, C, C), not necessarily symmetric.
+        features: shape (N, C, H, W).
+    Returns:
+        dL/dfeatures, shape (N, C, H, W).
+    """
+    ### BEGIN SOLUTION
+    n, c, h, w = features.shape
+    both = dgram + dgram.transpose(1, 2)
+    return (both @ features.reshape(n, c, h * w) / (h * w)).reshape(features.shape)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f = torch.tensor([[[[1.0, 2.0, 0.0]], [[0.0, 1.0, 1.0]]]], dtype=torch.float64)  # C = 2, M = 3
+dgram = torch.tensor([[[0.0, 3.0], [0.0, 0.0]]], dtype=torch.float64)  # only G[0, 1] = (1/3) sum_m F[0, m] F[1, m]
+expect_close(gram_backward(dgram, f), torch.tensor([[[[0.0, 1.0, 1.0]], [[1.0, 2.0, 0.0]]]], dtype=torch.float64),
+             what="gram_backward with a gradient on G[0, 1] only",
+             hint="G[0, 1] moves with channel 0 (scaled by channel 1) AND with channel 1 (scaled by channel 0).")
+g = torch.Generator().manual_seed(17)
+x = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64)
+dgram = torch.randn(2, 3, 3, generator=g, dtype=torch.float64)
+xr = x.clone().requires_grad_()
+flat = xr.reshape(2, 3, 20)
+((flat @ flat.transpose(1, 2) / 20) * dgram).sum().backward()
+expect_close(gram_backward(dgram, x), xr.grad, what="gram_backward with a random (non-symmetric) dgram vs autograd",
+             hint="Each entry of F reaches G through a row and through a column (Hint 2).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_backward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gram_backward", gram_backward)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 18: `style_loss`
 #
 # Implement `style_loss(features, style_features)` for `features` of shape `(N, C, H, W)` and `style_features`
 # of shape `(N, C, H', W')` (its own size): return `(loss, dfeatures)`, the loss $L$ above as a 0-dim tensor
@@ -1673,9 +1735,8 @@ assert _result.passed, _result.message
 #
 # <details><summary>Hint 2: through the product</summary>
 #
-# $G_{c c'} = \frac1M \sum_m F_{c m} F_{c' m}$, and $F_{c m}$ appears in row $c$ *and* in column $c$. With an
-# upstream gradient $\Gamma = \partial L/\partial G$, the chain rule gives
-# $\partial L/\partial F = \frac1M (\Gamma + \Gamma^\top) F$. Is $D$ symmetric?
+# Your `gram_backward` (Exercise 17) takes that gradient the rest of the way. Is $D$ symmetric, and what
+# does that make of its two terms?
 # </details>
 #
 # <details><summary>Hint 3: the result</summary>
@@ -1717,9 +1778,9 @@ loss, grad = style_loss(x, s)
 expect_close(loss, torch_loss.detach(), what="style_loss for maps of different sizes",
              hint="Each Gram matrix is normalised by the positions of its own map.")
 expect_close(grad, xr.grad, what="the gradient vs autograd",
-             hint="Count how many times each entry of F enters each entry of G, and the square's factor (Hints 1-2).")
+             hint="The square contributes its own factor before the Gram matrix's backward (Hints 1-2).")
 
-# %% nbgrader={"grade": true, "grade_id": "test_style_loss_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test_style_loss_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 from autograder.checks import run_check
@@ -1746,8 +1807,8 @@ assert _result.passed, _result.message
 # - `cnn_gradients` and `train_digits_cnn`: a network's backward pass chained from your own layers, and a CNN
 #   trained by it that reads digits wherever they are on the canvas, where a linear classifier on the
 #   pixels fails.
-# - `gram_matrix` and `style_loss`: the statistics of a feature map that forget where things are, and the
-#   gradient style transfer descends, derived by you.
+# - `gram_matrix`, `gram_backward` and `style_loss`: the statistics of a feature map that forget where
+#   things are, and the gradient style transfer descends, derived by you.
 #
 # **Next:** chapter 08 (recurrent networks) shares weights across *time* instead of space: a recurrent
 # network applies the same cell at every step of a sequence, and its backward pass (backpropagation through
