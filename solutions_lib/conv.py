@@ -38,6 +38,11 @@ __all__ = [
     "concept_receptive_field",
     "concept_parameter_count",
     "concept_equivariance",
+    "cnn_gradients",
+    "train_digits_cnn",
+    "gram_matrix",
+    "gram_backward",
+    "style_loss",
 ]
 
 
@@ -618,3 +623,186 @@ def concept_equivariance():
         'b'
     """
     return "b"
+
+
+def cnn_gradients(params, x, y):
+    r"""Loss and gradients of chapter 07's small CNN, built from the chapter's layers.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), as the stepping stone of the
+    make-it-work task. The network: :func:`conv2d_forward` (3x3, stride 1, padding 1) → ReLU →
+    :func:`pool2d_forward` (2x2 max) → :func:`conv2d_forward` (3x3, padding 1) → ReLU → the average over all
+    positions of each channel → the logits ``feat @ W + b``; the loss is the mean softmax cross-entropy
+    (computed with a log-sum-exp). The backward pass chains :func:`conv2d_backward` and
+    :func:`max_pool2d_backward`; ReLU passes the gradient where its input was strictly positive.
+
+    Args:
+        params: dict of tensors ``"w1"`` ``(C1, C, 3, 3)``, ``"b1"`` ``(C1,)``, ``"w2"`` ``(C2, C1, 3, 3)``,
+            ``"b2"`` ``(C2,)``, ``"W"`` ``(C2, K)``, ``"b"`` ``(K,)``.
+        x: images, shape ``(N, C, H, W)``.
+        y: labels in ``0..K-1``, shape ``(N,)``, int64.
+
+    Returns:
+        ``(loss, grads)``: the loss as a 0-dim tensor of ``x``'s dtype and a dict with the keys and shapes of
+        ``params``.
+
+    Example::
+
+        >>> g = torch.Generator().manual_seed(0)
+        >>> params = {"w1": torch.randn(2, 1, 3, 3, generator=g), "b1": torch.zeros(2),
+        ...           "w2": torch.randn(3, 2, 3, 3, generator=g), "b2": torch.zeros(3),
+        ...           "W": torch.randn(3, 10, generator=g), "b": torch.zeros(10)}
+        >>> loss, grads = cnn_gradients(params, torch.rand(4, 1, 8, 8, generator=g), torch.tensor([0, 1, 2, 3]))
+        >>> tuple(grads["w2"].shape)
+        (3, 2, 3, 3)
+    """
+    n = x.shape[0]
+    a1, cache1 = conv2d_forward(x, params["w1"], params["b1"], 1, 1)
+    r1 = a1.clamp(min=0)
+    p1 = pool2d_forward(r1, 2)
+    a2, cache2 = conv2d_forward(p1, params["w2"], params["b2"], 1, 1)
+    r2 = a2.clamp(min=0)
+    feat = r2.mean(dim=(2, 3))
+    z = feat @ params["W"] + params["b"]
+    log_probs = z - z.logsumexp(dim=1, keepdim=True)
+    rows = torch.arange(n, device=x.device)
+    loss = -log_probs[rows, y].mean()
+    dz = log_probs.exp()
+    dz[rows, y] -= 1.0
+    dz = dz / n
+    grads = {"W": feat.t() @ dz, "b": dz.sum(dim=0)}
+    dr2 = (dz @ params["W"].t())[:, :, None, None].expand_as(r2) / (r2.shape[2] * r2.shape[3])
+    dp1, grads["w2"], grads["b2"] = conv2d_backward(dr2 * (a2 > 0), cache2)
+    dr1 = max_pool2d_backward(dp1, r1, 2)
+    _, grads["w1"], grads["b1"] = conv2d_backward(dr1 * (a1 > 0), cache1)
+    return loss, {k: grads[k] for k in params}
+
+
+def train_digits_cnn(images, labels, seed=0, channels=(8, 16), steps=300, batch_size=64, lr=0.02):
+    r"""Train chapter 07's small CNN (see :func:`cnn_gradients`) with Adam on random mini-batches.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision): the make-it-work task, on
+    digits pasted at random positions of a blank canvas (:func:`course.shifted_digits.load_shifted_digits`),
+    where a linear classifier on the pixels fails and only the convolutions, averaged over positions, can
+    carry the accuracy. He-scaled initial filters, zero biases, head weights of standard deviation
+    :math:`1/\sqrt{C_2}`, all drawn from ``torch.Generator().manual_seed(seed)``, which also draws the batches;
+    Adam with betas (0.9, 0.999) and its bias correction.
+
+    Args:
+        images: training images, shape ``(N, 1, H, W)``, float.
+        labels: digits ``0..9``, shape ``(N,)``.
+        seed: seeds every random draw.
+        channels: ``(C1, C2)``, the filters of the two convolutions.
+        steps, batch_size, lr: the schedule.
+
+    Returns:
+        dict of tensors ``"w1"`` ``(C1, 1, 3, 3)``, ``"b1"``, ``"w2"`` ``(C2, C1, 3, 3)``, ``"b2"``,
+        ``"W"`` ``(C2, 10)``, ``"b"`` ``(10,)``, in ``images``' dtype.
+
+    Example::
+
+        >>> from course.shifted_digits import cnn_accuracy, load_shifted_digits
+        >>> X_train, y_train, X_test, y_test = load_shifted_digits(seed=0)
+        >>> cnn_accuracy(train_digits_cnn(X_train, y_train, seed=0), X_test, y_test) > 0.8
+        True
+    """
+    import math
+
+    g = torch.Generator().manual_seed(seed)
+    c1, c2 = channels
+    dtype = images.dtype
+    params = {"w1": torch.randn(c1, images.shape[1], 3, 3, generator=g, dtype=dtype) * math.sqrt(2 / (9 * images.shape[1])),
+              "b1": torch.zeros(c1, dtype=dtype),
+              "w2": torch.randn(c2, c1, 3, 3, generator=g, dtype=dtype) * math.sqrt(2 / (9 * c1)),
+              "b2": torch.zeros(c2, dtype=dtype),
+              "W": torch.randn(c2, 10, generator=g, dtype=dtype) / math.sqrt(c2),
+              "b": torch.zeros(10, dtype=dtype)}
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, images.shape[0], (batch_size,), generator=g)
+        _, grads = cnn_gradients(params, images[idx], labels[idx])
+        for k in params:
+            m[k] = 0.9 * m[k] + 0.1 * grads[k]
+            v[k] = 0.999 * v[k] + 0.001 * grads[k] * grads[k]
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+
+
+def gram_matrix(features):
+    r"""Gram matrices of feature maps, normalised by the number of positions (the style of a feature map).
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), after the notes' style
+    transfer (Gatys et al.). With the map of image ``n`` flattened to :math:`F_n` of shape ``(C, M)``,
+    :math:`M = H W`, the Gram matrix is :math:`G_n = F_n F_n^\top / M`: entry :math:`(c, c')` is the average over
+    positions of the product of channels :math:`c` and :math:`c'`. Dividing by the positions (not by the
+    channels, nor by :math:`C M`) makes maps of different sizes comparable.
+
+    Args:
+        features: shape ``(N, C, H, W)``.
+
+    Returns:
+        Tensor of shape ``(N, C, C)``, symmetric.
+
+    Example::
+
+        >>> gram_matrix(torch.ones(1, 2, 3, 3))
+        tensor([[[1., 1.],
+                 [1., 1.]]])
+    """
+    n, c = features.shape[:2]
+    flat = features.reshape(n, c, -1)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+
+
+
+def gram_backward(dgram, features):
+    r"""Gradient with respect to the feature maps, given the gradient on their Gram matrices.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision), as the stepping stone of the
+    style loss's gradient. With :math:`G_n = F_n F_n^\top / M` and an upstream gradient :math:`\Gamma_n =
+    \partial L/\partial G_n` (any ``C x C`` matrix, not necessarily symmetric), :math:`F_n` enters the product
+    twice, so :math:`\partial L/\partial F_n = (\Gamma_n + \Gamma_n^\top) F_n / M`.
+
+    Args:
+        dgram: upstream gradient, shape ``(N, C, C)``.
+        features: the maps, shape ``(N, C, H, W)``.
+
+    Returns:
+        Tensor of the shape of ``features``.
+
+    Example::
+
+        >>> gram_backward(torch.ones(1, 1, 1), torch.ones(1, 1, 2, 2))
+        tensor([[[[0.5000, 0.5000],
+                  [0.5000, 0.5000]]]])
+    """
+    n, c, h, w = features.shape
+    both = dgram + dgram.transpose(1, 2)
+    return (both @ features.reshape(n, c, h * w) / (h * w)).reshape(features.shape)
+
+def style_loss(features, style_features):
+    r"""Style loss between two feature maps, and its gradient with respect to the first.
+
+    Introduced in chapter 07 (Convolution, pooling, CNNs and their uses in vision).
+    :math:`L = \sum_{n, c, c'} (G(x)_{n c c'} - G(s)_{n c c'})^2` with :func:`gram_matrix` (normalised by
+    positions). With :math:`D_n = G(x)_n - G(s)_n` (symmetric) and :math:`X_n` the flattened map,
+    :math:`\partial L / \partial X_n = 4 D_n X_n / M`.
+
+    Args:
+        features: the generated image's map ``x``, shape ``(N, C, H, W)``.
+        style_features: the style image's map ``s``, shape ``(N, C, H', W')`` (any size).
+
+    Returns:
+        ``(loss, dfeatures)``: a 0-dim tensor and the gradient, shape of ``features``.
+
+    Example::
+
+        >>> loss, grad = style_loss(torch.ones(1, 1, 2, 2), torch.zeros(1, 1, 3, 3))
+        >>> loss, grad[0, 0]
+        (tensor(1.), tensor([[1., 1.],
+                [1., 1.]]))
+    """
+    n, c, h, w = features.shape
+    diff = gram_matrix(features) - gram_matrix(style_features)
+    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)
+    return (diff * diff).sum(), grad.reshape(features.shape)

@@ -249,3 +249,98 @@ def test_max_pool2d_routing_counts_the_windows(k, stride):
     counts = conv.max_pool2d_routing(x.detach(), k, stride)
     torch.testing.assert_close(counts, x.grad)
     assert counts.sum().item() == y.numel()
+
+
+def _cnn_params(seed, c_in=1, c1=3, c2=4, k=10, dtype=F64):
+    g = _gen(seed)
+    return {"w1": torch.randn(c1, c_in, 3, 3, generator=g, dtype=dtype), "b1": 0.1 * torch.randn(c1, generator=g, dtype=dtype),
+            "w2": torch.randn(c2, c1, 3, 3, generator=g, dtype=dtype), "b2": 0.1 * torch.randn(c2, generator=g, dtype=dtype),
+            "W": torch.randn(c2, k, generator=g, dtype=dtype), "b": torch.randn(k, generator=g, dtype=dtype)}
+
+
+@pytest.mark.parametrize("shape", [(4, 1, 8, 8), (3, 2, 12, 10), (2, 1, 7, 9)])
+def test_cnn_gradients_match_autograd_through_torch_layers(shape):
+    params = _cnn_params(sum(shape), c_in=shape[1])
+    x = _randn(*shape, seed=shape[2])
+    y = torch.randint(0, 10, (shape[0],), generator=_gen(1))
+    leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+    h = F.max_pool2d(F.relu(F.conv2d(x, leaves["w1"], leaves["b1"], padding=1)), 2)
+    h = F.relu(F.conv2d(h, leaves["w2"], leaves["b2"], padding=1))
+    expected = F.cross_entropy(h.mean(dim=(2, 3)) @ leaves["W"] + leaves["b"], y)
+    expected.backward()
+    loss, grads = conv.cnn_gradients(params, x, y)
+    torch.testing.assert_close(loss, expected.detach(), **_tol(F64))
+    assert set(grads) == set(params)
+    for k in params:
+        torch.testing.assert_close(grads[k], leaves[k].grad, **_tol(F64))
+
+
+def test_cnn_gradients_central_differences():
+    params = _cnn_params(5, c1=2, c2=3, k=4)
+    x, y = _randn(2, 1, 6, 6, seed=6), torch.tensor([1, 3])
+    _, grads = conv.cnn_gradients(params, x, y)
+    for name, index in [("w1", (1, 0, 2, 0)), ("b2", (2,)), ("W", (0, 3))]:
+        bumped = {k: v.clone() for k, v in params.items()}
+        bumped[name][index] += 1e-6
+        up = conv.cnn_gradients(bumped, x, y)[0]
+        bumped[name][index] -= 2e-6
+        down = conv.cnn_gradients(bumped, x, y)[0]
+        assert abs(float((up - down) / 2e-6) - float(grads[name][index])) < 1e-6
+
+
+def test_train_digits_cnn_is_deterministic_and_shaped():
+    from course.shifted_digits import CNN_KEYS, load_shifted_digits
+
+    X, y, _, _ = load_shifted_digits(seed=0)
+    first = conv.train_digits_cnn(X[:200], y[:200], seed=1, channels=(3, 5), steps=5, batch_size=16)
+    again = conv.train_digits_cnn(X[:200], y[:200], seed=1, channels=(3, 5), steps=5, batch_size=16)
+    shapes = {"w1": (3, 1, 3, 3), "b1": (3,), "w2": (5, 3, 3, 3), "b2": (5,), "W": (5, 10), "b": (10,)}
+    for k in CNN_KEYS:
+        assert first[k].shape == shapes[k] and first[k].dtype == X.dtype
+        torch.testing.assert_close(first[k], again[k], rtol=0, atol=0)
+
+
+def test_shifted_digits_move_the_digit_and_keep_its_ink():
+    from course.data import load_digits
+    from course.shifted_digits import load_shifted_digits
+
+    X_train, y_train, X_test, y_test = load_shifted_digits(seed=3)
+    plain = load_digits(seed=3)
+    assert X_train.shape == (1348, 1, 12, 12) and X_test.shape == (449, 1, 12, 12)
+    torch.testing.assert_close(X_train.sum(dim=(1, 2, 3)), plain.X_train.sum(dim=1))
+    assert torch.equal(y_train, plain.y_train) and torch.equal(y_test, plain.y_test)
+    # the digits sit at many places: the ink's centre of mass varies across images
+    rows = (X_train[:, 0].sum(dim=2) * torch.arange(12.0)).sum(dim=1) / X_train[:, 0].sum(dim=(1, 2))
+    assert rows.max() - rows.min() > 3.0
+
+
+@pytest.mark.parametrize("shape,style_hw", [((2, 3, 4, 5), (6, 3)), ((1, 6, 3, 1), (5, 5)), ((3, 2, 2, 2), (2, 2))])
+def test_gram_and_style_loss_against_autograd(shape, style_hw):
+    x = _randn(*shape, seed=11).requires_grad_()
+    s = _randn(shape[0], shape[1], *style_hw, seed=12)
+    flat = x.reshape(shape[0], shape[1], -1)
+    gram = flat @ flat.transpose(1, 2) / (shape[2] * shape[3])
+    torch.testing.assert_close(conv.gram_matrix(x.detach()), gram.detach(), **_tol(F64))
+    sflat = s.reshape(shape[0], shape[1], -1)
+    expected = ((gram - sflat @ sflat.transpose(1, 2) / sflat.shape[2]) ** 2).sum()
+    expected.backward()
+    loss, grad = conv.style_loss(x.detach(), s)
+    torch.testing.assert_close(loss, expected.detach(), **_tol(F64))
+    torch.testing.assert_close(grad, x.grad, **_tol(F64))
+
+
+def test_gram_matrix_of_a_map_does_not_depend_on_its_size():
+    """Normalised by the positions, a map tiled twice has the same Gram matrix."""
+    x = _randn(1, 3, 4, 4, seed=13)
+    torch.testing.assert_close(conv.gram_matrix(torch.cat([x, x], dim=3)), conv.gram_matrix(x), **_tol(F64))
+
+
+def test_gram_backward_against_autograd_with_a_non_symmetric_upstream_gradient():
+    x = _randn(2, 3, 4, 5, seed=14).requires_grad_()
+    dgram = _randn(2, 3, 3, seed=15)
+    (conv.gram_matrix(x) * dgram).sum().backward()
+    torch.testing.assert_close(conv.gram_backward(dgram, x.detach()), x.grad, **_tol(F64))
+    # the style loss's gradient is gram_backward of twice the Gram difference
+    s = _randn(2, 3, 3, 3, seed=16)
+    diff = conv.gram_matrix(x.detach()) - conv.gram_matrix(s)
+    torch.testing.assert_close(conv.style_loss(x.detach(), s)[1], conv.gram_backward(2 * diff, x.detach()), **_tol(F64))

@@ -393,3 +393,184 @@ def _nms_cases():
                expected=torch.tensor([0, 3], dtype=torch.long))
     yield Case("a single box", (same[:1], torch.tensor([0.3], dtype=F64), 0.5),
                expected=torch.tensor([0], dtype=torch.long))
+
+
+# -- cnn_gradients (the stepping stone of the make-it-work task) ------------------------------------------------
+
+def _cnn_expected(params, x, y):
+    """Loss and gradients of the task's CNN by autograd, through torch's own layers (float64 oracle)."""
+    leaves = {k: v.detach().clone().requires_grad_() for k, v in params.items()}
+    h = F.max_pool2d(F.relu(F.conv2d(x, leaves["w1"], leaves["b1"], padding=1)), 2)
+    h = F.relu(F.conv2d(h, leaves["w2"], leaves["b2"], padding=1))
+    loss = F.cross_entropy(h.mean(dim=(2, 3)) @ leaves["W"] + leaves["b"], y)
+    loss.backward()
+    return loss.detach(), {k: v.grad for k, v in leaves.items()}
+
+
+def _cnn_params(g, c_in, c1, c2, k, dtype=F64, scale=1.0):
+    return {"w1": scale * _randn(g, c1, c_in, 3, 3, dtype=dtype), "b1": 0.1 * _randn(g, c1, dtype=dtype),
+            "w2": scale * _randn(g, c2, c1, 3, 3, dtype=dtype) / c1 ** 0.5, "b2": 0.1 * _randn(g, c2, dtype=dtype),
+            "W": _randn(g, c2, k, dtype=dtype), "b": 0.1 * _randn(g, k, dtype=dtype)}
+
+
+@check("cnn_gradients", by_hand=True,
+       hint="Go backward through the forward pass one layer at a time, each with its own backward: the average "
+            "over positions shares its gradient equally among them, a ReLU passes it only where its input was "
+            "positive, and the gradient a convolution sends to its input is the one the layer below needs.")
+def _cnn_gradients_cases():
+    from course.shifted_digits import load_shifted_digits
+
+    g = _gen(7100)
+    for i, (n, c_in, h, w, c1, c2, k) in enumerate([(4, 1, 8, 8, 3, 4, 10), (3, 1, 12, 12, 5, 6, 10),
+                                                    (2, 2, 10, 6, 2, 3, 4), (5, 1, 7, 9, 4, 2, 3)]):
+        x = _randn(g, n, c_in, h, w)
+        y = torch.randint(0, k, (n,), generator=g)
+        params = _cnn_params(g, c_in, c1, c2, k)
+        yield Case(f"x {tuple(x.shape)}, C1={c1}, C2={c2}, {k} classes, float64, vs autograd", (params, x, y),
+                   expected=_cnn_expected(params, x, y))
+    X, labels, _, _ = load_shifted_digits(seed=71, dtype=F64)
+    x, y = X[:6], labels[:6]
+    params = _cnn_params(g, 1, 8, 16, 10, scale=0.5)
+    yield Case("six wandering digits (12x12), C1=8, C2=16, float64, vs autograd", (params, x, y),
+               expected=_cnn_expected(params, x, y))
+    x = _randn(g, 3, 1, 8, 8, dtype=F32)
+    y = torch.tensor([2, 0, 1])
+    params = _cnn_params(g, 1, 3, 4, 3, dtype=F32)
+    expected = _cnn_expected({k: v.double() for k, v in params.items()}, x.double(), y)
+    yield Case("float32, x (3, 1, 8, 8), 3 classes", (params, x, y),
+               expected=(expected[0].float(), {k: v.float() for k, v in expected[1].items()}))
+
+
+# -- make it work: the student's CNN on wandering digits --------------------------------------------------------
+
+CNN_TARGET = 0.6
+"""Held-out accuracy the trained CNN must reach (the reference: 0.71 to 0.90 over 18 seeds and splits; a linear
+classifier on the pixels: about 0.35; a backward pass with a flipped or transposed weight gradient: about 0.3)."""
+CNN_MAX_CHANNELS = (16, 32)
+_CNN_SPLITS = {3: 31, 4: 32}  # training seed -> the seed of the grader's split (its test part never leaves here)
+
+
+def _cnn_probe(fn, case: Case):
+    """In the kernel: train on the training part with one thread, send back only the weights."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        params = fn(*case.args, seed=case.spec["seed"])
+    finally:
+        torch.set_num_threads(n_threads)
+    if not isinstance(params, dict):
+        return {"params": None, "type": type(params).__name__}
+    return {"params": {str(k): torch.as_tensor(v).detach().cpu().clone() for k, v in params.items()}, "type": "ok"}
+
+
+def _cnn_compare(got, expected, case: Case):
+    from course.shifted_digits import CNN_KEYS, cnn_accuracy, load_shifted_digits
+
+    if not isinstance(got, dict) or got.get("params") is None:
+        kind = got.get("type") if isinstance(got, dict) else type(got).__name__
+        return f"train_digits_cnn should return a dict of tensors, got {kind}."
+    params = got["params"]
+    missing = [k for k in CNN_KEYS if k not in params]
+    if missing:
+        return f"the returned dict lacks {', '.join(map(repr, missing))}."
+    c1 = params["w1"].shape[0] if params["w1"].dim() == 4 else -1
+    c2 = params["w2"].shape[0] if params["w2"].dim() == 4 else -1
+    shapes = {"w1": (c1, 1, 3, 3), "b1": (c1,), "w2": (c2, c1, 3, 3), "b2": (c2,), "W": (c2, 10), "b": (10,)}
+    for k in CNN_KEYS:
+        if tuple(params[k].shape) != shapes[k]:
+            return f"params[{k!r}] has shape {tuple(params[k].shape)}, expected {shapes[k]} (C1 = {c1}, C2 = {c2})."
+        if not params[k].is_floating_point() or not torch.isfinite(params[k]).all():
+            return f"params[{k!r}] is not a tensor of finite floats (did the training diverge?)."
+    if not (1 <= c1 <= CNN_MAX_CHANNELS[0] and 1 <= c2 <= CNN_MAX_CHANNELS[1]):
+        return f"the network has C1 = {c1} and C2 = {c2} filters; at most {CNN_MAX_CHANNELS} are allowed."
+    _, _, X_test, y_test = load_shifted_digits(seed=expected["split_seed"])
+    accuracy = cnn_accuracy(params, X_test, y_test)
+    if accuracy < expected["target"]:
+        return (f"accuracy {accuracy:.3f} on {len(y_test)} held-out wandering digits, below the target "
+                f"{expected['target']} (measured by the grader).")
+    return None
+
+
+@check("train_digits_cnn", compare=_cnn_compare, probe=_cnn_probe, by_hand=True,
+       hint="Every piece it uses must be right (cnn_gradients passes its tests first); then the schedule: the "
+            "notebook's Hint 2 gives one that works.")
+def _train_digits_cnn_cases():
+    from course.shifted_digits import load_shifted_digits
+
+    for seed, split_seed in _CNN_SPLITS.items():
+        X_train, y_train, _, _ = load_shifted_digits(seed=split_seed)
+        yield Case(f"wandering digits (a train/test split of the grader's), seed {seed}: held-out accuracy >= "
+                   f"{CNN_TARGET}", (X_train, y_train), expected={"split_seed": split_seed, "target": CNN_TARGET},
+                   spec={"seed": seed})
+
+
+# -- gram_matrix, style_loss ------------------------------------------------------------------------------------
+
+# (N, C, H, W): channels and positions differ everywhere, so dividing by C, by C*H*W or by nothing is far off
+_GRAM_SHAPES = [(1, 2, 3, 3), (2, 3, 4, 5), (3, 5, 2, 2), (2, 4, 1, 7), (1, 6, 3, 1)]
+
+
+def _gram_oracle(f):
+    n, c, h, w = f.shape
+    return torch.einsum("nchw,ndhw->ncd", f, f) / (h * w)
+
+
+@check("gram_matrix", reference=ref.gram_matrix,
+       hint="G[n] is C x C: the products of every pair of channels, averaged over the H*W positions (not summed, "
+            "not divided by the channels).")
+def _gram_matrix_cases():
+    g = _gen(7160)
+    for shape in _GRAM_SHAPES:
+        f = _randn(g, *shape)
+        yield Case(f"features {shape}, float64", (f,), expected=_gram_oracle(f))
+    f = _randn(g, 2, 3, 4, 4, dtype=F32)
+    yield Case("features (2, 3, 4, 4), float32", (f,), expected=_gram_oracle(f.double()).float())
+    f = torch.relu(_randn(g, 1, 4, 6, 6)) + 2.0
+    yield Case("positive features (after a ReLU, shifted): large entries", (f,), expected=_gram_oracle(f))
+
+
+def _style_expected(x, s):
+    xr = x.detach().double().clone().requires_grad_()
+    loss = ((_gram_oracle(xr) - _gram_oracle(s.double())) ** 2).sum()
+    loss.backward()
+    return loss.detach().to(x.dtype), xr.grad.to(x.dtype)
+
+
+@check("style_loss", by_hand=True,
+       hint="The loss sums the squared differences of the two Gram matrices (each normalised by its own map's "
+            "positions); its gradient needs the square's factor and both places where F enters F F^T.")
+def _style_loss_cases():
+    g = _gen(7170)
+    for shape, style_hw in [((1, 2, 3, 3), (3, 3)), ((2, 3, 4, 5), (6, 3)), ((3, 5, 2, 2), (4, 4)),
+                            ((2, 4, 1, 7), (2, 3)), ((1, 6, 3, 1), (5, 5))]:
+        x = _randn(g, *shape)
+        s = _randn(g, shape[0], shape[1], *style_hw)
+        yield Case(f"x {shape}, style map {tuple(s.shape)}, float64 vs autograd", (x, s), expected=_style_expected(x, s))
+    x = _randn(g, 2, 3, 4, 4)
+    yield Case("the style map is x itself: loss 0, gradient 0", (x, x.clone()), expected=_style_expected(x, x))
+    x, s = _randn(g, 2, 3, 4, 4, dtype=F32), _randn(g, 2, 3, 5, 5, dtype=F32)
+    yield Case("float32", (x, s), expected=_style_expected(x, s))
+
+
+def _gram_backward_expected(dgram, f):
+    fr = f.detach().double().clone().requires_grad_()
+    (_gram_oracle(fr) * dgram.double()).sum().backward()
+    return fr.grad.to(f.dtype)
+
+
+@check("gram_backward", by_hand=True,
+       hint="Each entry of F reaches the Gram matrix twice, through its row and through its column: both paths "
+            "add, each divided by the number of positions. The upstream gradient need not be symmetric.")
+def _gram_backward_cases():
+    g = _gen(7165)
+    for shape in _GRAM_SHAPES:
+        f = _randn(g, *shape)
+        dgram = _randn(g, shape[0], shape[1], shape[1])  # not symmetric: G's two paths differ
+        yield Case(f"features {shape}, random dgram, float64 vs autograd", (dgram, f),
+                   expected=_gram_backward_expected(dgram, f))
+    f = _randn(g, 2, 3, 2, 4)
+    upper = torch.triu(_randn(g, 2, 3, 3))
+    yield Case("an upper-triangular dgram (the transposed path carries the rest)", (upper, f),
+               expected=_gram_backward_expected(upper, f))
+    f, dgram = _randn(g, 2, 4, 3, 3, dtype=F32), _randn(g, 2, 4, 4, dtype=F32)
+    yield Case("float32", (dgram, f), expected=_gram_backward_expected(dgram, f))

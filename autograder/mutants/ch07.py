@@ -891,3 +891,230 @@ MUTANTS["concept_equivariance"] = {
     "values change": 'def concept_equivariance():\n    return "d"\n',
 }
 ALTERNATIVES["concept_equivariance"] = {"with spaces": 'def concept_equivariance():\n    return " b"\n'}
+
+# The make-it-work task and its stepping stone: a CNN trained by the student's own backward passes.
+SAMPLE_WRONG = ["conv_transpose2d", "nms"]  # cnn_gradients calls conv2d_backward and max_pool2d_backward
+
+
+def _edit(source: str, *pairs: tuple[str, str], prefix: str = "") -> str:
+    """``prefix`` + ``source`` with each ``old`` replaced by ``new`` (each ``old`` must occur)."""
+    for old, new in pairs:
+        if old not in source:
+            raise ValueError(f"mutant edit not found: {old!r}")
+        source = source.replace(old, new)
+    return prefix + source
+
+
+_CNN_GRADIENTS = '''
+def cnn_gradients(params, x, y):
+    n = x.shape[0]
+    a1, cache1 = conv2d_forward(x, params["w1"], params["b1"], 1, 1)
+    r1 = a1.clamp(min=0)
+    p1 = pool2d_forward(r1, 2)
+    a2, cache2 = conv2d_forward(p1, params["w2"], params["b2"], 1, 1)
+    r2 = a2.clamp(min=0)
+    feat = r2.mean(dim=(2, 3))
+    z = feat @ params["W"] + params["b"]
+    log_probs = z - z.logsumexp(dim=1, keepdim=True)
+    rows = torch.arange(n)
+    loss = -log_probs[rows, y].mean()
+    dz = log_probs.exp()
+    dz[rows, y] -= 1.0
+    dz = dz / n
+    grads = {"W": feat.t() @ dz, "b": dz.sum(dim=0)}
+    dr2 = (dz @ params["W"].t())[:, :, None, None].expand_as(r2) / (r2.shape[2] * r2.shape[3])
+    dp1, grads["w2"], grads["b2"] = conv2d_backward(dr2 * (a2 > 0), cache2)
+    dr1 = max_pool2d_backward(dp1, r1, 2)
+    _, grads["w1"], grads["b1"] = conv2d_backward(dr1 * (a1 > 0), cache1)
+    return loss, grads
+'''
+
+_TRAIN_CNN = '''
+def train_digits_cnn(images, labels, seed=0, channels=(8, 16), steps=300, batch_size=64, lr=0.02):
+    g = torch.Generator().manual_seed(seed)
+    c1, c2 = channels
+    params = {"w1": torch.randn(c1, 1, 3, 3, generator=g) * math.sqrt(2 / 9), "b1": torch.zeros(c1),
+              "w2": torch.randn(c2, c1, 3, 3, generator=g) * math.sqrt(2 / (9 * c1)), "b2": torch.zeros(c2),
+              "W": torch.randn(c2, 10, generator=g) / math.sqrt(c2), "b": torch.zeros(10)}
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, images.shape[0], (batch_size,), generator=g)
+        _, grads = cnn_gradients(params, images[idx], labels[idx])
+        for k in params:
+            m[k] = 0.9 * m[k] + 0.1 * grads[k]
+            v[k] = 0.999 * v[k] + 0.001 * grads[k] * grads[k]
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+'''
+
+# classic bugs of the convolution's backward pass, as a student could have left them in conv2d_backward
+_BUGGY_CONV_BACKWARD = '''
+def _conv2d_backward_{name}(dout, cache):
+    x, w, b, stride, padding, cols = cache
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    ho, wo = dout.shape[2], dout.shape[3]
+    d = dout.reshape(n, f, ho * wo)
+    db = d.sum(dim=(0, 2))
+    dw = (d @ cols.transpose(1, 2)).sum(dim=0).reshape(w.shape)
+    dcols = (w.reshape(f, -1).t() @ d).reshape(n, c, kh, kw, ho, wo)
+    dxp = x.new_zeros(n, c, h + 2 * padding, wd + 2 * padding)
+    for p in range(kh):
+        for q in range(kw):
+            dxp[:, :, p:p + stride * (ho - 1) + 1:stride, q:q + stride * (wo - 1) + 1:stride] += dcols[:, :, p, q]
+    {bug}
+    return dx, dw, db
+'''
+_FLIPPED_DW = _BUGGY_CONV_BACKWARD.format(
+    name="flipped", bug="dx, dw = dxp[:, :, padding:padding + h, padding:padding + wd], dw.flip(2, 3)")
+_TRANSPOSED_DW = _BUGGY_CONV_BACKWARD.format(
+    name="transposed", bug="dx, dw = dxp[:, :, padding:padding + h, padding:padding + wd], dw.transpose(2, 3)")
+_DX_ONE_SIDE = _BUGGY_CONV_BACKWARD.format(name="one_side", bug="dx = dxp[:, :, :h, :wd]")
+
+
+def _with_conv_backward(source: str, buggy: str, name: str) -> str:
+    """``buggy`` (a faulty backward named ``_conv2d_backward_<name>``), then ``source`` calling it."""
+    return buggy + source.replace("conv2d_backward(", f"_conv2d_backward_{name}(")
+
+
+MUTANTS["cnn_gradients"] = {
+    "its conv2d_backward crops the padding of dx from one side only (a shifted gradient for the first layer)":
+        _with_conv_backward(_CNN_GRADIENTS, _DX_ONE_SIDE, "one_side"),
+    "its conv2d_backward flips the weight gradient's taps": _with_conv_backward(_CNN_GRADIENTS, _FLIPPED_DW, "flipped"),
+    "does not divide the average's gradient among the positions": _edit(
+        _CNN_GRADIENTS, (" / (r2.shape[2] * r2.shape[3])", "")),
+    "passes the gradient through the second ReLU everywhere": _edit(
+        _CNN_GRADIENTS, ("conv2d_backward(dr2 * (a2 > 0), cache2)", "conv2d_backward(dr2, cache2)")),
+    "sums the loss over the batch but averages its gradient": _edit(
+        _CNN_GRADIENTS, ("loss = -log_probs[rows, y].mean()", "loss = -log_probs[rows, y].sum()")),
+}
+
+# The task's own mutants: training through a conv2d_backward with a classic bug of the weight gradient.
+MUTANTS["train_digits_cnn"] = {
+    "trains through a conv2d_backward whose weight gradient flips the kernel's taps": _with_conv_backward(
+        _CNN_GRADIENTS, _FLIPPED_DW, "flipped") + _TRAIN_CNN,
+    "trains through a conv2d_backward whose weight gradient swaps the kernel's rows and columns":
+        _with_conv_backward(_CNN_GRADIENTS, _TRANSPOSED_DW, "transposed") + _TRAIN_CNN,
+}
+
+ALTERNATIVES["cnn_gradients"] = {
+    "a max-shifted softmax, and the global average's backward through avg_pool2d_backward": _edit(
+        _CNN_GRADIENTS,
+        ("log_probs = z - z.logsumexp(dim=1, keepdim=True)",
+         "shifted = z - z.max(dim=1, keepdim=True).values\n"
+         "    log_probs = shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))"),
+        ("dr2 = (dz @ params[\"W\"].t())[:, :, None, None].expand_as(r2) / (r2.shape[2] * r2.shape[3])",
+         "dfeat = (dz @ params[\"W\"].t())[:, :, None, None]\n"
+         "    dr2 = avg_pool2d_backward(dfeat, r2, r2.shape[2], stride=r2.shape[2]) if r2.shape[2] == r2.shape[3] "
+         "else dfeat.expand_as(r2) / (r2.shape[2] * r2.shape[3])")),
+}
+ALTERNATIVES["train_digits_cnn"] = {
+    "wider layers, fewer steps, explicit Adam state per parameter": _edit(
+        _TRAIN_CNN, ("channels=(8, 16), steps=300, batch_size=64, lr=0.02", "channels=(12, 24), steps=250, batch_size=64, lr=0.02")),
+}
+
+JUDGED_ON_A_TARGET = ["train_digits_cnn"]
+
+# Style: the Gram matrix and the style loss.
+_GRAM = '''
+def gram_matrix(features):
+    n, c = features.shape[:2]
+    flat = features.reshape(n, c, -1)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+'''
+_STYLE = '''
+def style_loss(features, style_features):
+    n, c, h, w = features.shape
+    diff = gram_matrix(features) - gram_matrix(style_features)
+    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)
+    return (diff * diff).sum(), grad.reshape(features.shape)
+'''
+_UNNORMALISED_GRAM = '''
+def _gram_unnormalised(features):
+    flat = features.reshape(features.shape[0], features.shape[1], -1)
+    return flat @ flat.transpose(1, 2)
+'''
+MUTANTS["gram_matrix"] = {
+    "does not normalise (a sum over the positions)": _edit(_GRAM, (" / flat.shape[2]", "")),
+    "normalises by the channels instead of the positions": _edit(_GRAM, (" / flat.shape[2]", " / c")),
+    "normalises by channels times positions": _edit(_GRAM, (" / flat.shape[2]", " / (c * flat.shape[2])")),
+    "transposed product (positions x positions)": _edit(
+        _GRAM, ("flat @ flat.transpose(1, 2)", "flat.transpose(1, 2) @ flat")),
+}
+MUTANTS["style_loss"] = {
+    "misses a factor 2 in the gradient (F enters F F^T twice)": _edit(_STYLE, ("grad = 4.0 *", "grad = 2.0 *")),
+    "gradient of the unnormalised Gram matrices": _edit(
+        _STYLE, ("diff = gram_matrix(features) - gram_matrix(style_features)",
+                 "diff = gram_matrix(features) - gram_matrix(style_features)\n"
+                 "    raw = _gram_unnormalised(features) - _gram_unnormalised(style_features)"),
+        ("grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)",
+         "grad = 4.0 * raw @ features.reshape(n, c, h * w)"), prefix=_UNNORMALISED_GRAM),
+    "normalises the gradient by the channels instead of the positions": _edit(
+        _STYLE, ("grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)",
+                 "grad = 4.0 * diff @ features.reshape(n, c, h * w) / c")),
+    "flips the gradient's sign (the style's Gram minus the generated one's)": _edit(
+        _STYLE, ("grad = 4.0 * diff @", "grad = -4.0 * diff @")),
+    "averages the squared differences instead of summing them": _edit(
+        _STYLE, ("return (diff * diff).sum()", "return (diff * diff).mean()")),
+}
+ALTERNATIVES["gram_matrix"] = {
+    "einsum over the positions": '''
+def gram_matrix(features):
+    h, w = features.shape[-2:]
+    return torch.einsum("nchw,ndhw->ncd", features, features) / (h * w)
+''',
+}
+ALTERNATIVES["style_loss"] = {
+    "a loop over the batch with the general Gram backward (Gamma + Gamma^T) F / M": '''
+def style_loss(features, style_features):
+    n, c, h, w = features.shape
+    loss = features.new_zeros(())
+    grad = torch.zeros_like(features)
+    for i in range(n):
+        f = features[i].reshape(c, h * w)
+        s = style_features[i].reshape(c, -1)
+        d = f @ f.T / (h * w) - s @ s.T / s.shape[1]
+        loss = loss + (d ** 2).sum()
+        upstream = 2 * d
+        grad[i] = ((upstream + upstream.T) @ f / (h * w)).reshape(c, h, w)
+    return loss, grad
+''',
+}
+
+EQUIVALENT_MUTATIONS = {
+    "style_loss": {
+        "transpose: `4.0 * diff @ features.reshape(n, c, h * w)` -> `(4.0 * diff).transpose(-1, -2) @ "
+        "features.reshape(n, c, h...` in `4.0 * diff @ features.reshape(n, c, h * w) / (h * w)`":
+            "the difference of two Gram matrices is symmetric: transposing it changes nothing",
+    },
+}
+
+_GRAM_BACKWARD = '''
+def gram_backward(dgram, features):
+    n, c, h, w = features.shape
+    both = dgram + dgram.transpose(1, 2)
+    return (both @ features.reshape(n, c, h * w) / (h * w)).reshape(features.shape)
+'''
+MUTANTS["gram_backward"] = {
+    "follows one path only (the row of G, not its column)": _edit(
+        _GRAM_BACKWARD, ("both = dgram + dgram.transpose(1, 2)", "both = dgram")),
+    "doubles dgram (right only when it is symmetric)": _edit(
+        _GRAM_BACKWARD, ("both = dgram + dgram.transpose(1, 2)", "both = 2 * dgram")),
+    "does not divide by the number of positions": _edit(_GRAM_BACKWARD, (" / (h * w))", ")")),
+    "divides by the channels instead of the positions": _edit(_GRAM_BACKWARD, (" / (h * w))", " / c)")),
+}
+ALTERNATIVES["gram_backward"] = {
+    "einsum, the two paths written out": '''
+def gram_backward(dgram, features):
+    h, w = features.shape[-2:]
+    rows = torch.einsum("nab,nbhw->nahw", dgram, features)
+    cols = torch.einsum("nba,nbhw->nahw", dgram, features)
+    return (rows + cols) / (h * w)
+''',
+}
+EQUIVALENT_MUTATIONS["gram_backward"] = {
+    "transpose: `both @ features.reshape(n, c, h * w)` -> `both.transpose(-1, -2) @ features.reshape(n, c, h * w)` "
+    "in `both @ features.reshape(n, c, h * w) / (h * w)`":
+        "dgram plus its transpose is symmetric: transposing it changes nothing",
+}

@@ -27,12 +27,14 @@
 # - Implement the transposed convolution used to upsample in segmentation networks.
 # - Compute the intersection over union of boxes and run non-maximum suppression, two steps of every
 #   object detector.
-# - Train a tiny CNN on the 8x8 digits and look at its filters and feature maps.
+# - Train a tiny CNN on the 8x8 digits and look at its filters and feature maps; then train your own CNN,
+#   from your own layers, to read digits wherever they sit on a larger canvas.
+# - Compute the Gram matrix of a feature map and derive the gradient of the style loss of style transfer.
 #
 # **Notes followed.** *CS 182/282A discussion worksheets*, discussion 3 (§2.1 the convolution
 # (cross-correlation) operator, problem 4 on dimensions, §2.2 convolutions as matrix multiplication, §2.3
 # the backward pass), discussion 4 (§1 CNN architectures: LeNet, VGG, ResNet) and discussion 5 (§1 vision
-# tasks and IoU, §2 R-CNN, §3 transposed convolution and U-Net); the textbook's chapter 7 (§7.1
+# tasks and IoU, §2 R-CNN, §3 transposed convolution and U-Net, §5 style transfer); the textbook's chapter 7 (§7.1
 # convolution, §7.2 sparse interactions, parameter sharing and equivariance, §7.3 multichannel
 # convolution, §7.4 stride, padding and pooling, §7.5 example CNNs) and chapter 8 (§8.1 classification,
 # §8.2 object detection, §8.3 segmentation and dilated convolution); the slides *Part II: Deep Learning*,
@@ -1316,6 +1318,477 @@ def show_feature_maps(index=0):
 interact(show_feature_maps, index=(0, 40, 1));
 
 # %% [markdown]
+# ## 9. Make it work: your CNN on wandering digits
+#
+# On the 8x8 digits above, the CNN barely beats a linear classifier, because every digit sits at the same
+# place. Now paste each digit at a **random position** of a blank $12 \times 12$ canvas (`load_shifted_digits`):
+# the same stroke lands on different pixels in every image, and a linear classifier on the pixels has to learn
+# every digit at every one of the 25 positions. The cell below trains one: it gets about a third of the
+# held-out digits right.
+#
+# A CNN can do much better, *if its head sees no positions at all*. Our network: a $3\times3$ convolution
+# (`C1` filters, padding 1) → ReLU → $2\times2$ max pooling → a $3\times3$ convolution (`C2` filters,
+# padding 1) → ReLU → the **average over all positions** of each channel (a vector of `C2` numbers per image)
+# → a linear layer to the 10 classes, `feat @ W + b`. The convolutions are translation equivariant and the
+# average turns that into invariance (concept question 3), so the whole job of recognizing a digit falls on
+# the filters. With random filters the head gets about 20% of the digits right: the accuracy must come from
+# filters trained by *your* backward passes.
+
+# %%
+from course.shifted_digits import cnn_accuracy, load_shifted_digits
+
+digits_train, labels_train, digits_test, labels_test = load_shifted_digits(seed=0)
+fig, axes = plt.subplots(1, 8, figsize=(10, 1.6))
+for ax, image, label in zip(axes, digits_train, labels_train):
+    ax.imshow(image[0], cmap="gray_r"); ax.set_title(f"{label.item()}", fontsize=9)
+    ax.set_xticks([]); ax.set_yticks([])
+plt.show()
+
+torch.manual_seed(0)
+linear = torch.nn.Linear(144, 10)
+linear_optimizer = torch.optim.Adam(linear.parameters(), lr=0.05)
+for _ in range(300):
+    linear_loss = F.cross_entropy(linear(digits_train.reshape(-1, 144)), labels_train)
+    linear_optimizer.zero_grad()
+    linear_loss.backward()
+    linear_optimizer.step()
+with torch.no_grad():
+    linear_accuracy = (linear(digits_test.reshape(-1, 144)).argmax(1) == labels_test).float().mean().item()
+print(f"a linear classifier on the 144 pixels: held-out accuracy {linear_accuracy:.3f}")
+
+# %% [markdown]
+# ### Exercise 14: `cnn_gradients`
+#
+# The stepping stone: implement `cnn_gradients(params, x, y)` for the network above, with your own layers.
+# `params` is a dict of tensors `"w1"` `(C1, C, 3, 3)`, `"b1"` `(C1,)`, `"w2"` `(C2, C1, 3, 3)`, `"b2"` `(C2,)`,
+# `"W"` `(C2, K)`, `"b"` `(K,)`; `x` has shape `(N, C, H, W)` and `y` holds `N` labels in `0..K-1`. Return
+# `(loss, grads)`: the mean softmax cross-entropy of the logits as a 0-dim tensor of `x`'s dtype (use a
+# log-sum-exp, chapter 03), and a dict of its gradients with the keys and shapes of `params`.
+#
+# Run the forward pass with your `conv2d_forward` (stride 1, padding 1) and `pool2d_forward`, keeping what the
+# backward pass needs, then go back through it with your `conv2d_backward` and `max_pool2d_backward`. No
+# autograd: the point is to chain your own backward passes.
+#
+# <details><summary>Hint 1: the head</summary>
+#
+# The gradient of the mean cross-entropy on the logits is the softmax minus the one-hot labels, divided by
+# $N$ (chapter 03). From there the linear layer is the affine layer of chapter 04: which matrix multiplies
+# the gradient for `W`, and what flows back into the features?
+# </details>
+#
+# <details><summary>Hint 2: the average over positions</summary>
+#
+# Each feature is the mean of the $H_2 W_2$ entries of one channel of the last feature map. Its gradient is
+# shared out among them: each entry receives the same share. (It is the average pooling of Exercise 10 with
+# one window as large as the map.)
+# </details>
+#
+# <details><summary>Hint 3: ReLUs and the order of the calls</summary>
+#
+# A ReLU passes the gradient where its input was strictly positive and blocks it elsewhere (torch's rule at
+# 0). The second convolution's backward gives its weight and bias gradients *and* the gradient on its
+# input, the pooled map: the max pooling's backward takes that to the first ReLU's output, the mask to the
+# first convolution's output, and the first convolution's backward gives `w1` and `b1` (its input gradient is
+# not needed).
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "cnn_gradients", "locked": false, "schema_version": 3, "solution": true}
+def cnn_gradients(params, x, y):
+    """Loss and gradients of conv-ReLU-maxpool-conv-ReLU-average-linear, from your own layers.
+
+    Args:
+        params: dict "w1" (C1, C, 3, 3), "b1" (C1,), "w2" (C2, C1, 3, 3), "b2" (C2,), "W" (C2, K), "b" (K,).
+        x: images, shape (N, C, H, W).
+        y: labels, shape (N,), int64.
+    Returns:
+        (loss, grads): loss a 0-dim tensor (mean cross-entropy), grads a dict with the keys and shapes of params.
+    """
+    ### BEGIN SOLUTION
+    n = x.shape[0]
+    a1, cache1 = conv2d_forward(x, params["w1"], params["b1"], 1, 1)
+    r1 = a1.clamp(min=0)
+    p1 = pool2d_forward(r1, 2)
+    a2, cache2 = conv2d_forward(p1, params["w2"], params["b2"], 1, 1)
+    r2 = a2.clamp(min=0)
+    feat = r2.mean(dim=(2, 3))
+    z = feat @ params["W"] + params["b"]
+    log_probs = z - z.logsumexp(dim=1, keepdim=True)
+    rows = torch.arange(n)
+    loss = -log_probs[rows, y].mean()
+    dz = log_probs.exp()
+    dz[rows, y] -= 1.0
+    dz = dz / n
+    grads = {"W": feat.t() @ dz, "b": dz.sum(dim=0)}
+    dr2 = (dz @ params["W"].t())[:, :, None, None].expand_as(r2) / (r2.shape[2] * r2.shape[3])
+    dp1, grads["w2"], grads["b2"] = conv2d_backward(dr2 * (a2 > 0), cache2)
+    dr1 = max_pool2d_backward(dp1, r1, 2)
+    _, grads["w1"], grads["b1"] = conv2d_backward(dr1 * (a1 > 0), cache1)
+    return loss, grads
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_cnn_gradients", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+g = torch.Generator().manual_seed(14)
+x = torch.randn(3, 1, 8, 8, generator=g, dtype=torch.float64)
+y = torch.tensor([1, 0, 2])
+params = {"w1": torch.randn(2, 1, 3, 3, generator=g, dtype=torch.float64), "b1": torch.full((2,), 0.1, dtype=torch.float64),
+          "w2": torch.randn(3, 2, 3, 3, generator=g, dtype=torch.float64), "b2": torch.full((3,), 0.1, dtype=torch.float64),
+          "W": torch.randn(3, 3, generator=g, dtype=torch.float64), "b": torch.zeros(3, dtype=torch.float64)}
+loss, grads = cnn_gradients(params, x, y)
+leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+hidden = F.max_pool2d(F.relu(F.conv2d(x, leaves["w1"], leaves["b1"], padding=1)), 2)
+hidden = F.relu(F.conv2d(hidden, leaves["w2"], leaves["b2"], padding=1))
+torch_loss = F.cross_entropy(hidden.mean(dim=(2, 3)) @ leaves["W"] + leaves["b"], y)
+torch_loss.backward()
+expect_close(loss, torch_loss.detach(), what="the loss",
+             hint="The mean over the batch of the cross-entropy of the logits feat @ W + b.")
+expect_true(isinstance(grads, dict) and set(grads) == set(params), "grads should be a dict with the keys of params.")
+for name in ("W", "b", "w2", "b2", "w1", "b1"):  # in the order the backward pass computes them
+    expect_close(grads[name], leaves[name].grad, what=f"grads[{name!r}] vs autograd",
+                 hint="Compare the layers from the top: the first wrong gradient points at the step that went "
+                      "wrong (Hints 1-3).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_cnn_gradients_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("cnn_gradients", cnn_gradients)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 15: `train_digits_cnn`
+#
+# Implement `train_digits_cnn(images, labels, seed=0)` (add keyword arguments with defaults if you like): train
+# the network of Exercise 14 with your `cnn_gradients` and an optimizer you write yourself (no autograd, no
+# `torch.optim`), and return its parameters as a dict of float tensors `"w1"` `(C1, 1, 3, 3)`, `"b1"` `(C1,)`,
+# `"w2"` `(C2, C1, 3, 3)`, `"b2"` `(C2,)`, `"W"` `(C2, 10)`, `"b"` `(10,)` with `C1 <= 16` and `C2 <= 32`.
+# `images` has shape `(N, 1, 12, 12)`; use `seed` for every random draw (initial weights, mini-batches), so
+# that a run can be repeated exactly.
+#
+# **The target.** The grader calls your function on the training parts of two splits of its own, with two
+# seeds, and measures each trained network on the held-out part of its split, which never reaches your
+# notebook: the accuracy must be at least **0.6** (a linear classifier on the pixels: about 0.35; the
+# reference: 0.71 to 0.90 over seeds). Training must stay short: a few seconds on one core (the reference,
+# 300 Adam steps of 64 images, takes about 1.5 s). Below, your function is trained on this notebook's training
+# part and measured on its test part.
+#
+# <details><summary>Hint 1: the initial weights</summary>
+#
+# Small random filters, scaled so that the variance of a layer's outputs is about that of its inputs after
+# a ReLU (He: standard deviation $\sqrt{2 / (C k_h k_w)}$ for a convolution reading $C$ channels), zero
+# biases, and head weights of standard deviation $1/\sqrt{C_2}$. Zero filters would never learn: every filter
+# would get the same gradient.
+# </details>
+#
+# <details><summary>Hint 2: a schedule that works</summary>
+#
+# `C1 = 8`, `C2 = 16`; 300 steps, each on 64 images drawn at random with your generator; Adam (chapter 05)
+# with learning rate 0.02 and its bias correction.
+# </details>
+#
+# <details><summary>Hint 3: if the accuracy stays low</summary>
+#
+# Check the sign (gradient *descent*), and that `cnn_gradients` and every layer it calls pass their tests:
+# a weight gradient whose taps are flipped or transposed still moves the filters, but the wrong way, and
+# the network ends near the 20% of random filters.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "train_digits_cnn", "locked": false, "schema_version": 3, "solution": true}
+def train_digits_cnn(images, labels, seed=0, channels=(8, 16), steps=300, batch_size=64, lr=0.02):
+    """Train the CNN of cnn_gradients with your own optimizer on random mini-batches.
+
+    Args:
+        images: (N, 1, H, W) float tensor; labels: (N,) digits 0..9; seed: seeds every random draw.
+    Returns:
+        dict of tensors "w1" (C1, 1, 3, 3), "b1" (C1,), "w2" (C2, C1, 3, 3), "b2" (C2,), "W" (C2, 10), "b" (10,),
+        with C1 <= 16 and C2 <= 32.
+    """
+    ### BEGIN SOLUTION
+    g = torch.Generator().manual_seed(seed)
+    c1, c2 = channels
+    params = {"w1": torch.randn(c1, 1, 3, 3, generator=g) * math.sqrt(2 / 9), "b1": torch.zeros(c1),
+              "w2": torch.randn(c2, c1, 3, 3, generator=g) * math.sqrt(2 / (9 * c1)), "b2": torch.zeros(c2),
+              "W": torch.randn(c2, 10, generator=g) / math.sqrt(c2), "b": torch.zeros(10)}
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v = {k: torch.zeros_like(p) for k, p in params.items()}
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, images.shape[0], (batch_size,), generator=g)
+        _, grads = cnn_gradients(params, images[idx], labels[idx])
+        for k in params:
+            m[k] = 0.9 * m[k] + 0.1 * grads[k]
+            v[k] = 0.999 * v[k] + 0.001 * grads[k] * grads[k]
+            params[k] = params[k] - lr * (m[k] / (1 - 0.9 ** step)) / ((v[k] / (1 - 0.999 ** step)).sqrt() + 1e-8)
+    return params
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_digits_cnn", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+import time
+from course.shifted_digits import cnn_accuracy, load_shifted_digits
+
+digits_train, labels_train, digits_test, labels_test = load_shifted_digits(seed=0)
+_threads = torch.get_num_threads()
+torch.set_num_threads(1)  # small matrices: one thread is as fast, as when the grader trains it
+try:
+    _start = time.perf_counter()
+    _params = train_digits_cnn(digits_train, labels_train, seed=0)
+    _seconds = time.perf_counter() - _start
+finally:
+    torch.set_num_threads(_threads)
+_keys = ("w1", "b1", "w2", "b2", "W", "b")
+expect_true(isinstance(_params, dict) and set(_keys) <= set(_params),
+            'train_digits_cnn must return a dict with the keys "w1", "b1", "w2", "b2", "W" and "b".')
+_c1, _c2 = _params["w1"].shape[0], _params["w2"].shape[0]
+expect_true(_c1 <= 16 and _c2 <= 32, f"the network has C1 = {_c1} and C2 = {_c2} filters; at most 16 and 32.")
+for _name, _shape in (("w1", (_c1, 1, 3, 3)), ("b1", (_c1,)), ("w2", (_c2, _c1, 3, 3)), ("b2", (_c2,)),
+                      ("W", (_c2, 10)), ("b", (10,))):
+    expect_shape(_params[_name], _shape, what=f"params[{_name!r}]")
+_accuracy = cnn_accuracy(_params, digits_test, labels_test)
+print(f"held-out accuracy {_accuracy:.3f} (target 0.6; a linear classifier on the pixels: about 0.35), "
+      f"trained in {_seconds:.1f} s")
+expect_true(_accuracy >= 0.6, f"the held-out accuracy {_accuracy:.3f} is below the target 0.6",
+            hint="Every piece must be right first (Exercise 14 and the layers it calls); then look at the "
+                 "initial weights (Hint 1) and the schedule (Hint 2).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_digits_cnn_2", "locked": true, "points": 6, "schema_version": 3, "solution": false}
+# Hidden tests: two more seeds, on splits of the grader's, measured on held-out digits it keeps.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("train_digits_cnn", train_digits_cnn)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Is your network invariant? Pick a held-out digit: the grid shows the network's prediction for the same
+# digit pasted at every position of the canvas where it fits (green where it is right). A linear classifier
+# on the pixels would need to have seen the digit at each of those places; your network reads it anywhere.
+
+# %%
+from course.shifted_digits import cnn_forward
+
+
+def show_wandering_digit(index=0):
+    if "_params" not in globals():
+        print("This demo needs train_digits_cnn (exercise 15): implement it and run its test cell first.")
+        return
+    image = digits_test[index, 0]
+    rows, cols = (image.sum(1) > 0).nonzero()[:, 0], (image.sum(0) > 0).nonzero()[:, 0]
+    ink = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]  # the digit's bounding box
+    n_rows, n_cols = 13 - ink.shape[0], 13 - ink.shape[1]
+    moved = torch.zeros(n_rows * n_cols, 1, 12, 12)
+    for k in range(n_rows * n_cols):
+        i, j = divmod(k, n_cols)
+        moved[k, 0, i:i + ink.shape[0], j:j + ink.shape[1]] = ink
+    predictions = cnn_forward(_params, moved).argmax(1).reshape(n_rows, n_cols)
+    label = labels_test[index].item()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.5))
+    axes[0].imshow(image, cmap="gray_r")
+    axes[0].set_title(f"label {label}, predicted {predictions[rows.min(), cols.min()].item()}")
+    axes[1].imshow((predictions == label).float(), cmap="RdYlGn", vmin=0, vmax=1)
+    for i in range(n_rows):
+        for j in range(n_cols):
+            axes[1].text(j, i, str(predictions[i, j].item()), ha="center", va="center", fontsize=8)
+    axes[1].set_title(f"right at {(predictions == label).sum().item()} of {n_rows * n_cols} positions")
+    for ax in axes:
+        ax.set_xticks([]); ax.set_yticks([])
+    plt.show()
+
+
+interact(show_wandering_digit, index=(0, 40, 1));
+
+# %% [markdown]
+# ## 10. Style: the Gram matrix
+#
+# Style transfer (discussion 5, §5) repaints an image $x$ in the style of another image $a$ by running both
+# through a CNN and matching *statistics* of their feature maps that forget where things are: the
+# **Gram matrix** of a feature map records how strongly each pair of channels fires together, averaged over
+# all positions. Flatten the map of one image to $F$ of shape $C \times M$, with $M = HW$ positions; then
+#
+# $$G = \tfrac{1}{M}\, F F^\top \in \mathbb R^{C \times C}, \qquad G_{c c'} = \frac1M \sum_{m} F_{c m} F_{c' m}.$$
+#
+# We normalise by the number of **positions** $M$ (some write $F F^\top$ without a factor, or divide by $C M$):
+# then $G$ is an average, and the Gram matrices of maps of different sizes (a small generated image, a
+# large painting) can be compared directly. The **style loss** between a generated map $x$ and a style map
+# $s$ (of any size) is the squared Frobenius distance of their Gram matrices, summed over the batch,
+#
+# $$L = \sum_{n} \sum_{c, c'} \big(G(x)_{n c c'} - G(s)_{n c c'}\big)^2 .$$
+#
+# (The worksheet writes the unsquared norm $\|S(x) - S(a)\|_2$; style transfer as Gatys et al. define it, and
+# as here, uses its square, whose gradient is simpler.) Style transfer then runs gradient descent on the
+# *image*, so it needs $\partial L/\partial x$: derive it, in two steps (Exercises 17 and 18).
+#
+# ### Exercise 16: `gram_matrix`
+#
+# Implement `gram_matrix(features)` for `features` of shape `(N, C, H, W)`, returning the `(N, C, C)` Gram
+# matrices normalised by `H * W`, one per image, with one batched matrix product.
+
+# %% nbgrader={"grade": false, "grade_id": "gram_matrix", "locked": false, "schema_version": 3, "solution": true}
+def gram_matrix(features):
+    """Gram matrices of feature maps, normalised by the number of positions.
+
+    Args:
+        features: shape (N, C, H, W).
+    Returns:
+        tensor of shape (N, C, C): G[n] = F_n F_n^T / (H W) with F_n the (C, H*W) flattened map.
+    """
+    ### BEGIN SOLUTION
+    n, c = features.shape[:2]
+    flat = features.reshape(n, c, -1)
+    return flat @ flat.transpose(1, 2) / flat.shape[2]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_matrix", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f = torch.tensor([[[[1.0, 2.0, 0.0]], [[0.0, 1.0, 1.0]]]], dtype=torch.float64)  # C = 2 channels, M = 3 positions
+expect_close(gram_matrix(f), torch.tensor([[[5 / 3, 2 / 3], [2 / 3, 2 / 3]]], dtype=torch.float64),
+             what="gram_matrix of a 2-channel map with 3 positions",
+             hint="Entry (c, c') is the average over the positions of channel c times channel c'; the result is "
+                  "C x C, whatever the number of positions.")
+g = torch.Generator().manual_seed(16)
+f = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64)
+expect_shape(gram_matrix(f), (2, 3, 3), what="gram_matrix of a (2, 3, 4, 5) map")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_matrix_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gram_matrix", gram_matrix)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 17: `gram_backward`
+#
+# The stepping stone: the gradient through the Gram matrix alone. Given an upstream gradient
+# `dgram` $= \Gamma = \partial L/\partial G$ of shape `(N, C, C)` (for any loss $L$ of the Gram matrices; $\Gamma$ need
+# **not** be symmetric) and the maps `features` of shape `(N, C, H, W)`, return $\partial L/\partial F$, of the
+# shape of `features`. No autograd: derive it.
+#
+# <details><summary>Hint 1: where one entry of F goes</summary>
+#
+# $G_{a b} = \frac1M \sum_m F_{a m} F_{b m}$. The entry $F_{c m}$ appears in the terms with $a = c$ (row $c$ of
+# $G$) and in those with $b = c$ (column $c$). What is $\partial G_{c b}/\partial F_{c m}$, and
+# $\partial G_{a c}/\partial F_{c m}$?
+# </details>
+#
+# <details><summary>Hint 2: summing the two paths</summary>
+#
+# $\partial L/\partial F_{c m} = \sum_b \Gamma_{c b}\, \partial G_{c b}/\partial F_{c m} + \sum_a \Gamma_{a c}\,
+# \partial G_{a c}/\partial F_{c m}$: two matrix products of $\Gamma$ (once as it is, once transposed) with $F$,
+# each divided by $M$.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "gram_backward", "locked": false, "schema_version": 3, "solution": true}
+def gram_backward(dgram, features):
+    """Gradient with respect to the feature maps, given the gradient on their Gram matrices.
+
+    Args:
+        dgram: upstream gradient dL/dG, shape (N, C, C), not necessarily symmetric.
+        features: shape (N, C, H, W).
+    Returns:
+        dL/dfeatures, shape (N, C, H, W).
+    """
+    ### BEGIN SOLUTION
+    n, c, h, w = features.shape
+    both = dgram + dgram.transpose(1, 2)
+    return (both @ features.reshape(n, c, h * w) / (h * w)).reshape(features.shape)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_backward", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f = torch.tensor([[[[1.0, 2.0, 0.0]], [[0.0, 1.0, 1.0]]]], dtype=torch.float64)  # C = 2, M = 3
+dgram = torch.tensor([[[0.0, 3.0], [0.0, 0.0]]], dtype=torch.float64)  # only G[0, 1] = (1/3) sum_m F[0, m] F[1, m]
+expect_close(gram_backward(dgram, f), torch.tensor([[[[0.0, 1.0, 1.0]], [[1.0, 2.0, 0.0]]]], dtype=torch.float64),
+             what="gram_backward with a gradient on G[0, 1] only",
+             hint="G[0, 1] moves with channel 0 (scaled by channel 1) AND with channel 1 (scaled by channel 0).")
+g = torch.Generator().manual_seed(17)
+x = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64)
+dgram = torch.randn(2, 3, 3, generator=g, dtype=torch.float64)
+xr = x.clone().requires_grad_()
+flat = xr.reshape(2, 3, 20)
+((flat @ flat.transpose(1, 2) / 20) * dgram).sum().backward()
+expect_close(gram_backward(dgram, x), xr.grad, what="gram_backward with a random (non-symmetric) dgram vs autograd",
+             hint="Each entry of F reaches G through a row and through a column (Hint 2).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gram_backward_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gram_backward", gram_backward)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 18: `style_loss`
+#
+# Implement `style_loss(features, style_features)` for `features` of shape `(N, C, H, W)` and `style_features`
+# of shape `(N, C, H', W')` (its own size): return `(loss, dfeatures)`, the loss $L$ above as a 0-dim tensor
+# and its gradient with respect to `features`, of the shape of `features`. Derive the gradient (no autograd);
+# write $D_n = G(x)_n - G(s)_n$.
+#
+# <details><summary>Hint 1: the gradient on the Gram matrix</summary>
+#
+# $L$ is a sum of squares of the entries of $D$, and $G(s)$ does not depend on $x$: what is
+# $\partial L / \partial G(x)_{n c c'}$?
+# </details>
+#
+# <details><summary>Hint 2: through the product</summary>
+#
+# Your `gram_backward` (Exercise 17) takes that gradient the rest of the way. Is $D$ symmetric, and what
+# does that make of its two terms?
+# </details>
+#
+# <details><summary>Hint 3: the result</summary>
+#
+# $\dfrac{\partial L}{\partial F_n} = \dfrac{4}{M}\, D_n F_n$, reshaped to `(C, H, W)`; the factor 4 is
+# 2 from the square times 2 from $F$ appearing twice in $F F^\top$.
+# </details>
+
+# %% nbgrader={"grade": false, "grade_id": "style_loss", "locked": false, "schema_version": 3, "solution": true}
+def style_loss(features, style_features):
+    """Squared Frobenius distance of Gram matrices, summed over the batch, and its gradient.
+
+    Args:
+        features: (N, C, H, W), the generated image's map.
+        style_features: (N, C, H', W'), the style image's map.
+    Returns:
+        (loss, dfeatures): loss a 0-dim tensor; dfeatures of the shape of features.
+    """
+    ### BEGIN SOLUTION
+    n, c, h, w = features.shape
+    diff = gram_matrix(features) - gram_matrix(style_features)
+    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (h * w)
+    return (diff * diff).sum(), grad.reshape(features.shape)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_style_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+loss, grad = style_loss(torch.ones(1, 1, 2, 2, dtype=torch.float64), torch.zeros(1, 1, 3, 3, dtype=torch.float64))
+expect_close(loss, torch.tensor(1.0, dtype=torch.float64), what="style_loss(ones (1, 1, 2, 2), zeros (1, 1, 3, 3))[0]",
+             hint="G of a map of ones is 1 (an average); the style map's is 0.")
+g = torch.Generator().manual_seed(17)
+x = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64)
+s = torch.randn(2, 3, 6, 3, generator=g, dtype=torch.float64)
+xr = x.clone().requires_grad_()
+gx, gs = xr.reshape(2, 3, 20), s.reshape(2, 3, 18)
+torch_loss = ((gx @ gx.transpose(1, 2) / 20 - gs @ gs.transpose(1, 2) / 18) ** 2).sum()
+torch_loss.backward()
+loss, grad = style_loss(x, s)
+expect_close(loss, torch_loss.detach(), what="style_loss for maps of different sizes",
+             hint="Each Gram matrix is normalised by the positions of its own map.")
+expect_close(grad, xr.grad, what="the gradient vs autograd",
+             hint="The square contributes its own factor before the Gram matrix's backward (Hints 1-2).")
+
+# %% nbgrader={"grade": true, "grade_id": "test_style_loss_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other shapes, random seeds, edge cases) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("style_loss", style_loss)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## What you built
 #
 # - `conv_output_size`: $\lfloor (H + 2P - D(K-1) - 1)/S \rfloor + 1$, the bookkeeping behind every CNN.
@@ -1331,6 +1804,11 @@ interact(show_feature_maps, index=(0, 40, 1));
 # - `conv_transpose2d`: the adjoint of a convolution, the upsampling layer of segmentation networks.
 # - `box_iou` and `nms`: the post-processing of every object detector.
 # - A 1370-parameter CNN that reads digits, with filters that look like edge detectors.
+# - `cnn_gradients` and `train_digits_cnn`: a network's backward pass chained from your own layers, and a CNN
+#   trained by it that reads digits wherever they are on the canvas, where a linear classifier on the
+#   pixels fails.
+# - `gram_matrix`, `gram_backward` and `style_loss`: the statistics of a feature map that forget where
+#   things are, and the gradient style transfer descends, derived by you.
 #
 # **Next:** chapter 08 (recurrent networks) shares weights across *time* instead of space: a recurrent
 # network applies the same cell at every step of a sequence, and its backward pass (backpropagation through
