@@ -28,6 +28,8 @@ __all__ = [
     "gae_advantages",
     "dqn_target",
     "double_dqn_target",
+    "ReplayBuffer",
+    "actor_critic_losses",
     "ppo_clip_objective",
     "puct_select",
     "fit_tabular_policy",
@@ -292,6 +294,90 @@ def double_dqn_target(rewards, next_q_online, next_q_target, dones, gamma):
     best = next_q_online.argmax(-1, keepdim=True)
     value = next_q_target.to(rewards.dtype).gather(-1, best).squeeze(-1)
     return rewards + gamma * (1.0 - dones.to(rewards.dtype)) * value
+
+
+class ReplayBuffer:
+    r"""Experience replay: a ring of ``capacity`` transitions, sampled uniformly without replacement.
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+    Each transition is one row of ``dim`` numbers (e.g. ``s, a, r, s', done`` packed side by side). Storage
+    is a ``(capacity, dim)`` tensor used as a ring: the ``k``-th push (counting from 0) writes slot
+    ``k % capacity``, so once the ring is full every push replaces the **oldest** transition. Only the filled
+    slots are ever sampled.
+
+    Args:
+        capacity: the number of slots; dim: numbers per transition; dtype: the storage dtype.
+
+    Methods:
+        ``push(transition)``: stores a copy of the ``(dim,)`` tensor ``transition``.
+        ``sample(batch_size, generator)``: ``storage[torch.randperm(len(self), generator=generator)[:batch_size]]``,
+        a ``(batch_size, dim)`` tensor (``ValueError`` if ``batch_size > len(self)``).
+        ``len(buffer)``: the number of filled slots, ``min(pushes, capacity)``.
+
+    Example:
+        >>> buf = ReplayBuffer(2, 1)
+        >>> for x in (1.0, 2.0, 3.0):
+        ...     buf.push(torch.tensor([x]))
+        >>> len(buf), buf.storage.flatten()
+        (2, tensor([3., 2.]))
+    """
+
+    def __init__(self, capacity, dim, dtype=torch.float32):
+        self.capacity = capacity
+        self.storage = torch.zeros(capacity, dim, dtype=dtype)
+        self.position = 0  # the slot the next push writes
+        self.size = 0
+
+    def push(self, transition):
+        self.storage[self.position] = torch.as_tensor(transition, dtype=self.storage.dtype)
+        self.position = (self.position + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size, generator):
+        if batch_size > self.size:
+            raise ValueError(f"cannot draw {batch_size} distinct transitions from {self.size} stored")
+        return self.storage[torch.randperm(self.size, generator=generator)[:batch_size]]
+
+    def __len__(self):
+        return self.size
+
+
+def actor_critic_losses(log_probs, values, next_values, rewards, dones, gamma, entropies=None, entropy_coef=0.0):
+    r"""The two losses of one-step advantage actor-critic, averaged over a batch of transitions.
+
+    Introduced in chapter 16 (Policy gradients, Q-learning with networks, self-play).
+
+    With the TD target :math:`y = r + \gamma (1 - \mathrm{done}) V(s')` treated as a **constant** and the
+    advantage estimate :math:`\delta = y - V(s)`:
+
+    * critic: :math:`\frac1N \sum_i \delta_i^2`, whose gradient reaches :math:`V(s_i)` only (a semi-gradient);
+    * actor: :math:`-\frac1N \sum_i \log\pi(a_i|s_i)\, \delta_i - \beta \frac1N \sum_i H_i`, with
+      :math:`\delta` a constant (its gradient reaches the log-probabilities and the entropies only).
+
+    Args:
+        log_probs: :math:`\log\pi(a_i|s_i)`, shape ``(N,)``; values: :math:`V(s_i)`, shape ``(N,)``;
+        next_values: :math:`V(s'_i)`, shape ``(N,)``; rewards: ``(N,)``; dones: ``(N,)``, 1/``True`` when
+        :math:`s'_i` is terminal; gamma: discount factor.
+        entropies: optional :math:`H_i`, the policy's entropy at :math:`s_i`, shape ``(N,)``;
+        entropy_coef: :math:`\beta` (the bonus is only added when ``entropies`` is given).
+
+    Returns:
+        ``(actor_loss, critic_loss)``, two 0-d tensors in the dtype of ``values``.
+
+    Example:
+        >>> actor_critic_losses(torch.tensor([-1.0]), torch.tensor([1.0]), torch.tensor([4.0]),
+        ...                     torch.tensor([1.0]), torch.tensor([0.0]), 0.5)
+        (tensor(2.), tensor(4.))
+    """
+    mask = 1.0 - dones.to(values.dtype)
+    target = (rewards.to(values.dtype) + gamma * mask * next_values).detach()
+    delta = target - values
+    critic_loss = (delta ** 2).mean()
+    actor_loss = -(log_probs * delta.detach()).mean()
+    if entropies is not None:
+        actor_loss = actor_loss - entropy_coef * entropies.mean()
+    return actor_loss, critic_loss
 
 
 def ppo_clip_objective(log_probs, old_log_probs, advantages, eps=0.2):

@@ -22,6 +22,9 @@ __all__ = [
     "gaussian_nll",
     "standardized_means",
     "empirical_risk",
+    "huber_loss",
+    "huber_grad",
+    "gaussian_map_mean",
     "shrink_group_means",
     "consistency_answer",
     "cramer_rao_answer",
@@ -282,6 +285,93 @@ def empirical_risk(predictions, targets, loss="squared", dim=-1):
     if loss == "absolute":
         return errors.abs().mean(dim=dim)
     raise ValueError(f"loss must be 'squared' or 'absolute', got {loss!r}")
+
+
+def huber_loss(residuals, delta=1.0):
+    r"""The Huber loss of each residual: quadratic near zero, linear in the tails, continuous at ``delta``.
+
+    Introduced in chapter 01 (The learning recipe, probability, estimators).
+
+    .. math::
+        \rho_\delta(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
+                                     \delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}
+
+    Both the value and the slope match at :math:`|r| = \delta`. ``delta -> inf`` gives half the squared
+    loss, ``delta -> 0`` (divided by ``delta``) the absolute loss.
+
+    Args:
+        residuals: tensor of any shape (``y - prediction``).
+        delta: the threshold :math:`\delta > 0` between the two regimes (a number).
+
+    Returns:
+        Elementwise losses, shape and dtype of ``residuals``.
+
+    Example::
+
+        >>> huber_loss(torch.tensor([0.5, -2.0, 3.0]), delta=1.0)
+        tensor([0.1250, 1.5000, 2.5000])
+    """
+    size = residuals.abs()
+    return torch.where(size <= delta, 0.5 * residuals * residuals, delta * (size - 0.5 * delta))
+
+
+def huber_grad(residuals, delta=1.0):
+    r"""The derivative :math:`\psi_\delta(r) = \rho_\delta'(r)` of the Huber loss in the residual.
+
+    Introduced in chapter 01 (The learning recipe, probability, estimators).
+
+    :math:`\psi_\delta(r) = r` for :math:`|r| \le \delta` and :math:`\delta\,\mathrm{sign}(r)` beyond: the
+    residual clipped to :math:`[-\delta, \delta]`. A large residual pulls with a bounded force, which is why
+    the Huber M-estimator of a location (the :math:`c` with :math:`\sum_i \psi_\delta(y_i - c) = 0`) resists
+    outliers.
+
+    Args:
+        residuals: tensor of any shape; delta: the threshold (a number, ``> 0``).
+
+    Returns:
+        Elementwise derivatives, shape and dtype of ``residuals``.
+
+    Example::
+
+        >>> huber_grad(torch.tensor([0.5, -2.0, 3.0]), delta=1.0)
+        tensor([ 0.5000, -1.0000,  1.0000])
+    """
+    return residuals.clamp(-delta, delta)
+
+
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    r"""MAP estimate of a Gaussian mean under a Gaussian prior: a precision-weighted average.
+
+    Introduced in chapter 01 (The learning recipe, probability, estimators).
+
+    With :math:`x_1, \dots, x_n \sim \mathcal N(\mu, \sigma^2)` i.i.d. and the prior
+    :math:`\mu \sim \mathcal N(m, \tau^2)`, the posterior of :math:`\mu` is Gaussian and its mode (also its
+    mean) is
+
+    .. math:: \hat\mu_{\text{MAP}} = \frac{(n/\sigma^2)\,\bar x + (1/\tau^2)\, m}{n/\sigma^2 + 1/\tau^2},
+
+    the data's precision :math:`n/\sigma^2` against the prior's :math:`1/\tau^2`.
+
+    Args:
+        x: samples, shape ``(..., n, ...)`` with the ``n`` samples along ``dim``.
+        noise_var: :math:`\sigma^2`, a number or a tensor broadcastable to the output shape.
+        prior_mean: :math:`m`, likewise; prior_var: :math:`\tau^2 > 0`, likewise.
+        dim: the dimension that holds the samples (default: the last one).
+
+    Returns:
+        The estimates, shape of ``x`` without ``dim``, dtype of ``x``.
+
+    Example::
+
+        >>> gaussian_map_mean(torch.tensor([2.0, 4.0]), 2.0, 0.0, 1.0)
+        tensor(1.5000)
+    """
+    n = x.shape[dim]
+    data_precision = n / noise_var
+    prior_precision = 1.0 / prior_var
+    estimate = (data_precision * sample_mean(x, dim=dim) + prior_precision * prior_mean) / (
+        data_precision + prior_precision)
+    return estimate.to(x.dtype)
 
 
 def shrink_group_means(x):

@@ -220,3 +220,73 @@ def test_train_cartpole_policy_clears_the_target_and_an_untrained_policy_does_no
     torch.manual_seed(0)
     untrained = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
     assert greedy_cartpole_return(cartpole_policy_from_state(untrained.state_dict())) < CARTPOLE_TARGET / 2
+
+
+
+def test_replay_buffer_ring_and_draws():
+    buf = ref.ReplayBuffer(3, 2, dtype=torch.float64)
+    for k in range(7):
+        buf.push(torch.tensor([k, -k], dtype=torch.float64))
+        assert len(buf) == min(k + 1, 3)
+    # push k lives in slot k % 3: pushes 6, 4, 5 after seven pushes
+    assert buf.storage[:, 0].tolist() == [6.0, 4.0, 5.0]
+    out = buf.sample(2, torch.Generator().manual_seed(3))
+    perm = torch.randperm(3, generator=torch.Generator().manual_seed(3))[:2]
+    assert torch.equal(out, buf.storage[perm])
+    assert len(set(out[:, 0].tolist())) == 2  # without replacement
+    with pytest.raises(ValueError):
+        buf.sample(4, torch.Generator())
+    pushed = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    buf.push(pushed)
+    pushed.zero_()
+    assert buf.storage[1].tolist() == [1.0, 2.0]  # a copy is stored
+
+
+def test_replay_buffer_draws_are_uniform_over_the_last_capacity_pushes():
+    buf = ref.ReplayBuffer(10, 1, dtype=torch.float64)
+    for k in range(25):
+        buf.push(torch.tensor([float(k)], dtype=torch.float64))
+    gen = torch.Generator().manual_seed(0)
+    counts = torch.zeros(25)
+    for _ in range(2000):
+        counts[buf.sample(3, gen).flatten().long()] += 1
+    assert counts[:15].sum() == 0
+    assert (counts[15:] - 600).abs().max() < 100  # 2000 * 3 / 10 per slot
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_actor_critic_losses_match_autograd_of_the_written_out_losses(dtype):
+    g = torch.Generator().manual_seed(5)
+    n = 9
+    lp = (-torch.rand(n, generator=g, dtype=dtype)).requires_grad_()
+    v = torch.randn(n, generator=g, dtype=dtype).requires_grad_()
+    nv = torch.randn(n, generator=g, dtype=dtype).requires_grad_()
+    h = torch.rand(n, generator=g, dtype=dtype).requires_grad_()
+    r = torch.randn(n, generator=g, dtype=dtype)
+    d = torch.tensor([0, 1, 0, 0, 1, 0, 0, 0, 1], dtype=torch.bool)
+    actor, critic = ref.actor_critic_losses(lp, v, nv, r, d, 0.9, entropies=h, entropy_coef=0.3)
+    assert actor.dtype == critic.dtype == dtype and actor.dim() == critic.dim() == 0
+    rs, nvs, vs = r.tolist(), nv.detach().tolist(), v.detach().tolist()
+    delta = [rs[i] + (0.0 if d[i] else 0.9 * nvs[i]) - vs[i] for i in range(n)]
+    delta_t = torch.tensor(delta, dtype=torch.float64)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(critic.double(), (delta_t ** 2).mean(), **tol)
+    torch.testing.assert_close(actor.double(), -(lp.double().detach() * delta_t).mean() - 0.3 * h.double().detach().mean(), **tol)
+    g_lp, g_v, g_nv, g_h = torch.autograd.grad(critic, (lp, v, nv, h), retain_graph=True, allow_unused=True)
+    assert g_lp is None and g_nv is None and g_h is None  # the critic moves V(s) only
+    torch.testing.assert_close(g_v.double(), -2 * delta_t / n, **tol)
+    g_lp, g_v, g_nv, g_h = torch.autograd.grad(actor, (lp, v, nv, h), allow_unused=True)
+    assert g_v is None and g_nv is None  # the actor never trains the critic
+    torch.testing.assert_close(g_lp.double(), -delta_t / n, **tol)
+    torch.testing.assert_close(g_h.double(), torch.full((n,), -0.3 / n, dtype=torch.float64), **tol)
+
+
+def test_actor_critic_advantage_is_the_td_error_of_one_step():
+    g = torch.Generator().manual_seed(6)
+    v = torch.randn(4, 6, generator=g, dtype=torch.float64)
+    r = torch.randn(4, 5, generator=g, dtype=torch.float64)
+    d = (torch.rand(4, 5, generator=g) < 0.3).double()
+    td = ref.td_errors(r, v, d, 0.95)
+    _, critic = ref.actor_critic_losses(torch.zeros(20, dtype=torch.float64), v[:, :-1].reshape(-1),
+                                        v[:, 1:].reshape(-1), r.reshape(-1), d.reshape(-1), 0.95)
+    torch.testing.assert_close(critic, (td ** 2).mean())

@@ -266,3 +266,44 @@ def test_shrinkage_is_per_problem_shift_equivariant_and_keeps_dtype():
 
 def test_concept_answers_are_letters():
     assert [st.consistency_answer(), st.cramer_rao_answer(), st.robust_loss_answer()] == ["c", "b", "a"]
+
+
+@pytest.mark.parametrize("delta", [0.3, 1.0, 2.5])
+def test_huber_loss_matches_torch_and_its_gradient_matches_autograd(delta):
+    g = torch.Generator().manual_seed(21)
+    r = 3.0 * torch.randn(4, 50, generator=g, dtype=torch.float64)
+    r[0, :4] = torch.tensor([delta, -delta, 0.0, 1e6], dtype=torch.float64)
+    expected = torch.nn.functional.huber_loss(r, torch.zeros_like(r), reduction="none", delta=delta)
+    torch.testing.assert_close(st.huber_loss(r, delta), expected)
+    leaf = r.clone().requires_grad_(True)
+    torch.nn.functional.huber_loss(leaf, torch.zeros_like(leaf), reduction="sum", delta=delta).backward()
+    torch.testing.assert_close(st.huber_grad(r, delta), leaf.grad)
+    assert st.huber_loss(r.float(), delta).dtype == torch.float32
+    assert st.huber_grad(r.float(), delta).dtype == torch.float32
+
+
+def test_huber_location_resists_outliers_where_the_mean_does_not():
+    g = torch.Generator().manual_seed(22)
+    y = torch.randn(101, generator=g, dtype=torch.float64)
+    y[:10] += 100.0
+    c = y.median()
+    for _ in range(300):
+        c = c + st.huber_grad(y - c, 1.0).mean()
+    assert abs(float(st.huber_grad(y - c, 1.0).sum())) < 1e-9  # the forces balance
+    assert abs(float(c)) < 0.3 < 5.0 < float(y.mean())
+
+
+def test_gaussian_map_mean_maximizes_the_log_posterior():
+    g = torch.Generator().manual_seed(23)
+    x = 2.0 + 1.5 * torch.randn(5, 12, generator=g, dtype=torch.float64)
+    noise, m, tau2 = 2.25, torch.linspace(-2, 2, 5, dtype=torch.float64), 0.7
+    mu = st.gaussian_map_mean(x, noise, m, tau2).clone().requires_grad_(True)
+    log_post = -((mu - m) ** 2) / (2 * tau2) - ((x - mu[:, None]) ** 2).sum(-1) / (2 * noise)
+    (grad,) = torch.autograd.grad(log_post.sum(), mu)
+    torch.testing.assert_close(grad, torch.zeros(5, dtype=torch.float64), atol=1e-10, rtol=0)
+    # limits: flat prior -> sample mean, certain prior -> prior mean; float32 kept
+    torch.testing.assert_close(st.gaussian_map_mean(x, noise, m, 1e14), x.mean(-1))
+    torch.testing.assert_close(st.gaussian_map_mean(x, noise, m, 1e-14), m)
+    assert st.gaussian_map_mean(x.float(), noise, 0.0, tau2).dtype == torch.float32
+    torch.testing.assert_close(st.gaussian_map_mean(x.T, noise, m, tau2, dim=0),
+                               st.gaussian_map_mean(x, noise, m, tau2))

@@ -227,6 +227,108 @@ def _empirical_risk_cases():
     yield Case("perfect predictions give zero risk", (y, y.clone(), "absolute"), expected=0.0)
 
 
+# -- a robust loss: Huber ------------------------------------------------------------------------------------
+
+def _huber_loop(r, delta):
+    """Oracle: the two branches written out, one residual at a time, in float64."""
+    out = [0.5 * v * v if abs(v) <= delta else delta * (abs(v) - 0.5 * delta) for v in r.reshape(-1).tolist()]
+    return torch.tensor(out, dtype=F64).reshape(r.shape).to(r.dtype)
+
+
+def _huber_grad_loop(r, delta):
+    out = [v if abs(v) <= delta else math.copysign(delta, v) for v in r.reshape(-1).tolist()]
+    return torch.tensor(out, dtype=F64).reshape(r.shape).to(r.dtype)
+
+
+def _huber_residuals(delta):
+    """Both regimes on both sides, the kink itself, and zero."""
+    return torch.tensor([-4.0 * delta, -1.5 * delta, -delta, -0.6 * delta, -0.1 * delta, 0.0,
+                         0.3 * delta, 0.9 * delta, delta, 1.2 * delta, 2.0 * delta, 7.5 * delta], dtype=F64)
+
+
+@check("huber_loss", reference=ref.huber_loss,
+       hint="Near zero the loss is half the squared residual; beyond the threshold it grows linearly with the size of "
+            "the residual, with the slope and the VALUE it has at the threshold (the two pieces meet there).")
+def _huber_loss_cases():
+    g = _gen(110)
+    for delta in (1.0, 0.5, 2.5):
+        r = _huber_residuals(delta)
+        yield Case(f"both regimes, both signs and the kink, delta = {delta}", (r, delta), expected=_huber_loop(r, delta))
+    r = 3.0 * torch.randn(6, 20, generator=g, dtype=F64)
+    yield Case("float64 (6, 20), default delta = 1", (r,), expected=_huber_loop(r, 1.0))
+    r = 2.0 * torch.randn(40, generator=g)
+    yield Case("float32 vector, delta = 0.75", (r,), {"delta": 0.75}, expected=_huber_loop(r, 0.75))
+    r = torch.tensor([-2.0, 0.5, 3.0], dtype=F64)
+    yield Case("closed form, delta = 1", (r, 1.0), expected=torch.tensor([1.5, 0.125, 2.5], dtype=F64))
+    r = torch.tensor([-1e6, 1e6], dtype=F64)
+    yield Case("huge residuals stay linear (delta = 2)", (r, 2.0), expected=torch.tensor([2e6 - 2.0] * 2, dtype=F64))
+
+
+@check("huber_grad", reference=ref.huber_grad,
+       hint="The derivative of the loss in the RESIDUAL: the residual itself near zero; beyond the threshold a "
+            "force of constant size that still points the way the residual does.")
+def _huber_grad_cases():
+    g = _gen(111)
+    for delta in (1.0, 0.5, 2.5):
+        r = _huber_residuals(delta)
+        yield Case(f"both regimes, both signs and the kink, delta = {delta}", (r, delta),
+                   expected=_huber_grad_loop(r, delta))
+    r = 3.0 * torch.randn(5, 16, generator=g, dtype=F64)
+    yield Case("float64 (5, 16), default delta = 1", (r,), expected=_huber_grad_loop(r, 1.0))
+    r = 2.0 * torch.randn(30, generator=g)
+    yield Case("float32 vector, delta = 1.5", (r,), {"delta": 1.5}, expected=_huber_grad_loop(r, 1.5))
+    r = torch.tensor([-2.0, 0.5, 3.0], dtype=F64)
+    yield Case("closed form, delta = 1", (r, 1.0), expected=torch.tensor([-1.0, 0.5, 1.0], dtype=F64))
+
+
+# -- MAP of a Gaussian mean ----------------------------------------------------------------------------------
+
+def _map_oracle(x, noise_var, prior_mean, prior_var, dim=-1):
+    """Shrinkage form m + tau^2 / (tau^2 + sigma^2 / n) * (mean - m), in float64."""
+    xs = x.to(F64)
+    n = xs.shape[dim]
+    as64 = lambda v: v.to(F64) if isinstance(v, torch.Tensor) else torch.tensor(float(v), dtype=F64)  # noqa: E731
+    s2, m, t2 = as64(noise_var) / n, as64(prior_mean), as64(prior_var)
+    return (m + t2 / (t2 + s2) * (xs.mean(dim=dim) - m)).to(x.dtype)
+
+
+@check("gaussian_map_mean", reference=ref.gaussian_map_mean,
+       hint="The posterior weighs each source of information by its precision: the prior's is one over its "
+            "variance, the data's grows with the number of samples; the estimate sits between the prior mean and "
+            "the sample mean.")
+def _gaussian_map_mean_cases():
+    g = _gen(112)
+    x = torch.tensor([2.0, 4.0], dtype=F64)
+    yield Case("closed form: mean 3, sigma^2 = 2, prior N(0, 1): (1 * 3 + 1 * 0) / 2", (x, 2.0, 0.0, 1.0),
+               expected=torch.tensor(1.5, dtype=F64))
+    x = 1.0 + 2.0 * torch.randn(8, generator=g, dtype=F64)
+    args = (x, 4.0, -2.0, 0.5)
+    yield Case("n = 8, sigma^2 = 4, prior N(-2, 0.5)", args, expected=_map_oracle(*args))
+    x = 3.0 + torch.randn(5, 12, generator=g, dtype=F64)
+    args = (x, 1.0, 1.0, 3.0)
+    yield Case("float64 batch (5, 12), sigma^2 = 1, prior N(1, 3)", args, expected=_map_oracle(*args))
+    x = -1.0 + 3.0 * torch.randn(4, 6, generator=g)
+    args = (x, 9.0, 2.0, 0.25)
+    yield Case("float32 batch (4, 6), sigma^2 = 9, prior N(2, 0.25)", args, expected=_map_oracle(*args))
+    x = torch.randn(3, 7, 2, generator=g, dtype=F64) + 4.0
+    args = (x, 2.0, -1.0, 1.5)
+    yield Case("samples along dim=1 of (3, 7, 2)", args, {"dim": 1}, expected=_map_oracle(*args, dim=1))
+    x = 2.0 * torch.randn(6, 10, generator=g, dtype=F64)
+    noise = torch.linspace(0.5, 8.0, 6, dtype=F64)
+    pmean = torch.linspace(-3.0, 3.0, 6, dtype=F64)
+    pvar = torch.linspace(2.0, 0.2, 6, dtype=F64)
+    yield Case("a prior and a noise level per row (tensors of shape (6,))", (x, noise, pmean, pvar),
+               expected=_map_oracle(x, noise, pmean, pvar))
+    x = 5.0 + torch.randn(20, generator=g, dtype=F64)
+    yield Case("a very wide prior (tau^2 = 1e8) gives back the sample mean", (x, 1.0, -7.0, 1e8),
+               expected=_map_oracle(x, 1.0, -7.0, 1e8))
+    yield Case("a very narrow prior (tau^2 = 1e-8) gives back the prior mean", (x, 1.0, -7.0, 1e-8),
+               expected=_map_oracle(x, 1.0, -7.0, 1e-8))
+    x = torch.tensor([[10.0]], dtype=F64)
+    yield Case("one sample: equal precisions average the sample and the prior mean", (x, 2.0, 4.0, 2.0),
+               expected=torch.tensor([7.0], dtype=F64))
+
+
 # -- the make-it-work task: shrinkage of group means --------------------------------------------------------
 
 SHRINKAGE_GROUPS, SHRINKAGE_SIZE, SHRINKAGE_BATCH = 100, 10, 40

@@ -14,7 +14,7 @@ import math
 import torch
 
 from autograder.checks import Case, check
-from course.checks import diagnose_close
+from course.checks import diagnose_close, diagnose_contract
 from course.envs.imitation import WindyLine
 from solutions_lib import deep_rl as ref
 
@@ -291,6 +291,196 @@ def _double_dqn_target_cases():
     yield Case("ties in the online network go to the lowest index", (torch.zeros(3, dtype=F64), qo, qt,
                                                                       torch.zeros(3, dtype=F64), 1.0),
                expected=torch.tensor([4.0, 5.0, 1.0], dtype=F64))
+
+
+# ----------------------------------------------------------------------------- replay buffer
+
+def _replay_program(capacity, dim, n_pushes, samples, seed):
+    """The transitions pushed (row k = k + 1 + a fraction per column) and the draws: [(after push, batch, seed)]."""
+    rows = [[k + 1 + j / (2 * dim) for j in range(dim)] for k in range(n_pushes)]
+    return rows, [(after, batch, seed + i) for i, (after, batch) in enumerate(samples)]
+
+
+def _replay_probe(cls, case):
+    """In the kernel: build the buffer, push the rows one by one, sample at the stated points."""
+    capacity, dim, dtype, n_pushes, samples, seed = case.spec
+    rows, draws = _replay_program(capacity, dim, n_pushes, samples, seed)
+    buf = cls(capacity, dim, dtype=dtype)
+    lengths, drawn = [], []
+    for k, row in enumerate(rows):
+        buf.push(torch.tensor(row, dtype=dtype))
+        lengths.append(int(len(buf)))
+        for after, batch, gen_seed in draws:
+            if after == k + 1:
+                out = buf.sample(batch, torch.Generator().manual_seed(gen_seed))
+                drawn.append(out.detach().clone() if isinstance(out, torch.Tensor) else out)
+    return {"lengths": lengths, "samples": drawn}
+
+
+def _replay_oracle(capacity, dim, dtype, n_pushes, samples, seed):
+    """A plain-Python ring: slot k % capacity holds push k; draws index the filled slots by randperm."""
+    rows, draws = _replay_program(capacity, dim, n_pushes, samples, seed)
+    slots, lengths, drawn = [None] * capacity, [], []
+    for k, row in enumerate(rows):
+        slots[k % capacity] = row
+        filled = min(k + 1, capacity)
+        lengths.append(filled)
+        for after, batch, gen_seed in draws:
+            if after == k + 1:
+                order = torch.randperm(filled, generator=torch.Generator().manual_seed(gen_seed))[:batch]
+                drawn.append(torch.tensor([slots[i] for i in order.tolist()], dtype=dtype).reshape(batch, dim))
+    return {"lengths": lengths, "samples": drawn}
+
+
+def _replay_compare(got, expected, case):
+    if not isinstance(got, dict) or set(got) != {"lengths", "samples"}:
+        return "the probe of your class returned something unexpected."
+    capacity = case.spec[0]
+    for k, (n, want) in enumerate(zip(got["lengths"], expected["lengths"])):
+        if n != want:
+            return (f"after {k + 1} pushes into a buffer of capacity {capacity}, len(buffer) is {n}, expected {want} "
+                    "(the number of filled slots).")
+    for i, (out, want) in enumerate(zip(got["samples"], expected["samples"])):
+        after, batch = case.spec[4][i]
+        what = f"sample({batch}, generator) after {after} pushes into a buffer of capacity {capacity}"
+        problem = diagnose_contract(out, want, what=what) or diagnose_close(out, want, what=what)
+        if problem:
+            return problem
+    return None
+
+
+@check("ReplayBuffer", compare=_replay_compare, probe=_replay_probe,
+       hint="Think of the storage as a clock face: the write position advances one slot per push and wraps to the "
+            "first slot, so a full ring always loses its OLDEST transition; a draw is a permutation of the FILLED "
+            "slots only, cut to the batch size.")
+def _replay_buffer_cases():
+    programs = [
+        ("capacity 5, 3 pushes: draw 2 from the filled part", (5, 3, F64, 3, [(3, 2)], 1700)),
+        ("capacity 4, 4 pushes: draw all 4 (a permutation)", (4, 2, F64, 4, [(4, 4)], 1701)),
+        ("capacity 4, 5 pushes: the first push is overwritten", (4, 2, F64, 5, [(5, 4)], 1702)),
+        ("capacity 3, 11 pushes (three wrap-arounds), a draw after each of the last four",
+         (3, 2, F64, 11, [(8, 3), (9, 3), (10, 2), (11, 3)], 1703)),
+        ("capacity 8, 30 pushes, float32 rows of 5, draws while filling and once full",
+         (8, 5, F32, 30, [(2, 2), (6, 3), (8, 8), (13, 5), (30, 6)], 1704)),
+        ("capacity 1: every push replaces the only slot", (1, 3, F64, 4, [(1, 1), (4, 1)], 1705)),
+        ("capacity 50, 120 pushes, batches of 32", (50, 4, F64, 120, [(40, 32), (77, 32), (120, 32)], 1706)),
+    ]
+    for label, spec in programs:
+        yield Case(label, (), expected=_replay_oracle(*spec), spec=spec)
+
+
+# ----------------------------------------------------------------------------- actor-critic
+
+_AC_INPUTS = ("log_probs", "values", "next_values", "entropies")
+
+
+def _ac_probe(fn, case):
+    """In the kernel: call with fresh leaves for the differentiable inputs; record both losses and their gradients."""
+    args = list(case.args)
+    kwargs = dict(case.kwargs)
+    leaves = []
+    for i in (0, 1, 2):
+        args[i] = args[i].detach().clone().requires_grad_(True)
+        leaves.append(args[i])
+    if kwargs.get("entropies") is not None:
+        kwargs["entropies"] = kwargs["entropies"].detach().clone().requires_grad_(True)
+        leaves.append(kwargs["entropies"])
+    out = fn(*args, **kwargs)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"kind": type(out).__name__}
+    record = {"kind": "pair"}
+    for name, loss in zip(("actor", "critic"), out):
+        if not isinstance(loss, torch.Tensor):
+            record[name] = (loss, None)
+            continue
+        grads = None
+        if loss.requires_grad and loss.dim() == 0:
+            grads = torch.autograd.grad(loss, leaves, retain_graph=True, allow_unused=True)
+            grads = [torch.zeros_like(x) if g is None else g.detach() for g, x in zip(grads, leaves)]
+        record[name] = (loss.detach(), grads)
+    return record
+
+
+def _ac_expected(log_probs, values, next_values, rewards, dones, gamma, entropies=None, entropy_coef=0.0):
+    """Independent float64 oracle: the losses, and their gradients written out by hand."""
+    lp, v, nv, r = (x.to(F64) for x in (log_probs, values, next_values, rewards))
+    n = v.shape[0]
+    delta = r + gamma * (1.0 - dones.to(F64)) * nv - v
+    actor = -(lp * delta).sum() / n
+    zero = torch.zeros(n, dtype=F64)
+    actor_grads = [-delta / n, zero, zero]
+    critic_grads = [zero, -2.0 * delta / n, zero]
+    if entropies is not None:
+        actor = actor - entropy_coef * entropies.to(F64).sum() / n
+        actor_grads.append(torch.full((n,), -entropy_coef / n, dtype=F64))
+        critic_grads.append(zero)
+    return {"actor": (actor, actor_grads), "critic": ((delta ** 2).sum() / n, critic_grads)}
+
+
+def _ac_compare(got, expected, case):
+    dtype = case.args[1].dtype
+    if not isinstance(got, dict) or got.get("kind") != "pair":
+        kind = got.get("kind") if isinstance(got, dict) else type(got).__name__
+        return f"actor_critic_losses should return a pair (actor_loss, critic_loss), got {kind}."
+    names = _AC_INPUTS if case.kwargs.get("entropies") is not None else _AC_INPUTS[:3]
+    for part in ("actor", "critic"):
+        value, grads = got[part]
+        want_value, want_grads = expected[part]
+        problem = diagnose_contract(value, want_value.to(dtype), what=f"the {part} loss") or \
+            diagnose_close(value, want_value.to(dtype), what=f"the {part} loss")
+        if problem:
+            return problem
+        if grads is None:
+            return (f"the {part} loss carries no gradient: an optimizer minimizes it by backpropagation, so build it "
+                    "from the inputs with torch operations and return a 0-d tensor")
+        for name, g, want in zip(names, grads, want_grads):
+            problem = diagnose_close(g, want.to(dtype), what=f"d {part}_loss / d {name}")
+            if problem:
+                return problem
+    return None
+
+
+def _ac_batch(seed, n, dtype=F64, p_done=0.3, with_entropy=True):
+    g = _gen(seed)
+    log_probs = -torch.rand(n, generator=g, dtype=dtype) * 2 - 0.05
+    values = torch.randn(n, generator=g, dtype=dtype) * 2
+    next_values = torch.randn(n, generator=g, dtype=dtype) * 2 + 1
+    rewards = torch.randn(n, generator=g, dtype=dtype)
+    dones = (torch.rand(n, generator=g) < p_done).to(dtype)
+    entropies = torch.rand(n, generator=g, dtype=dtype) + 0.2 if with_entropy else None
+    return log_probs, values, next_values, rewards, dones, entropies
+
+
+@check("actor_critic_losses", compare=_ac_compare, probe=_ac_probe,
+       hint="Ask of each loss which inputs the optimizer should move through it: the critic chases a FIXED target "
+            "(no gradient into the next state's value), the actor treats the advantage as a fixed weight (no "
+            "gradient into the values); a terminal next state has no future; the bonus REWARDS entropy.")
+def _actor_critic_cases():
+    f64 = F64
+    one = (torch.tensor([-1.0], dtype=f64), torch.tensor([1.0], dtype=f64), torch.tensor([4.0], dtype=f64),
+           torch.tensor([1.0], dtype=f64), torch.tensor([0.0], dtype=f64), 0.5)
+    yield Case("closed form: one transition, target 1 + 0.5 * 4 = 3, advantage 2", one, expected=_ac_expected(*one))
+    for label, seed, n, dtype, gamma, coef in [("float64, 16 transitions, gamma 0.99, entropy bonus 0.01",
+                                                1710, 16, F64, 0.99, 0.01),
+                                               ("float64, 40 transitions, gamma 0.9, entropy bonus 0.5",
+                                                1711, 40, F64, 0.9, 0.5),
+                                               ("float32, 24 transitions, gamma 0.95, entropy bonus 0.1",
+                                                1712, 24, F32, 0.95, 0.1)]:
+        lp, v, nv, r, d, h = _ac_batch(seed, n, dtype)
+        args = (lp, v, nv, r, d, gamma)
+        kwargs = {"entropies": h, "entropy_coef": coef}
+        yield Case(label, args, kwargs, expected=_ac_expected(*args, **kwargs))
+    lp, v, nv, r, d, _ = _ac_batch(1713, 20, F64, with_entropy=False)
+    yield Case("no entropies given (no bonus), gamma 0.8", (lp, v, nv, r, d, 0.8),
+               expected=_ac_expected(lp, v, nv, r, d, 0.8))
+    lp, v, nv, r, d, h = _ac_batch(1714, 12, F64, p_done=0.5)
+    bools = d.bool()
+    yield Case("boolean dones, half the next states terminal", (lp, v, nv, r, bools, 0.97),
+               {"entropies": h, "entropy_coef": 0.05}, expected=_ac_expected(lp, v, nv, r, bools, 0.97, h, 0.05))
+    lp, v, nv, r, _, h = _ac_batch(1715, 10, F64)
+    yes = torch.ones(10, dtype=F64)
+    yield Case("every next state terminal: the target is the reward alone", (lp, v, nv, r, yes, 0.9),
+               expected=_ac_expected(lp, v, nv, r, yes, 0.9))
 
 
 # ----------------------------------------------------------------------------- PPO

@@ -491,3 +491,123 @@ for _name, _right, _wrong in (("consistency_answer", "c", "abd"), ("cramer_rao_a
 
 # Make-it-work tasks, judged on a target (autograder.mutation leaves them to their registered mutants).
 JUDGED_ON_A_TARGET = ["shrink_group_means"]
+
+MUTANTS["huber_loss"] = {
+    "leaves out the 1/2 of the quadratic branch (the pieces no longer meet at delta)": """
+def huber_loss(residuals, delta=1.0):
+    size = residuals.abs()
+    return torch.where(size <= delta, residuals * residuals, delta * (size - 0.5 * delta))
+""",
+    "the linear branch is not shifted (delta |r|: a jump at delta)": """
+def huber_loss(residuals, delta=1.0):
+    size = residuals.abs()
+    return torch.where(size <= delta, 0.5 * residuals * residuals, delta * size)
+""",
+    "twice the Huber loss (r^2 and 2 delta |r| - delta^2)": """
+def huber_loss(residuals, delta=1.0):
+    size = residuals.abs()
+    return torch.where(size <= delta, residuals * residuals, 2 * delta * size - delta * delta)
+""",
+    "the linear branch uses r instead of |r| (negative outliers get a negative loss)": """
+def huber_loss(residuals, delta=1.0):
+    size = residuals.abs()
+    return torch.where(size <= delta, 0.5 * residuals * residuals, delta * (residuals - 0.5 * delta))
+""",
+}
+ALTERNATIVES["huber_loss"] = {
+    "clipped size: 1/2 min(|r|, delta)^2 + delta (|r| - min(|r|, delta))": """
+def huber_loss(residuals, delta=1.0):
+    size = residuals.abs()
+    inner = size.clamp(max=delta)
+    return 0.5 * inner * inner + delta * (size - inner)
+""",
+}
+MUTANTS["huber_grad"] = {
+    "the tail branch forgets the sign (delta for negative residuals too)": """
+def huber_grad(residuals, delta=1.0):
+    return torch.where(residuals.abs() <= delta, residuals, torch.full_like(residuals, delta))
+""",
+    "the derivative in the prediction, not the residual (the sign flipped everywhere)": """
+def huber_grad(residuals, delta=1.0):
+    return -residuals.clamp(-delta, delta)
+""",
+    "the derivative of r^2 near zero (2 r: a jump at the kink)": """
+def huber_grad(residuals, delta=1.0):
+    return torch.where(residuals.abs() <= delta, 2 * residuals, delta * residuals.sign())
+""",
+    "the tails pull with sign(r), not delta sign(r)": """
+def huber_grad(residuals, delta=1.0):
+    return torch.where(residuals.abs() <= delta, residuals, residuals.sign())
+""",
+}
+ALTERNATIVES["huber_grad"] = {
+    "two branches with torch.where and copysign, in a loop-free form": """
+def huber_grad(residuals, delta=1.0):
+    tail = torch.copysign(torch.full_like(residuals, delta), residuals)
+    return torch.where(residuals.abs() <= delta, residuals, tail)
+""",
+    "autograd through the Huber loss": """
+def huber_grad(residuals, delta=1.0):
+    r = residuals.detach().clone().requires_grad_(True)
+    size = r.abs()
+    loss = torch.where(size <= delta, 0.5 * r * r, delta * (size - 0.5 * delta)).sum()
+    (g,) = torch.autograd.grad(loss, r)
+    return g
+""",
+}
+MUTANTS["gaussian_map_mean"] = {
+    "the prior variance and the noise variance swapped": """
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    n = x.shape[dim]
+    data_precision = n / prior_var
+    prior_precision = 1.0 / noise_var
+    return (data_precision * x.mean(dim=dim) + prior_precision * prior_mean) / (data_precision + prior_precision)
+""",
+    "ignores the prior mean (shrinks towards 0)": """
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    n = x.shape[dim]
+    data_precision = n / noise_var
+    prior_precision = 1.0 / prior_var
+    return data_precision * x.mean(dim=dim) / (data_precision + prior_precision)
+""",
+    "weighs the sample mean by one sample's precision (forgets n)": """
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    data_precision = 1.0 / noise_var
+    prior_precision = 1.0 / prior_var
+    return (data_precision * x.mean(dim=dim) + prior_precision * prior_mean) / (data_precision + prior_precision)
+""",
+    "weights by the variances instead of the precisions": """
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    n = x.shape[dim]
+    s2 = noise_var / n
+    return (s2 * x.mean(dim=dim) + prior_var * prior_mean) / (s2 + prior_var)
+""",
+    "the maximum-likelihood estimate (the prior left out)": """
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    return x.mean(dim=dim)
+""",
+}
+ALTERNATIVES["gaussian_map_mean"] = {
+    "shrinkage form m + tau^2 / (tau^2 + sigma^2 / n) (mean - m), with a loop for the mean": """
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    n = x.shape[dim]
+    total = torch.zeros_like(x.select(dim, 0))
+    for i in range(n):
+        total = total + x.select(dim, i)
+    mean = total / n
+    factor = prior_var / (prior_var + noise_var / n)
+    return prior_mean + factor * (mean - prior_mean)
+""",
+}
+HINTS["huber_loss"] = {
+    "the linear branch is not shifted (delta |r|: a jump at delta)":
+        "the linear piece must take over where the quadratic one stops, with the same value there: compare both "
+        "pieces at |r| = delta.",
+}
+HINTS["gaussian_map_mean"] = {
+    "the prior variance and the noise variance swapped":
+        "the data's precision comes from the noise variance (and the number of samples), the prior's from the "
+        "prior variance.",
+    "weighs the sample mean by one sample's precision (forgets n)":
+        "the sample mean of n draws is n times as precise as one draw.",
+}

@@ -671,3 +671,125 @@ EQUIVALENT_MUTATIONS["policy_score"] = {
     "sign: `-1` -> `1` in `logits.shape[-1]`": "logits are (S, A) by statement: shape[1] is shape[-1]",
     "sign: `-1` -> `1` in `torch.softmax(logits, dim=-1)`": _TWO_D,
 }
+
+_BUFFER = '''
+class ReplayBuffer:
+    def __init__(self, capacity, dim, dtype=torch.float32):
+        self.capacity = capacity
+        self.storage = torch.zeros(capacity, dim, dtype=dtype)
+        self.position = 0
+        self.size = 0
+
+    def push(self, transition):
+        self.storage[self.position] = torch.as_tensor(transition, dtype=self.storage.dtype)
+        ADVANCE
+
+    def sample(self, batch_size, generator):
+        DRAW
+
+    def __len__(self):
+        return self.size
+'''
+_ADVANCE = ("self.position = (self.position + 1) % self.capacity\n"
+            "        self.size = min(self.size + 1, self.capacity)")
+_DRAW = "return self.storage[torch.randperm(self.size, generator=generator)[:batch_size]]"
+
+
+def _buffer(advance=_ADVANCE, draw=_DRAW):
+    return _BUFFER.replace("ADVANCE", advance).replace("DRAW", draw)
+
+
+MUTANTS["ReplayBuffer"] = {
+    "once full, overwrites the newest transition instead of the oldest": _buffer(
+        advance="self.position = min(self.position + 1, self.capacity - 1)\n"
+                "        self.size = min(self.size + 1, self.capacity)"),
+    "samples the whole capacity, empty slots included": _buffer(
+        draw="return self.storage[torch.randperm(self.capacity, generator=generator)[:batch_size]]"),
+    "samples with replacement": _buffer(
+        draw="return self.storage[torch.randint(self.size, (batch_size,), generator=generator)]"),
+    "off by one at the wrap-around (wraps to slot 1, slot 0 keeps the first push)": _buffer(
+        advance="self.position = self.position + 1 if self.position + 1 < self.capacity else 1 % self.capacity\n"
+                "        self.size = min(self.size + 1, self.capacity)"),
+    "counts one slot too few once full (the last slot is never drawn)": _buffer(
+        advance="self.position = (self.position + 1) % self.capacity\n"
+                "        self.size = min(self.size + 1, max(self.capacity - 1, 1))"),
+}
+ALTERNATIVES["ReplayBuffer"] = {
+    "a list of rows and a push counter": '''
+class ReplayBuffer:
+    def __init__(self, capacity, dim, dtype=torch.float32):
+        self.capacity, self.dim, self.dtype = capacity, dim, dtype
+        self.rows = []
+        self.pushes = 0
+
+    def push(self, transition):
+        row = torch.as_tensor(transition, dtype=self.dtype).clone()
+        if len(self.rows) < self.capacity:
+            self.rows.append(row)
+        else:
+            self.rows[self.pushes % self.capacity] = row
+        self.pushes += 1
+
+    def sample(self, batch_size, generator):
+        if batch_size > len(self.rows):
+            raise ValueError("not enough transitions")
+        order = torch.randperm(len(self.rows), generator=generator)[:batch_size]
+        return torch.stack([self.rows[i] for i in order.tolist()])
+
+    def __len__(self):
+        return len(self.rows)
+''',
+}
+
+_AC = '''
+def actor_critic_losses(log_probs, values, next_values, rewards, dones, gamma, entropies=None, entropy_coef=0.0):
+    mask = 1.0 - dones.to(values.dtype)
+    target = TARGET
+    delta = target - values
+    critic_loss = (delta ** 2).mean()
+    actor_loss = -(log_probs * ADV).mean()
+    if entropies is not None:
+        actor_loss = actor_loss BONUS entropy_coef * entropies.mean()
+    return actor_loss, critic_loss
+'''
+
+
+def _ac(target="(rewards.to(values.dtype) + gamma * mask * next_values).detach()", adv="delta.detach()", bonus="-"):
+    return _AC.replace("TARGET", target).replace("ADV", adv).replace("BONUS", bonus)
+
+
+MUTANTS["actor_critic_losses"] = {
+    "the TD target is not detached (the critic's gradient flows into V(s'))": _ac(
+        target="rewards.to(values.dtype) + gamma * mask * next_values"),
+    "the advantage is not detached in the actor loss (the actor moves the critic)": _ac(adv="delta"),
+    "bootstraps past the end of the episode": _ac(target="(rewards.to(values.dtype) + gamma * next_values).detach()"),
+    "the entropy bonus has the wrong sign (penalizes exploration)": _ac(bonus="+"),
+    "the advantage is the target alone (no V(s) subtracted)": _ac(adv="target"),
+}
+ALTERNATIVES["actor_critic_losses"] = {
+    "torch.where on the done flags, no_grad for the target, sums divided by N": '''
+def actor_critic_losses(log_probs, values, next_values, rewards, dones, gamma, entropies=None, entropy_coef=0.0):
+    n = values.shape[0]
+    with torch.no_grad():
+        boot = torch.where(dones.bool(), torch.zeros_like(next_values), next_values)
+        target = rewards.to(values.dtype) + gamma * boot
+        advantage = target - values
+    critic_loss = ((target - values) ** 2).sum() / n
+    actor_loss = -(log_probs * advantage).sum() / n
+    if entropies is not None:
+        actor_loss = actor_loss - entropy_coef * entropies.sum() / n
+    return actor_loss, critic_loss
+''',
+}
+HINTS["ReplayBuffer"] = {
+    "once full, overwrites the newest transition instead of the oldest":
+        "once the ring is full, a push replaces the OLDEST transition: the write position keeps going round.",
+    "off by one at the wrap-around (wraps to slot 1, slot 0 keeps the first push)":
+        "after the last slot, the write position comes back to the FIRST slot; follow push number capacity by hand.",
+}
+HINTS["actor_critic_losses"] = {
+    "the TD target is not detached (the critic's gradient flows into V(s'))":
+        "the critic regresses onto a target it must not move: nothing of the critic loss should reach V(s').",
+    "the advantage is not detached in the actor loss (the actor moves the critic)":
+        "in the actor loss the advantage is a fixed weight: the actor's gradient must not reach the values.",
+}

@@ -24,8 +24,11 @@
 #   function of the course.
 # - Watch the central limit theorem turn skewed draws into a bell curve.
 # - Link losses to the statistics they estimate: squared loss leads to the mean, absolute loss to the median.
+# - Derive the Huber loss, which joins the two smoothly, and its bounded derivative, and see why it resists
+#   outliers.
 # - Tell apart unbiased, asymptotically unbiased and consistent, and see why the Cramér–Rao bound does not
 #   stop a biased estimator from winning on mean squared error.
+# - Derive the MAP estimate of a mean under a Gaussian prior, a precision-weighted average.
 # - Beat the plain average: shrink many noisy group means towards each other (a prior, MAP estimation, and
 #   the James–Stein estimator) and measure the gain on true means you never see.
 #
@@ -997,9 +1000,151 @@ assert _result.passed, _result.message
 # Kaplan §3.4.3 reads the same story from the other side: each loss is the negative log-likelihood of a
 # noise model. The squared loss assumes Gaussian errors, whose thin tails make a large error nearly
 # impossible, so one outlier drags the fit a long way; the absolute loss assumes Laplace errors
-# ($p \propto e^{-|y - \hat y|}$), whose heavier tails take an outlier in stride. The *Huber* loss, quadratic
-# for small errors and linear for large ones, sits in between.
+# ($p \propto e^{-|y - \hat y|}$), whose heavier tails take an outlier in stride.
 #
+# ### The Huber loss: the best of both
+#
+# The absolute loss is robust but has a kink at zero, where its minimizer jumps between data points; the
+# squared loss is smooth but not robust. The **Huber loss** $\rho_\delta(r)$ of a residual $r = y - \hat y$ takes
+# the squared loss's $\frac12 r^2$ for $|r| \le \delta$ and a **linear** function of $|r|$ for $|r| > \delta$, the
+# line chosen so that the two pieces meet at $|r| = \delta$ with the **same value and the same slope** (so that the
+# loss is smooth, and gradient descent sees no jump). **Your derivation:** the linear piece, then the
+# derivative $\psi_\delta(r) = \rho_\delta'(r)$ on both sides of zero.
+#
+# <details><summary>Hint 1: two conditions for a line</summary>
+#
+# Write the tail as $a|r| + b$. Matching the slope of $\frac12 r^2$ at $r = \delta$ fixes $a$; matching the value
+# $\frac12\delta^2$ there then fixes $b$.
+# </details>
+#
+# <details><summary>Hint 2: the linear piece</summary>
+#
+# $a = \delta$ and $\delta\cdot\delta + b = \frac12\delta^2$, so $b = -\frac12\delta^2$: the tail is
+# $\delta\,(|r| - \frac12\delta)$, and the loss is even in $r$.
+# </details>
+#
+# <details><summary>Hint 3: the derivative</summary>
+#
+# Inside, $\frac{d}{dr}\frac12 r^2 = r$. Outside, $\frac{d}{dr}|r| = \mathrm{sign}(r)$, so the derivative is a
+# constant of size $\delta$ that points the way $r$ does (negative residuals pull the other way). At
+# $|r| = \delta$ both formulas agree, which was the point.
+# </details>
+#
+# ### Exercise 10: `huber_loss`
+# `huber_loss(residuals, delta=1.0)`: the Huber loss of each entry of `residuals` (any shape), for a number
+# `delta` $> 0$; same shape and dtype as `residuals`.
+
+# %% nbgrader={"grade": false, "grade_id": "huber_loss", "locked": false, "schema_version": 3, "solution": true}
+def huber_loss(residuals, delta=1.0):
+    """Elementwise Huber loss: 1/2 r^2 near zero, linear beyond delta, continuous with a continuous slope.
+
+    Args:
+        residuals: tensor of any shape; delta: the threshold (a number > 0).
+    Returns:
+        tensor of the shape and dtype of residuals.
+    """
+    ### BEGIN SOLUTION
+    size = residuals.abs()
+    return torch.where(size <= delta, 0.5 * residuals * residuals, delta * (size - 0.5 * delta))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_huber_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_r = torch.tensor([0.5, -0.5, 2.0, -2.0], dtype=torch.float64)
+expect_close(huber_loss(_r, 1.0)[:2], torch.tensor([0.125, 0.125], dtype=torch.float64),
+             what="huber_loss inside the threshold (r = 0.5 and -0.5, delta = 1)",
+             hint="Near zero the Huber loss is the squared loss with its factor 1/2.")
+_below = huber_loss(torch.tensor([1.0 - 1e-9], dtype=torch.float64), 1.0)
+_above = huber_loss(torch.tensor([1.0 + 1e-9], dtype=torch.float64), 1.0)
+expect_close(_above, _below, what="huber_loss just above and just below r = delta", atol=1e-8,
+             hint="The linear piece must start where the quadratic piece ends: the loss has no jump at delta.")
+expect_close(huber_loss(_r, 1.0)[2:], huber_loss(-_r, 1.0)[2:], what="huber_loss of r = 2 and r = -2",
+             hint="The loss depends on the size of the residual only.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_huber_loss_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other thresholds, shapes and dtypes, huge residuals) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("huber_loss", huber_loss)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 11: `huber_grad`
+# `huber_grad(residuals, delta=1.0)`: the derivative $\psi_\delta(r) = \rho_\delta'(r)$ **in the residual** $r$,
+# entry by entry; same shape and dtype as `residuals`. (The derivative in the prediction $\hat y$ is its
+# negative.)
+
+# %% nbgrader={"grade": false, "grade_id": "huber_grad", "locked": false, "schema_version": 3, "solution": true}
+def huber_grad(residuals, delta=1.0):
+    """Elementwise derivative of the Huber loss in the residual.
+
+    Args:
+        residuals: tensor of any shape; delta: the threshold (a number > 0).
+    Returns:
+        tensor of the shape and dtype of residuals.
+    """
+    ### BEGIN SOLUTION
+    return residuals.clamp(-delta, delta)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_huber_grad", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_r = torch.tensor([0.25, -3.0, 3.0], dtype=torch.float64)
+expect_close(huber_grad(_r, 1.0)[0], torch.tensor(0.25, dtype=torch.float64), what="huber_grad at r = 0.25, delta = 1",
+             hint="Inside the threshold the loss is the squared loss with its 1/2: what is its derivative?")
+expect_close(huber_grad(_r, 1.0)[1:], torch.tensor([-1.0, 1.0], dtype=torch.float64),
+             what="huber_grad at r = -3 and r = 3, delta = 1",
+             hint="In the tails the slope has the size of the threshold and the sign of the residual.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_huber_grad_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Hidden tests (other thresholds, shapes and dtypes) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("huber_grad", huber_grad)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Mean, median and Huber on data with outliers
+#
+# The Huber estimate of a location is the constant $c$ that minimizes $\sum_i \rho_\delta(y_i - c)$: the $c$ where
+# the forces $\psi_\delta(y_i - c)$ balance. Since no force exceeds $\delta$ in size, each outlier pulls with at most
+# $\delta$, however far away it sits. The demo finds $c$ with the steps $c \leftarrow c + \frac1n\sum_i
+# \psi_\delta(y_i - c)$ (gradient descent with step 1, which never overshoots because $\psi_\delta$'s slope is at
+# most 1), starting from the median, on 41 draws of which `n_outliers` are moved far to the right.
+
+# %%
+_gen = torch.Generator().manual_seed(7)
+_clean = torch.randn(41, generator=_gen, dtype=torch.float64)
+
+
+def huber_location(y, delta, steps=200):
+    c = y.median()
+    for _ in range(steps):
+        c = c + huber_grad(y - c, delta).mean()
+    return c
+
+
+def show_locations(n_outliers=4, delta=1.0):
+    y = _clean.clone()
+    y[:n_outliers] = y[:n_outliers] + 25.0
+    estimates = {"mean": y.mean().item(), "median": y.median().item(),
+                 f"Huber (delta = {delta:.1f})": huber_location(y, delta).item()}
+    plt.figure(figsize=(9, 2.8))
+    plt.plot(y.numpy(), torch.zeros(41).numpy(), "|", ms=25, color="grey")
+    for (name, value), color in zip(estimates.items(), ("C0", "C1", "C2")):
+        plt.axvline(value, color=color, lw=2, label=f"{name}: {value:.3f}")
+    plt.yticks([])
+    plt.xlabel("data (grey ticks); the true location is 0")
+    plt.title(f"{n_outliers} of 41 points moved by +25")
+    plt.legend(fontsize=8, loc="upper center")
+    plt.show()
+
+
+interact(show_locations, n_outliers=(0, 12, 1), delta=(0.2, 3.0, 0.2));
+
+# %% [markdown]
 # ## 5. Many means at once: a prior, MAP, and shrinkage
 #
 # Suppose you estimate not one mean but many: the average test score of $K$ schools from $n$ pupils each,
@@ -1021,7 +1166,112 @@ assert _result.passed, _result.message
 # Section 1. The catch is that nobody tells you $m$, $\tau$ or $\sigma$. With many groups, the data do:
 # estimating the prior from the data is called *empirical Bayes*, and it gives the James–Stein estimator.
 #
-# ### Exercise 10 (make it work): `shrink_group_means`
+# ### One mean, one prior
+#
+# Start with a single mean. You observe $x_1, \dots, x_n \sim \mathcal N(\mu, \sigma^2)$ i.i.d. with $\sigma^2$
+# known, and before seeing them you believed $\mu \sim \mathcal N(m, \tau^2)$. The MAP estimate maximizes
+# $\log p(\mu) + \sum_i \log p(x_i \mid \mu)$ over $\mu$. **Your derivation:** find it in closed form, and read it
+# as a weighted average of two estimates of $\mu$.
+#
+# <details><summary>Hint 1: the log-posterior</summary>
+#
+# Up to terms without $\mu$, it is $-\frac{(\mu - m)^2}{2\tau^2} - \sum_i \frac{(x_i - \mu)^2}{2\sigma^2}$. Both
+# parts are quadratics in $\mu$: so is their sum, and its maximum is where the derivative vanishes.
+# </details>
+#
+# <details><summary>Hint 2: set the derivative to zero</summary>
+#
+# $\frac{m - \mu}{\tau^2} + \sum_i \frac{x_i - \mu}{\sigma^2} = 0$. The sum is $\frac{n(\bar x - \mu)}{\sigma^2}$: all
+# the data say about $\mu$ passes through the sample mean. Collect the terms in $\mu$.
+# </details>
+#
+# <details><summary>Hint 3: precisions</summary>
+#
+# Call $1/\tau^2$ the prior's **precision** and $n/\sigma^2$ the data's (the precision of $\bar x$). The
+# estimate is the average of $m$ and $\bar x$ weighted by their precisions:
+# $\hat\mu_{\text{MAP}} = \dfrac{(n/\sigma^2)\,\bar x + (1/\tau^2)\,m}{n/\sigma^2 + 1/\tau^2}$. Check the limits: a
+# flat prior ($\tau^2 \to \infty$) gives maximum likelihood, $\bar x$; much data ($n \to \infty$) too; a certain
+# prior ($\tau^2 \to 0$) gives $m$.
+# </details>
+#
+# ### Exercise 12: `gaussian_map_mean` (a derivation)
+# `gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1)`: `x` holds the $n$ samples along `dim`;
+# `noise_var` $= \sigma^2$, `prior_mean` $= m$ and `prior_var` $= \tau^2 > 0$ are numbers or tensors that
+# broadcast against the output (one prior per data set of a batch). Return the MAP estimate of $\mu$ for each
+# data set: the shape of `x` without `dim`, dtype of `x`.
+
+# %% nbgrader={"grade": false, "grade_id": "gaussian_map_mean", "locked": false, "schema_version": 3, "solution": true}
+def gaussian_map_mean(x, noise_var, prior_mean, prior_var, dim=-1):
+    """MAP estimate of the mean of Gaussian samples under the Gaussian prior N(prior_mean, prior_var).
+
+    Args:
+        x: samples, n of them along dim; noise_var, prior_mean, prior_var: numbers or broadcastable tensors.
+        dim: the dimension holding the samples (default: the last one).
+    Returns:
+        tensor of the shape of x without dim, dtype of x.
+    """
+    ### BEGIN SOLUTION
+    n = x.shape[dim]
+    data_precision = n / noise_var
+    prior_precision = 1.0 / prior_var
+    estimate = (data_precision * x.mean(dim=dim) + prior_precision * prior_mean) / (data_precision + prior_precision)
+    return estimate.to(x.dtype)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_map_mean", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_x = torch.tensor([2.0, 4.0, 6.0, 8.0], dtype=torch.float64)
+expect_close(gaussian_map_mean(_x, 4.0, 1.0, 1.0), torch.tensor(3.0, dtype=torch.float64),
+             what="MAP with 4 samples (mean 5), sigma^2 = 4, prior N(1, 1)",
+             hint="Here the data's precision and the prior's are equal: the estimate is halfway between the sample "
+                  "mean and the prior mean. Which precision does a mean of n samples have?")
+expect_close(gaussian_map_mean(_x, 4.0, 1.0, 1e12), torch.tensor(5.0, dtype=torch.float64),
+             what="MAP under an almost flat prior", hint="A flat prior adds no information: maximum likelihood.")
+expect_shape(gaussian_map_mean(torch.zeros(3, 5, dtype=torch.float64), 1.0, 0.0, 1.0), (3,),
+             what="MAP of a batch of 3 data sets of 5 samples")
+
+# %% nbgrader={"grade": true, "grade_id": "test_gaussian_map_mean_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (other priors and noise levels, per-row priors, float32, dim) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("gaussian_map_mean", gaussian_map_mean)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Move the prior's width and the number of samples: the MAP estimate slides from the prior mean to the sample
+# mean as the data's precision overtakes the prior's.
+
+# %%
+_gen = torch.Generator().manual_seed(8)
+_draws = 3.0 + 2.0 * torch.randn(200, generator=_gen, dtype=torch.float64)
+
+
+def show_map(n=5, prior_sd=0.5):
+    x = _draws[:n]
+    estimate = gaussian_map_mean(x, 4.0, 0.0, prior_sd ** 2).item()
+    plt.figure(figsize=(8, 2.8))
+    plt.plot(x.numpy(), torch.zeros(n).numpy(), "|", ms=20, color="grey")
+    plt.axvline(0.0, color="C0", lw=2, label="prior mean m = 0")
+    plt.axvline(x.mean().item(), color="C1", lw=2, label=f"sample mean = {x.mean().item():.3f}")
+    plt.axvline(estimate, color="k", ls="--", label=f"MAP = {estimate:.3f}")
+    plt.yticks([])
+    plt.title(f"n = {n}, sigma = 2, prior sd tau = {prior_sd:.2f}: data precision {n / 4.0:.2f}, "
+              f"prior precision {1 / prior_sd ** 2:.2f}")
+    plt.legend(fontsize=8)
+    plt.show()
+
+
+interact(show_map, n=(1, 200, 1), prior_sd=(0.05, 3.0, 0.05));
+
+# %% [markdown]
+# ### Many groups
+#
+# Back to $K$ groups. Each group mean $\bar x_k$ is one draw around $\theta_k$ with noise variance $s^2$, and the
+# prior $\theta_k \sim \mathcal N(m, \tau^2)$ makes each group's MAP estimate your `gaussian_map_mean` with a single
+# "sample" $\bar x_k$. What is left is to estimate $m$, $\tau^2$ and $s^2$ from the data.
+#
+# ### Exercise 13 (make it work): `shrink_group_means`
 #
 # Implement `shrink_group_means(x)`: given measurements `x` of shape `(..., K, n)` ($K \ge 4$ groups of
 # $n \ge 2$ measurements; every index of the leading dimensions is a separate problem with its own $m$,
@@ -1038,16 +1288,15 @@ assert _result.passed, _result.message
 #
 # <details><summary>Hint 1: the MAP estimate for one group</summary>
 #
-# The group mean is all the data say about $\theta_k$: $\bar x_k \mid \theta_k \sim \mathcal N(\theta_k, s^2)$.
-# Write the log-posterior of $\theta_k$ as $-\frac{(\bar x_k - \theta_k)^2}{2s^2} - \frac{(\theta_k - m)^2}{2\tau^2}$
-# plus a constant, and set its derivative with respect to $\theta_k$ to zero.
+# The group mean is all the data say about $\theta_k$: $\bar x_k \mid \theta_k \sim \mathcal N(\theta_k, s^2)$. That
+# is Exercise 12 with one sample of noise variance $s^2$: a precision-weighted average of $\bar x_k$ and $m$.
 # </details>
 #
 # <details><summary>Hint 2: shrinkage</summary>
 #
-# The solution is a precision-weighted average of $\bar x_k$ and $m$, which you can write as
-# $m + c\,(\bar x_k - m)$ with a factor $0 \le c \le 1$. Find $c$ in terms of $\tau^2$ and $s^2$. Check the
-# limits: no noise ($s^2 \to 0$) keeps $\bar x_k$; no spread ($\tau^2 \to 0$) gives $m$ to every group.
+# Rewrite that average as $m + c\,(\bar x_k - m)$ with a factor $0 \le c \le 1$. Find $c$ in terms of $\tau^2$ and
+# $s^2$. Check the limits: no noise ($s^2 \to 0$) keeps $\bar x_k$; no spread ($\tau^2 \to 0$) gives $m$ to every
+# group.
 # </details>
 #
 # <details><summary>Hint 3: estimating the prior from the data</summary>
@@ -1168,6 +1417,10 @@ with needs_exercises():
 #   $-\log p_\theta(x)$; its variance estimate is the biased plug-in one.
 # - `standardized_means`: the central limit theorem at work, with its $\sigma/\sqrt n$ scale.
 # - `empirical_risk`: the squared loss targets the mean, the absolute loss the median.
+# - `huber_loss`, `huber_grad`: a loss whose pieces you joined so that value and slope match, and whose bounded
+#   derivative lets an outlier pull with a force of at most delta.
+# - `gaussian_map_mean`: the MAP estimate of a mean, a precision-weighted average of the prior mean and the
+#   sample mean.
 # - `shrink_group_means`: a Gaussian prior turns maximum likelihood into MAP estimation; estimating the prior
 #   from the data themselves gives the James–Stein estimator, which beats the plain group means on every
 #   problem with four or more groups.

@@ -20,7 +20,9 @@
 #   verify that all three are **unbiased** by enumerating every trajectory of a small MDP.
 # - Derive generalized advantage estimation (GAE) from TD errors, with episode boundaries, and see how $\lambda$
 #   moves it from TD errors ($\lambda=0$) to Monte-Carlo advantages ($\lambda=1$).
-# - Write the regression targets of DQN and double DQN, and say why double DQN is less optimistic.
+# - Derive the two losses of one-step actor-critic, and which quantities each must hold constant.
+# - Write the regression targets of DQN and double DQN, say why double DQN is less optimistic, and build the
+#   replay buffer DQN samples its minibatches from.
 # - Write PPO's clipped objective and predict where its gradient vanishes.
 # - Write the PUCT rule that AlphaZero's tree search uses to pick a move, and run a small tree search on
 #   tic-tac-toe with it.
@@ -700,6 +702,113 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### One-step actor-critic
+#
+# GAE needs a whole rollout. The simplest **actor-critic** (CS 182 discussion 10, §3; Kaplan §8.2) learns from
+# one transition $(s, a, r, s', \mathrm{done})$ at a time, with two learners side by side:
+#
+# - the **critic** $V_\phi$ regresses onto a one-step target built from the transition (chapter 15's TD target);
+# - the **actor** $\pi_\theta$ follows the policy gradient $\mathbb E[\nabla_\theta\log\pi_\theta(a|s)\,A(s,a)]$ of
+#   §2, with the advantage replaced by an estimate read off the same transition, and, optionally, a bonus
+#   $\beta H(\pi_\theta(\cdot|s))$ for keeping the policy random (exploration).
+#
+# Both are written as **losses** handed to an optimizer (which minimizes). **Your derivation:** from one
+# transition, (1) the critic's target and the advantage estimate, (2) which quantities each loss must treat as
+# constants, so that its gradient moves only what it should, and (3) the sign of each term.
+#
+# <details><summary>Hint 1: an advantage from one transition</summary>
+#
+# $A(s,a) = Q(s,a) - V(s)$, and $Q(s,a) = \mathbb E[r + \gamma V(s')]$ over the next state (with no future after a
+# terminal $s'$). Replace the expectation by the one sample you have. Which of the functions of §3 is that?
+# </details>
+#
+# <details><summary>Hint 2: the critic chases a target, it does not move it</summary>
+#
+# The target is the critic's own estimate of what $V(s)$ *should* be. If the gradient also flowed into $V(s')$,
+# the update would pull $V(s')$ towards $(V(s) - r)/\gamma$, rewriting the future to fit the past (the *residual*
+# gradient, slower and biased with stochastic transitions). Using only $\partial/\partial V(s)$ is the
+# **semi-gradient** of chapter 15's TD learning: the target is a constant.
+# </details>
+#
+# <details><summary>Hint 3: the actor's weight is a number</summary>
+#
+# In $\nabla_\theta\log\pi_\theta(a|s)\,\hat A$ the advantage only *weights* the score, as $G_t - b(s_t)$ did in §2.
+# If the actor loss let gradient into $\hat A$, minimizing it would also push $V(s)$ to make advantages large:
+# the actor would be training the critic. The entropy is a *bonus*: a loss to minimize subtracts it.
+# </details>
+#
+# <details><summary>Hint 4: the losses</summary>
+#
+# With $y = r + \gamma(1-\mathrm{done})V(s')$ held constant and $\delta = y - V(s)$: the critic loss is the batch
+# mean of $\delta^2$; the actor loss is the batch mean of $-\log\pi(a|s)\,\delta$ ($\delta$ constant) minus $\beta$
+# times the batch mean of $H$.
+# </details>
+#
+# ### Exercise 8: `actor_critic_losses`
+# Arguments, one entry per transition of a batch of $N$: `log_probs` $\log\pi(a_i|s_i)$, `values` $V(s_i)$,
+# `next_values` $V(s'_i)$ (these three may require grad), `rewards`, `dones` (float or bool, 1 when $s'_i$ is
+# terminal), all of shape $(N,)$; `gamma`; optionally `entropies` $H_i$ $(N,)$ (may require grad) and
+# `entropy_coef` $\beta$ (the bonus is added only when `entropies` is given). Return the pair
+# `(actor_loss, critic_loss)`: two 0-d tensors in the dtype of `values`, each the **mean over the batch** (the
+# critic's is the plain squared error, no factor $\tfrac12$), built with torch operations so that an optimizer can
+# backpropagate through them, and with gradients that reach only what you derived they should.
+
+# %% nbgrader={"grade": false, "grade_id": "actor_critic_losses", "locked": false, "schema_version": 3, "solution": true}
+def actor_critic_losses(log_probs, values, next_values, rewards, dones, gamma, entropies=None, entropy_coef=0.0):
+    """The actor's and the critic's losses of one-step advantage actor-critic, batch means.
+
+    Args:
+        log_probs, values, next_values, rewards, dones: (N,); gamma: float;
+        entropies: optional (N,); entropy_coef: the bonus weight beta.
+
+    Returns:
+        (actor_loss, critic_loss): two 0-d tensors.
+    """
+    ### BEGIN SOLUTION
+    mask = 1.0 - dones.to(values.dtype)
+    target = (rewards.to(values.dtype) + gamma * mask * next_values).detach()
+    delta = target - values
+    critic_loss = (delta ** 2).mean()
+    actor_loss = -(log_probs * delta.detach()).mean()
+    if entropies is not None:
+        actor_loss = actor_loss - entropy_coef * entropies.mean()
+    return actor_loss, critic_loss
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_actor_critic_losses", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+f64 = torch.float64
+_lp = torch.tensor([-1.0], dtype=f64, requires_grad=True)
+_v = torch.tensor([1.0], dtype=f64, requires_grad=True)
+_nv = torch.tensor([4.0], dtype=f64, requires_grad=True)
+# One transition: r = 1, not terminal, gamma = 0.5: the target is 1 + 0.5 * 4 = 3 and the advantage 3 - 1 = 2.
+_actor, _critic = actor_critic_losses(_lp, _v, _nv, torch.tensor([1.0], dtype=f64), torch.tensor([0.0], dtype=f64), 0.5)
+expect_close(_critic, torch.tensor(4.0, dtype=f64), what="the critic loss of one transition",
+             hint="The squared difference between the one-step target and V(s) (no factor 1/2).")
+expect_close(_actor, torch.tensor(2.0, dtype=f64), what="the actor loss of one transition",
+             hint="Minus the log-probability of the action taken, weighted by the advantage estimate.")
+_critic.backward()
+expect_true(_nv.grad is None or float(_nv.grad.abs().max()) == 0.0,
+            "the critic loss sends a gradient into next_values",
+            hint="The target is what the critic regresses ONTO: it must be a constant for the critic's gradient.")
+expect_close(_v.grad, torch.tensor([-4.0], dtype=f64), what="d critic_loss / d values")
+_v.grad = None
+_actor.backward()
+expect_true(_v.grad is None or float(_v.grad.abs().max()) == 0.0, "the actor loss sends a gradient into values",
+            hint="In the actor loss the advantage only weights the score: the actor must not train the critic.")
+_, _critic = actor_critic_losses(_lp, _v, _nv, torch.tensor([1.0], dtype=f64), torch.tensor([True]), 0.5)
+expect_close(_critic, torch.tensor(0.0, dtype=f64), what="the critic loss when s' is terminal (target r = 1 = V(s))",
+             hint="After a terminal next state there is no future to bootstrap.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_actor_critic_losses_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# Hidden tests (batches, float32, entropy bonus, boolean dones, gradients) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("actor_critic_losses", actor_critic_losses)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 4. Q-learning with networks: the DQN and double-DQN targets
 #
 # Q-learning (Kaplan §8.3; CS 182 discussion 10, §2) fits the Bellman optimality equation
@@ -718,7 +827,7 @@ assert _result.passed, _result.message
 #
 # $$y = r + \gamma\,(1-\mathrm{done})\,Q_{\bar\theta}(s', a^*).$$
 #
-# ### Exercise 8: `dqn_target`
+# ### Exercise 9: `dqn_target`
 # `rewards` $(B,)$, `next_q_target` $(B, A)$, `dones` $(B,)$ (float or bool), `gamma` → $y$ of shape $(B,)$.
 
 # %% nbgrader={"grade": false, "grade_id": "dqn_target", "locked": false, "schema_version": 3, "solution": true}
@@ -753,7 +862,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 9: `double_dqn_target`
+# ### Exercise 10: `double_dqn_target`
 # `rewards` $(B,)$, `next_q_online` $(B, A)$, `next_q_target` $(B, A)$, `dones` $(B,)$, `gamma` → $(B,)$.
 # Ties in the online argmax go to the lowest index (what `torch.argmax` does).
 
@@ -806,6 +915,104 @@ except NotImplementedError:
     print("Write dqn_target and double_dqn_target to see this demo.")
 
 # %% [markdown]
+# ### Experience replay
+#
+# Consecutive transitions of one episode are strongly correlated, and a network trained on them in order
+# forgets what it learned a few hundred steps ago. DQN (Kaplan §8.3) stores the last `capacity` transitions in
+# a **replay buffer** and trains on minibatches drawn uniformly from it; being off-policy, Q-learning can use
+# transitions collected by older policies (which §2's policy gradients cannot; see concept question 3).
+#
+# The buffer is a **ring**: a `(capacity, dim)` tensor whose write position advances one slot per push and comes
+# back to the first slot after the last, so once full each push replaces the **oldest** transition. Before it is
+# full, only the slots written so far hold data.
+#
+# ### Exercise 11: `ReplayBuffer`
+# A class with:
+# - `ReplayBuffer(capacity, dim, dtype=torch.float32)`: an empty ring of `capacity` slots of `dim` numbers each
+#   (a transition packed as one row, e.g. $s, a, r, s', \mathrm{done}$ side by side);
+# - `push(transition)`: store a copy of the `(dim,)` tensor `transition`; the $k$-th push (from 0) goes to slot
+#   $k \bmod$ `capacity`;
+# - `len(buffer)`: the number of filled slots;
+# - `sample(batch_size, generator)`: `batch_size` **distinct** filled slots, drawn exactly as
+#   `torch.randperm(len(self), generator=generator)[:batch_size]` (indices of slots, in ring order), returned
+#   as a `(batch_size, dim)` tensor of the storage dtype; raise `ValueError` if `batch_size > len(self)`.
+
+# %% nbgrader={"grade": false, "grade_id": "ReplayBuffer", "locked": false, "schema_version": 3, "solution": true}
+class ReplayBuffer:
+    """A ring of `capacity` transitions (rows of `dim` numbers), sampled uniformly without replacement."""
+
+    def __init__(self, capacity, dim, dtype=torch.float32):
+        ### BEGIN SOLUTION
+        self.capacity = capacity
+        self.storage = torch.zeros(capacity, dim, dtype=dtype)
+        self.position = 0
+        self.size = 0
+        ### END SOLUTION
+
+    def push(self, transition):
+        ### BEGIN SOLUTION
+        self.storage[self.position] = torch.as_tensor(transition, dtype=self.storage.dtype)
+        self.position = (self.position + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+        ### END SOLUTION
+
+    def sample(self, batch_size, generator):
+        ### BEGIN SOLUTION
+        if batch_size > self.size:
+            raise ValueError(f"cannot draw {batch_size} distinct transitions from {self.size} stored")
+        return self.storage[torch.randperm(self.size, generator=generator)[:batch_size]]
+        ### END SOLUTION
+
+    def __len__(self):
+        ### BEGIN SOLUTION
+        return self.size
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_ReplayBuffer", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+_buf = ReplayBuffer(3, 1, dtype=torch.float64)
+_buf.push(torch.tensor([1.0], dtype=torch.float64))
+_buf.push(torch.tensor([2.0], dtype=torch.float64))
+expect_true(len(_buf) == 2, f"after 2 pushes into 3 slots, len(buffer) should be 2, got {len(_buf)}")
+_got = _buf.sample(2, torch.Generator().manual_seed(0))
+_perm = torch.randperm(2, generator=torch.Generator().manual_seed(0))
+expect_close(_got, torch.tensor([[1.0], [2.0]], dtype=torch.float64)[_perm], what="sample(2) from the 2 filled slots",
+             hint="Draw a permutation of the FILLED slots only, with the generator given, and keep its first entries.")
+_buf.push(torch.tensor([3.0], dtype=torch.float64))
+_buf.push(torch.tensor([4.0], dtype=torch.float64))  # the ring is full: this replaces the oldest, 1
+expect_true(len(_buf) == 3, f"after 4 pushes into 3 slots, len(buffer) should be 3, got {len(_buf)}")
+_got = _buf.sample(3, torch.Generator().manual_seed(1))
+_perm = torch.randperm(3, generator=torch.Generator().manual_seed(1))
+expect_close(_got, torch.tensor([[4.0], [2.0], [3.0]], dtype=torch.float64)[_perm],
+             what="sample(3) after 4 pushes into 3 slots (slots hold 4, 2, 3)",
+             hint="Once full, a push overwrites the OLDEST transition, in its slot: the write position wraps around.")
+
+# %% nbgrader={"grade": true, "grade_id": "test_ReplayBuffer_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Hidden tests (many pushes past capacity, several draws, float32) run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+from autograder.checks import run_check
+_result = run_check("ReplayBuffer", ReplayBuffer)
+assert _result.passed, _result.message
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **How old is a replayed transition?** Below, 1000 transitions stream through a buffer of 200; the histogram
+# shows the age (pushes since it was stored) of a batch of 64 drawn at the end: uniform over the last 200.
+
+# %%
+with needs_exercises():
+    _buf = ReplayBuffer(200, 1, dtype=torch.float64)
+    for _k in range(1000):
+        _buf.push(torch.tensor([float(_k)], dtype=torch.float64))
+    _ages = 999 - _buf.sample(64, torch.Generator().manual_seed(0)).flatten()
+    plt.figure(figsize=(5, 2.5))
+    plt.hist(_ages.numpy(), bins=20, range=(0, 200))
+    plt.xlabel("age of a replayed transition (pushes)")
+    plt.ylabel("count")
+    plt.title("64 draws from a buffer of 200 after 1000 pushes")
+    plt.show()
+
+# %% [markdown]
 # ## 5. PPO's clipped objective
 #
 # A policy-gradient step is only a direction; too large a step can ruin the policy, and the data to repair it
@@ -826,7 +1033,7 @@ except NotImplementedError:
 #
 # The min makes $L^{\text{CLIP}}$ a pessimistic lower bound of the unclipped surrogate.
 #
-# ### Exercise 10: `ppo_clip_objective`
+# ### Exercise 12: `ppo_clip_objective`
 # `log_probs` $(N,)$ of the current policy (may require grad), `old_log_probs` $(N,)$, `advantages` $(N,)$,
 # `eps` (default 0.2) → a 0-d tensor, the **mean** over samples of the objective to **maximize**, differentiable
 # with respect to `log_probs`. Compute $\rho$ as `exp(log_probs - old_log_probs)`.
@@ -914,7 +1121,7 @@ interact(show_ppo, eps=(0.05, 0.5, 0.05));
 # visits concentrate on the best moves. After the search, the visit counts at the root become the training
 # target of the policy head, and the game outcome that of the value head.
 #
-# ### Exercise 11: `puct_select`
+# ### Exercise 13: `puct_select`
 # `q`, `prior`, `visits` of shape $(\dots, A)$ (visits may be integer or float), a float `c` (default 1) and an
 # optional boolean mask `legal` $(\dots, A)$. Return a long tensor of shape $(\dots)$: the index of the legal
 # child with the largest PUCT score, with $N_{\text{parent}} = $ the sum of `visits` over the last dimension.
@@ -1057,7 +1264,7 @@ except NotImplementedError:
 # **table** over 100 cells of width 0.1 (`env.cell_index(x)`): one action per cell. Where it has no data it
 # does nothing, and the wind carries it off.
 #
-# ### Exercise 12: `fit_tabular_policy`
+# ### Exercise 14: `fit_tabular_policy`
 # `cells` (long $(N,)$, entries in $[0, n_{\text{cells}})$), `actions` (float $(N,)$), `n_cells` → a tensor
 # $(n_{\text{cells}},)$ with the **mean** expert action of each cell (the least-squares fit of a
 # piecewise-constant policy), and **exactly 0** in cells without data. Dtype of `actions`.
@@ -1095,7 +1302,7 @@ assert _result.passed, _result.message
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 13: `dagger`
+# ### Exercise 15: `dagger`
 # Arguments: the initial expert data `states`, `actions` (tensors whose first dimension indexes samples),
 # three callables and a generator:
 # - `expert(states) -> actions` labels any states;
@@ -1195,7 +1402,7 @@ interact(show_imitation, dagger_rounds=(0, 10, 1));
 # 1 per step; episodes capped at 200 steps here). The policy is a small network on the 4-dimensional state, and
 # the training is yours.
 #
-# ### Exercise 14: `train_cartpole_policy` (the graded make-it-work task)
+# ### Exercise 16: `train_cartpole_policy` (the graded make-it-work task)
 # Write `train_cartpole_policy(n_iters=40, episodes_per_iter=4, lr=0.02, gamma=0.99, hidden=32, seed=0, max_steps=200)`:
 # - call `torch.manual_seed(seed)`, then build the policy
 #   `net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2))` (float32;
@@ -1364,8 +1571,10 @@ assert _result.passed, _result.message
 #   exactly by enumerating every trajectory) and shrink its variance.
 # - `td_errors`, `gae_advantages`: one-step advantages, and their $\gamma\lambda$-weighted sum computed backwards,
 #   cut at episode ends, interpolating from TD errors to Monte-Carlo advantages.
+# - `actor_critic_losses`: the one-step actor-critic, with the TD target and the advantage held constant where
+#   each loss must not send its gradient.
 # - `dqn_target`, `double_dqn_target`: Bellman targets with a target network, and the decoupled argmax that
-#   removes the max's optimism.
+#   removes the max's optimism; `ReplayBuffer`: the ring of past transitions DQN trains on.
 # - `ppo_clip_objective`: the pessimistic clipped surrogate whose gradient stops once the ratio leaves
 #   $[1-\epsilon, 1+\epsilon]$ in the favourable direction.
 # - `puct_select`: the selection rule of AlphaZero's tree search, here driving a small MCTS on tic-tac-toe.
